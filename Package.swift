@@ -1,0 +1,121 @@
+// swift-tools-version:6.2
+import PackageDescription
+
+// One settings array for every target, as Hummingbird does.
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let package = Package(
+    name: "meeseeks-box",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "meeseeks", targets: ["meeseeks"]),
+        .executable(name: "mrmeeseeks", targets: ["mrmeeseeks"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0", traits: []),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: []),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-websocket", from: "2.8.1"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/grpc/grpc-swift-2", from: "2.4.3"),
+        .package(url: "https://github.com/grpc/grpc-swift-nio-transport", from: "2.9.2"),
+        .package(url: "https://github.com/grpc/grpc-swift-protobuf", from: "2.4.1"),
+    ],
+    targets: [
+        // C libraries from Debian.
+        .systemLibrary(
+            name: "CYAML", path: "Sources/CYAML", pkgConfig: "yaml-0.1",
+            providers: [.apt(["libyaml-dev"])]),
+        .systemLibrary(
+            name: "CSQLite", path: "Sources/CSQLite", pkgConfig: "sqlite3",
+            providers: [.apt(["libsqlite3-dev"])]),
+
+        // Config → Core: pure, no I/O beyond reading configuration files.
+        .target(name: "MeeseeksLabels", swiftSettings: swiftSettings),
+        .target(name: "MeeseeksConfig", dependencies: ["MeeseeksLabels", "CYAML"], swiftSettings: swiftSettings),
+        .target(
+            name: "MeeseeksCore",
+            dependencies: [
+                "MeeseeksLabels", "MeeseeksConfig",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ],
+            swiftSettings: swiftSettings),
+
+        // Adapters: each imports Core and its own technology, never each other.
+        .target(name: "MeeseeksSQLite", dependencies: ["MeeseeksCore", "CSQLite"], swiftSettings: swiftSettings),
+        .target(name: "MeeseeksExec", dependencies: ["MeeseeksCore"], swiftSettings: swiftSettings),
+        .target(
+            name: "MeeseeksHTTP",
+            dependencies: [
+                "MeeseeksCore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ],
+            swiftSettings: swiftSettings),
+        .target(
+            name: "MeeseeksSlack",
+            dependencies: [
+                "MeeseeksCore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: swiftSettings),
+        .target(
+            name: "MeeseeksGRPC",
+            dependencies: [
+                "MeeseeksCore",
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
+                .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ],
+            swiftSettings: swiftSettings),
+
+        // Wiring.
+        .target(
+            name: "MeeseeksBox",
+            dependencies: [
+                "MeeseeksCore", "MeeseeksSQLite", "MeeseeksExec", "MeeseeksHTTP", "MeeseeksSlack", "MeeseeksGRPC",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ],
+            swiftSettings: swiftSettings),
+        .target(
+            name: "MeeseeksAgent",
+            dependencies: [
+                "MeeseeksCore", "MeeseeksExec", "MeeseeksGRPC",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings),
+
+        // Executables: parse options and call in.
+        .executableTarget(
+            name: "meeseeks",
+            dependencies: [
+                "MeeseeksBox", "MeeseeksConfig",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: swiftSettings),
+        .executableTarget(
+            name: "mrmeeseeks",
+            dependencies: [
+                "MeeseeksAgent",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: swiftSettings),
+
+        .testTarget(name: "MeeseeksLabelsTests", dependencies: ["MeeseeksLabels"], swiftSettings: swiftSettings),
+        .testTarget(name: "MeeseeksConfigTests", dependencies: ["MeeseeksConfig"], swiftSettings: swiftSettings),
+        .testTarget(name: "MeeseeksCoreTests", dependencies: ["MeeseeksCore"], swiftSettings: swiftSettings),
+    ]
+)

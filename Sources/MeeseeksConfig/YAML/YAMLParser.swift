@@ -1,0 +1,160 @@
+import CYAML
+
+/// Builds `YAMLNode` trees from libyaml's parser events.
+///
+/// Anchors and aliases are expanded (with a cap, so an alias bomb cannot exhaust memory), duplicate
+/// keys in a mapping are reported, and a syntax error is reported at libyaml's position, converted
+/// from 0-based marks to 1-based lines and columns.
+public enum YAMLParser {
+    /// Documents and diagnostics for one file's text. A document that failed to parse is absent.
+    public struct Result: Sendable {
+        public var documents: [YAMLNode]
+        public var diagnostics: [Diagnostic]
+    }
+
+    /// More nodes than this, counting alias expansions, is refused.
+    static let maxNodes = 1_000_000
+
+    public static func parse(_ text: String, file: String) -> Result {
+        var bytes = Array(text.utf8)
+        return bytes.withUnsafeMutableBufferPointer { buffer in
+            var builder = TreeBuilder(file: file)
+            var parser = yaml_parser_t()
+            guard yaml_parser_initialize(&parser) == 1 else {
+                return Result(documents: [], diagnostics: [.error("yaml", at: .file(file), "could not start the YAML parser")])
+            }
+            defer { yaml_parser_delete(&parser) }
+            yaml_parser_set_input_string(&parser, buffer.baseAddress, buffer.count)
+            while true {
+                var event = yaml_event_t()
+                guard yaml_parser_parse(&parser, &event) == 1 else {
+                    builder.diagnostics.append(syntaxError(parser, file: file))
+                    return Result(documents: builder.documents, diagnostics: builder.diagnostics)
+                }
+                defer { yaml_event_delete(&event) }
+                if event.type == YAML_STREAM_END_EVENT { break }
+                if !builder.handle(event) { break }
+            }
+            return Result(documents: builder.documents, diagnostics: builder.diagnostics)
+        }
+    }
+
+    private static func syntaxError(_ parser: yaml_parser_t, file: String) -> Diagnostic {
+        let problem = parser.problem.map { String(cString: $0) } ?? "invalid YAML"
+        let context = parser.context.map { String(cString: $0) }
+        let mark = parser.problem_mark
+        let position = SourcePosition(file: file, line: Int(mark.line) + 1, column: Int(mark.column) + 1)
+        let message = context.map { "\(problem) (\($0))" } ?? problem
+        return .error("yaml-syntax", at: position, "YAML syntax error: \(message)")
+    }
+}
+
+/// Turns the event stream into nodes with a stack of open collections.
+private struct TreeBuilder {
+    enum Open {
+        case sequence([YAMLNode], SourcePosition, anchor: String?)
+        case mapping([YAMLNode.Pair], pendingKey: YAMLNode?, SourcePosition, anchor: String?)
+    }
+
+    let file: String
+    var stack: [Open] = []
+    var anchors: [String: YAMLNode] = [:]
+    var documents: [YAMLNode] = []
+    var diagnostics: [Diagnostic] = []
+    var nodeCount = 0
+
+    init(file: String) {
+        self.file = file
+    }
+
+    func position(_ mark: yaml_mark_t) -> SourcePosition {
+        SourcePosition(file: file, line: Int(mark.line) + 1, column: Int(mark.column) + 1)
+    }
+
+    /// Returns false when building must stop.
+    mutating func handle(_ event: yaml_event_t) -> Bool {
+        let at = position(event.start_mark)
+        switch event.type {
+        case YAML_SCALAR_EVENT:
+            let scalar = event.data.scalar
+            let text = string(scalar.value, length: scalar.length)
+            let tag = scalar.tag.map { String(cString: $0) }
+            let node = YAMLNode(.scalar(text, style(scalar.style), tag: tag), at: at)
+            return add(node, anchor: scalar.anchor.map { String(cString: $0) })
+        case YAML_SEQUENCE_START_EVENT:
+            stack.append(.sequence([], at, anchor: event.data.sequence_start.anchor.map { String(cString: $0) }))
+        case YAML_MAPPING_START_EVENT:
+            stack.append(
+                .mapping([], pendingKey: nil, at, anchor: event.data.mapping_start.anchor.map { String(cString: $0) }))
+        case YAML_SEQUENCE_END_EVENT:
+            guard case .sequence(let items, let start, let anchor) = stack.popLast() else { return false }
+            return add(YAMLNode(.sequence(items), at: start), anchor: anchor)
+        case YAML_MAPPING_END_EVENT:
+            guard case .mapping(let pairs, _, let start, let anchor) = stack.popLast() else { return false }
+            return add(YAMLNode(.mapping(pairs), at: start), anchor: anchor)
+        case YAML_ALIAS_EVENT:
+            let name = String(cString: event.data.alias.anchor)
+            guard let target = anchors[name] else {
+                diagnostics.append(.error("yaml-alias", at: at, "unknown anchor '\(name)'"))
+                return false
+            }
+            var moved = target
+            moved.position = at
+            return add(moved, anchor: nil, expansion: target.size)
+        default:
+            break  // stream and document boundaries carry nothing we keep
+        }
+        return true
+    }
+
+    private mutating func add(_ node: YAMLNode, anchor: String?, expansion: Int = 1) -> Bool {
+        nodeCount += expansion
+        if nodeCount > YAMLParser.maxNodes {
+            diagnostics.append(
+                .error("yaml-too-large", at: node.position, "more than \(YAMLParser.maxNodes) nodes (after expanding aliases)"))
+            return false
+        }
+        if let anchor { anchors[anchor] = node }
+        guard let top = stack.popLast() else {
+            documents.append(node)
+            return true
+        }
+        switch top {
+        case .sequence(var items, let start, let anchor):
+            items.append(node)
+            stack.append(.sequence(items, start, anchor: anchor))
+        case .mapping(var pairs, let pendingKey, let start, let anchor):
+            if let key = pendingKey {
+                checkDuplicate(key, in: pairs)
+                pairs.append(YAMLNode.Pair(key: key, value: node))
+                stack.append(.mapping(pairs, pendingKey: nil, start, anchor: anchor))
+            } else {
+                stack.append(.mapping(pairs, pendingKey: node, start, anchor: anchor))
+            }
+        }
+        return true
+    }
+
+    private mutating func checkDuplicate(_ key: YAMLNode, in pairs: [YAMLNode.Pair]) {
+        guard let text = key.scalarText,
+            let first = pairs.first(where: { $0.key.scalarText == text })
+        else { return }
+        diagnostics.append(
+            .error("duplicate-key", at: key.position, "duplicate key '\(text)' (first defined at \(first.key.position))"))
+    }
+
+    private func string(_ pointer: UnsafeMutablePointer<yaml_char_t>?, length: Int) -> String {
+        guard let pointer else { return "" }
+        return String(decoding: UnsafeBufferPointer(start: pointer, count: length), as: UTF8.self)
+    }
+
+    private func style(_ style: yaml_scalar_style_t) -> YAMLNode.ScalarStyle {
+        switch style {
+        case YAML_SINGLE_QUOTED_SCALAR_STYLE: .singleQuoted
+        case YAML_DOUBLE_QUOTED_SCALAR_STYLE: .doubleQuoted
+        case YAML_LITERAL_SCALAR_STYLE: .literal
+        case YAML_FOLDED_SCALAR_STYLE: .folded
+        default: .plain
+        }
+    }
+}

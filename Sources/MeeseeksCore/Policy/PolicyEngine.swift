@@ -1,0 +1,149 @@
+public import MeeseeksConfig
+public import MeeseeksLabels
+
+/// Decides who may run what where. Default deny: a request is allowed only when a grant of one of
+/// the user's roles covers the command and some agent passes every filter.
+///
+/// ```swift
+/// let engine = PolicyEngine(policy: config.policy)
+/// switch engine.authorize(user: "U01SRE0001", command: restart, agents: fleet) {
+/// case .allowed(let targets, _): ...
+/// case .refused(let refusal): print(refusal)   // says why
+/// }
+/// ```
+public struct PolicyEngine: Sendable {
+    public let policy: PolicySet
+    /// `@handle` members resolved to user IDs (handle without `@` → user ID).
+    public let resolvedHandles: [String: String]
+
+    public init(policy: PolicySet, resolvedHandles: [String: String] = [:]) {
+        self.policy = policy
+        self.resolvedHandles = resolvedHandles
+    }
+
+    /// The roles `user` belongs to, sorted.
+    public func roles(of user: String) -> [String] {
+        policy.roles.values.filter { role in
+            role.members.contains { member in
+                switch member {
+                case .user(let id): id == user
+                case .handle(let name): resolvedHandles[name] == user
+                }
+            }
+        }.map(\.name).sorted()
+    }
+
+    public func isAdmin(_ user: String) -> Bool {
+        roles(of: user).contains(PolicySet.adminRole)
+    }
+
+    /// The grants that let `user` run `command`, in file order.
+    public func grants(for user: String, command: String) -> [Grant] {
+        let mine = Set(roles(of: user))
+        return policy.grants.filter { grant in grant.covers(command) && grant.roles.contains { mine.contains($0) } }
+    }
+
+    /// Whether any grant lets `user` run `command` somewhere, ignoring agents: what menus show.
+    public func mayRequest(user: String, command: String) -> Bool {
+        !grants(for: user, command: command).isEmpty
+    }
+
+    /// The decision for one request.
+    ///
+    /// - Parameters:
+    ///   - requestSelector: the `-l` selector the user typed, if any.
+    ///   - channel: where the request was made, checked against the command's `channels`.
+    public func authorize(
+        user: String, command: CommandSpec, requestSelector: LabelSelector = .everything, channel: String? = nil,
+        agents: [AgentInfo]
+    ) -> PolicyDecision {
+        let userRoles = roles(of: user)
+        guard !userRoles.isEmpty else { return .refused(.noRole(user: user)) }
+        let grants = grants(for: user, command: command.name)
+        guard !grants.isEmpty else { return .refused(.noGrant(command: command.name, roles: userRoles)) }
+        if let channels = command.channels, let channel, !channels.contains(channel) {
+            return .refused(.wrongChannel(command: command.name, allowed: channels))
+        }
+        let granted = agents.filter { agent in grants.contains { $0.on.matches(agent.labels) } }
+        guard !granted.isEmpty else {
+            return .refused(.noAgentMatchesGrants(command: command.name, selectors: grants.map(\.on)))
+        }
+        let targeted = granted.filter { command.selector.matches($0.labels) }
+        guard !targeted.isEmpty else {
+            return .refused(.noAgentMatchesCommand(command: command.name, selector: command.selector))
+        }
+        let requested = targeted.filter { requestSelector.matches($0.labels) }
+        guard !requested.isEmpty else { return .refused(.noAgentMatchesRequest(selector: requestSelector)) }
+        let accepting = requested.filter { $0.accepts(command.name) }
+        guard !accepting.isEmpty else { return .refused(.noAgentAcceptsCommand(command: command.name)) }
+        return .allowed(targets: accepting.sorted { $0.id < $1.id }, grants: grants)
+    }
+
+    /// Whether `user` may run `command` on this very agent: the check repeated at dispatch.
+    public func permits(user: String, command: CommandSpec, on agent: AgentInfo) -> Bool {
+        grants(for: user, command: command.name).contains { $0.on.matches(agent.labels) }
+            && command.selector.matches(agent.labels) && agent.accepts(command.name)
+    }
+}
+
+/// The outcome of `PolicyEngine.authorize`.
+public enum PolicyDecision: Hashable, Sendable {
+    case allowed(targets: [AgentInfo], grants: [Grant])
+    case refused(Refusal)
+}
+
+/// Why a request was refused, in words a user can act on.
+public enum Refusal: Hashable, Sendable, CustomStringConvertible {
+    case unknownCommand(String)
+    case noRole(user: String)
+    case noGrant(command: String, roles: [String])
+    case wrongChannel(command: String, allowed: [String])
+    case noAgentMatchesGrants(command: String, selectors: [LabelSelector])
+    case noAgentMatchesCommand(command: String, selector: LabelSelector)
+    case noAgentMatchesRequest(selector: LabelSelector)
+    case noAgentAcceptsCommand(command: String)
+    case notAdmin(String)
+
+    /// A stable reason for metrics and the audit log.
+    public var reason: String {
+        switch self {
+        case .unknownCommand: "unknown_command"
+        case .noRole: "no_role"
+        case .noGrant: "no_grant"
+        case .wrongChannel: "wrong_channel"
+        case .noAgentMatchesGrants: "no_agent_matches_grant"
+        case .noAgentMatchesCommand: "no_agent_matches_command"
+        case .noAgentMatchesRequest: "no_agent_matches_request"
+        case .noAgentAcceptsCommand: "no_agent_accepts_command"
+        case .notAdmin: "not_admin"
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .unknownCommand(let name):
+            "there is no command '\(name)'; say 'help' to see what you can run"
+        case .noRole(let user):
+            "\(user) has no role in the policy, so may run nothing (default deny)"
+        case .noGrant(let command, let roles):
+            "no grant lets your roles (\(roles.joined(separator: ", "))) run '\(command)'"
+        case .wrongChannel(let command, let allowed):
+            "'\(command)' may only be requested in \(allowed.joined(separator: ", "))"
+        case .noAgentMatchesGrants(let command, let selectors):
+            "you may run '\(command)' only on agents matching \(selectors.map { "'\($0.displayText)'" }.joined(separator: " or ")), and no connected agent does"
+        case .noAgentMatchesCommand(let command, let selector):
+            "no agent you may use matches the target of '\(command)' ('\(selector.displayText)')"
+        case .noAgentMatchesRequest(let selector):
+            "no agent you may use matches '\(selector.displayText)'"
+        case .noAgentAcceptsCommand(let command):
+            "no matching agent accepts '\(command)' (see its --commands)"
+        case .notAdmin(let what):
+            "'\(what)' is for the admin role only"
+        }
+    }
+}
+
+extension LabelSelector {
+    /// How a selector reads in a message: `everything` for the empty one.
+    public var displayText: String { isEverything ? "everything" : description }
+}

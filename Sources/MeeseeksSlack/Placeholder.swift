@@ -1,0 +1,4 @@
+import Hummingbird
+import AsyncHTTPClient
+import HummingbirdWSClient
+import Crypto

@@ -1,0 +1,68 @@
+import ArgumentParser
+import Foundation
+import MeeseeksConfig
+
+extension Meeseeks {
+    struct Lint: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Check configuration without starting anything.",
+            discussion: """
+                Prints each finding on stderr as PATH:LINE:COL: error|warning: MESSAGE.
+                Exit status: 0 no errors (warnings allowed), 1 errors, 2 usage.
+                With PATHs, checks those files (commands and policies are told apart by content).
+                """)
+
+        enum Format: String, ExpressibleByArgument, CaseIterable {
+            case text, json
+        }
+
+        @Option(name: .long, help: "The configuration directory (meeseeks.yaml, commands.d/, policies.d/).")
+        var config: String = "."
+
+        @Option(name: .long, help: "How to print findings: text on stderr, or a JSON array on stdout.")
+        var format: Format = .text
+
+        @Flag(name: .long, help: "Treat warnings as errors.")
+        var strict = false
+
+        @Argument(help: "Files or directories to check instead of the whole configuration directory.")
+        var paths: [String] = []
+
+        func run() throws {
+            let result = paths.isEmpty ? ConfigLoader.load(directory: config) : ConfigLoader.load(paths: paths)
+            let findings = result.diagnostics.filter { $0.severity != .note }
+            switch format {
+            case .text:
+                for diagnostic in findings { FileOutput.standardError.write("\(diagnostic)\n") }
+                if isatty(STDERR_FILENO) == 1 {
+                    let errors = findings.filter { $0.severity == .error }.count
+                    let warnings = findings.count - errors
+                    FileOutput.standardError.write(
+                        "\(errors) error\(errors == 1 ? "" : "s"), \(warnings) warning\(warnings == 1 ? "" : "s") in \(result.partial.files.count) file\(result.partial.files.count == 1 ? "" : "s")\n")
+                }
+            case .json:
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+                let data = try encoder.encode(findings)
+                FileOutput.standardOutput.write(String(decoding: data, as: UTF8.self) + "\n")
+            }
+            let failed = findings.hasErrors || (strict && !findings.isEmpty)
+            if failed { throw ExitCode(1) }
+        }
+    }
+}
+
+/// Unbuffered writes to the standard streams.
+enum FileOutput {
+    case standardOutput, standardError
+
+    func write(_ text: String) {
+        let fd = self == .standardOutput ? STDOUT_FILENO : STDERR_FILENO
+        var bytes = Array(text.utf8)[...]
+        while !bytes.isEmpty {
+            let n = bytes.withUnsafeBytes { Foundation.write(fd, $0.baseAddress, $0.count) }
+            if n <= 0 { return }
+            bytes = bytes.dropFirst(n)
+        }
+    }
+}
