@@ -11,7 +11,10 @@ struct Meeseeks: AsyncParsableCommand {
             Start with `meeseeks lint` on your configuration directory, then `meeseeks serve`.
             """,
         version: BuildInfo.version,
-        subcommands: [Lint.self, Policy.self, Schema.self])
+        subcommands: [
+            Serve.self, Lint.self, Chat.self, Run.self, Jobs.self, Logs.self, Cancel.self, Agents.self, Token.self, Policy.self,
+            Schema.self,
+        ])
 
     /// Usage errors exit 2, as SPEC §2 promises for `lint` and as Unix tools do.
     static func main() async {

@@ -57,7 +57,8 @@ public enum ConfigLoader {
         return session.finish(checkReachability: !session.policy.grants.isEmpty)
     }
 
-    static func resolve(_ path: String, in directory: String) -> String {
+    /// `path` relative to the configuration directory (absolute paths stay as they are).
+    public static func resolve(_ path: String, in directory: String) -> String {
         path.hasPrefix("/") || directory == "." ? path : "\(directory)/\(path)"
     }
 }

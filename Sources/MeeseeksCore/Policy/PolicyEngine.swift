@@ -15,15 +15,19 @@ public struct PolicyEngine: Sendable {
     public let policy: PolicySet
     /// `@handle` members resolved to user IDs (handle without `@` → user ID).
     public let resolvedHandles: [String: String]
+    /// Identities that hold the admin role without being listed (the API's bootstrap token).
+    public let implicitAdmins: Set<String>
 
-    public init(policy: PolicySet, resolvedHandles: [String: String] = [:]) {
+    public init(policy: PolicySet, resolvedHandles: [String: String] = [:], implicitAdmins: Set<String> = []) {
         self.policy = policy
         self.resolvedHandles = resolvedHandles
+        self.implicitAdmins = implicitAdmins
     }
 
     /// The roles `user` belongs to, sorted.
     public func roles(of user: String) -> [String] {
-        policy.roles.values.filter { role in
+        if implicitAdmins.contains(user) { return [PolicySet.adminRole] }
+        return policy.roles.values.filter { role in
             role.members.contains { member in
                 switch member {
                 case .user(let id): id == user

@@ -1,0 +1,151 @@
+import Foundation
+import Logging
+public import MeeseeksConfig
+public import MeeseeksCore
+import MeeseeksLabels
+
+/// The orchestrator: stores jobs before they run, starts them where the policy and free slots
+/// allow, collects their output and results, and tells the dialogs that asked for them.
+///
+/// One actor serialises every scheduling decision; the store is the source of truth, so a
+/// restarted box picks up exactly where it stopped.
+public actor Box: JobReporter {
+    public let store: any JobStore
+    public let config: ConfigHolder
+    let logger: Logger
+    let clock: @Sendable () -> Double
+
+    struct Connected {
+        var record: AgentRecord
+        var link: any AgentLink
+    }
+
+    var agents: [String: Connected] = [:]
+    var scheduler = Scheduler()
+    /// Real argument values and 2FA codes of queued jobs, kept in memory only (the store holds the
+    /// masked arguments).
+    var secrets: [Int64: (arguments: [String: String], code: String?)] = [:]
+    var transports: [String: any ChatTransport] = [:]
+    let notifier = JobNotifier()
+    public nonisolated let metrics = BoxMetrics()
+
+    public init(store: any JobStore, config: ConfigHolder, logger: Logger, clock: @escaping @Sendable () -> Double = { Date().timeIntervalSince1970 }) {
+        self.store = store
+        self.config = config
+        self.logger = logger
+        self.clock = clock
+    }
+
+    public func register(transport: any ChatTransport, kind: String) {
+        transports[kind] = transport
+    }
+
+    // MARK: - Submitting
+
+    /// Stores a request as a job (or a broadcast with one sub-job per target) and starts what can start.
+    public func submit(_ request: JobRequest) throws -> Job {
+        let spec = config.snapshot.configuration.command(named: request.command)
+        let now = clock()
+        let masked = request.maskedArguments(for: spec)
+        let template = Job(
+            command: request.command, arguments: masked, requester: request.requester, channel: request.channel,
+            selector: request.selector.isEverything ? "" : request.selector.description, createdAt: now,
+            dialogID: request.dialogID)
+        let (job, children): (Job, [Job])
+        if request.mode == .all {
+            var parent = template
+            parent.isBroadcast = true
+            let subJobs = request.targets.map { target -> Job in
+                var child = template
+                child.agent = target
+                child.dialogID = nil
+                return child
+            }
+            (job, children) = try store.insert(parent, children: subJobs)
+        } else {
+            (job, children) = try store.insert(template, children: [])
+        }
+        for id in ([job] + children).filter({ !$0.isBroadcast }).map(\.id) {
+            secrets[id] = (request.arguments, request.twoFactorCode)
+        }
+        try? store.append(
+            AuditRecord(action: "job.queued", user: request.requester, command: request.command, outcome: "queued", jobID: job.id,
+                detail: children.isEmpty ? nil : "broadcast to \(children.compactMap(\.agent).joined(separator: ","))"),
+            at: now)
+        logger.info("job queued", metadata: ["job_id": "\(job.id)", "command": "\(request.command)", "user": "\(request.requester)"])
+        metrics.jobQueued()
+        dispatch()
+        return job
+    }
+
+    // MARK: - Dispatching
+
+    /// Starts every queued job that can start now.
+    func dispatch() {
+        let snapshot = config.snapshot
+        let queued: [Job]
+        let running: [Job]
+        do {
+            queued = try store.jobs(JobQuery(statuses: [.queued], limit: 10_000, oldestFirst: true))
+            running = try store.jobs(JobQuery(statuses: [.running], limit: 100_000))
+        } catch {
+            logger.error("cannot read the queue", metadata: ["error": "\(error)"])
+            return
+        }
+        metrics.queue(depth: queued.filter { !$0.isBroadcast }.count, oldest: queued.first.map { clock() - $0.createdAt } ?? 0)
+        guard !queued.isEmpty else { return }
+        var busy: [String: Int] = [:]
+        var perCommand: [String: Int] = [:]
+        for job in running where !job.isBroadcast {
+            if let agent = job.agent { busy[agent, default: 0] += 1 }
+            perCommand[job.command, default: 0] += 1
+        }
+        let slots = agents.values.map { Scheduler.Slot(agent: $0.record.info, free: $0.record.slots - busy[$0.record.id, default: 0]) }
+        let decisions = scheduler.plan(
+            queued: queued, running: perCommand, slots: slots, configuration: snapshot.configuration, engine: snapshot.engine)
+        for decision in decisions {
+            switch decision {
+            case .fail(let id, let reason):
+                complete(id, attempt: nil, JobOutcome(status: .failed, reason: reason))
+            case .start(let id, let agentID):
+                start(id, on: agentID, snapshot.configuration)
+            }
+        }
+    }
+
+    private func start(_ id: Int64, on agentID: String, _ configuration: Configuration) {
+        guard let connected = agents[agentID] else { return }
+        let now = clock()
+        guard let job = try? store.start(id, agent: agentID, at: now), let spec = configuration.command(named: job.command)
+        else { return }
+        if let parent = job.parentID { _ = try? store.start(parent, agent: "*", at: now) }
+        let kept = secrets[id]
+        let plan = ExecutionPlan(
+            spec: spec, arguments: kept?.arguments ?? job.arguments, jobID: id, attempt: job.attempt, user: job.requester,
+            twoFactorCode: kept?.code)
+        secrets[id] = nil
+        try? store.append(
+            AuditRecord(action: "job.started", user: job.requester, command: job.command, outcome: "running", jobID: id, detail: "on \(agentID)"),
+            at: now)
+        logger.info("job started", metadata: ["job_id": "\(id)", "agent": "\(agentID)", "attempt": "\(job.attempt)"])
+        notifier.changed(id)
+        let link = connected.link
+        // Owned by the box: delivery must not hold the actor; a failed delivery hands the job back.
+        Task {
+            do {
+                try await link.dispatch(plan)
+            } catch {
+                self.handBack(id, attempt: job.attempt, secrets: kept, because: "\(error)")
+            }
+        }
+    }
+
+    /// A job the agent could not take goes back to the queue.
+    func handBack(_ id: Int64, attempt: Int, secrets kept: (arguments: [String: String], code: String?)?, because reason: String) {
+        logger.warning("job handed back", metadata: ["job_id": "\(id)", "reason": "\(reason)"])
+        if (try? store.requeue(id, attempt: attempt)) == true {
+            if let kept { secrets[id] = kept }
+            dispatch()
+        }
+    }
+}

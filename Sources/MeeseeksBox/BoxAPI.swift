@@ -1,0 +1,151 @@
+import Crypto
+import Foundation
+import MeeseeksConfig
+public import MeeseeksCore
+public import MeeseeksHTTP
+import MeeseeksLabels
+
+/// The box as the HTTP API sees it: authentication, dialogs over the mailbox, direct runs, jobs.
+public struct BoxAPI: APIService {
+    let box: Box
+    let mailbox: APIMailbox
+    /// `MEESEEKS_API_TOKEN` of the box: an admin credential that may act as any user.
+    let bootstrapToken: String?
+    let reloader: ConfigReloader
+    let readinessChecks: @Sendable () async -> [String: Bool]
+    let exposition: @Sendable () -> String
+
+    /// The identity of the bootstrap token when it acts as itself.
+    public static let bootstrapUser = "api"
+
+    public init(
+        box: Box, mailbox: APIMailbox, bootstrapToken: String?, reloader: ConfigReloader,
+        readiness: @escaping @Sendable () async -> [String: Bool], exposition: @escaping @Sendable () -> String
+    ) {
+        self.box = box
+        self.mailbox = mailbox
+        self.bootstrapToken = bootstrapToken.flatMap { $0.isEmpty ? nil : $0 }
+        self.reloader = reloader
+        self.readinessChecks = readiness
+        self.exposition = exposition
+    }
+
+    /// The stored form of a token: SHA-256, hex.
+    public static func hash(token: String) -> String {
+        SHA256.hash(data: Array(token.utf8)).map { String(format: "%02x", $0) }.joined()
+    }
+
+    public func authenticate(token: String) async -> API.Principal? {
+        if let bootstrapToken, ConstantTime.equals(token, bootstrapToken) {
+            return API.Principal(user: Self.bootstrapUser, isAdmin: true, mayActAsOthers: true)
+        }
+        guard let stored = try? box.store.token(hash: Self.hash(token: token)), !stored.revoked else { return nil }
+        let isAdmin = box.config.snapshot.engine.isAdmin(stored.user)
+        return API.Principal(user: stored.user, isAdmin: isAdmin, mayActAsOthers: isAdmin)
+    }
+
+    // MARK: Dialogs
+
+    public func openDialog(_ request: API.OpenDialog, as user: String) async throws -> API.DialogState {
+        let id = "api-" + UUID().uuidString.lowercased()
+        let dialog = await box.openDialog(id: id, user: user, channel: request.channel, text: request.text, transport: ["kind": "api"])
+        return state(dialog, after: 0)
+    }
+
+    public func send(_ input: DialogInput, to dialogID: String, as user: String) async throws -> API.DialogState {
+        let before = mailbox.messages(of: dialogID, after: 0).last?.seq ?? 0
+        guard let dialog = try? box.store.dialog(dialogID), dialog.user == user else {
+            throw API.Failure(.notFound, "there is no dialog \(dialogID) of yours")
+        }
+        guard input.event.isUserEvent else { throw API.Failure(.badRequest, "only user events may be sent") }
+        let updated = await box.handle(dialogID, input) ?? dialog
+        return state(updated, after: before)
+    }
+
+    public func messages(of dialogID: String, as user: String, after seq: Int, wait: Double) async throws -> API.DialogState {
+        guard let dialog = try? box.store.dialog(dialogID), dialog.user == user else {
+            throw API.Failure(.notFound, "there is no dialog \(dialogID) of yours")
+        }
+        let deadline = Date().addingTimeInterval(wait)
+        while mailbox.messages(of: dialogID, after: seq).isEmpty, Date() < deadline, !Task.isCancelled {
+            try? await Task.sleep(for: .milliseconds(25))
+        }
+        return state((try? box.store.dialog(dialogID)) ?? dialog, after: seq)
+    }
+
+    func state(_ dialog: Dialog, after seq: Int) -> API.DialogState {
+        API.DialogState(
+            id: dialog.id, user: dialog.user, finished: dialog.phase == .finished, jobID: dialog.jobID,
+            messages: mailbox.messages(of: dialog.id, after: seq))
+    }
+
+    // MARK: Jobs
+
+    public func run(_ request: API.RunRequest, as principal: API.Principal) async throws -> Job {
+        try await box.run(request, as: principal.user)
+    }
+
+    public func jobs(of user: String?, limit: Int) async throws -> [Job] {
+        try box.store.jobs(JobQuery(requester: user, topLevelOnly: true, limit: limit))
+    }
+
+    public func job(_ id: Int64, as principal: API.Principal) async throws -> API.JobDetail {
+        let job = try visibleJob(id, principal)
+        return API.JobDetail(job: job, children: await box.children(of: job))
+    }
+
+    public func output(of id: Int64, from offset: Int, wait: Double, as principal: API.Principal) async throws -> (bytes: [UInt8], job: Job) {
+        var job = try visibleJob(id, principal)
+        let deadline = Date().addingTimeInterval(wait)
+        while true {
+            let version = box.notifier.version(of: id)
+            let bytes = try box.store.output(id, from: offset, limit: 1 << 20)
+            job = try box.store.job(id) ?? job
+            if !bytes.isEmpty || job.status.isFinal || Date() >= deadline { return (bytes, job) }
+            await box.notifier.wait(for: id, after: version, timeout: deadline.timeIntervalSinceNow)
+        }
+    }
+
+    public func cancel(_ id: Int64, as principal: API.Principal) async throws -> Job {
+        do {
+            return try await box.cancel(id, by: principal.user, asAdmin: principal.isAdmin)
+        } catch {
+            switch error {
+            case .notFound: throw API.Failure(.notFound, error.description)
+            case .notYours: throw API.Failure(.forbidden, error.description)
+            case .alreadyEnded: throw API.Failure(.conflict, error.description)
+            }
+        }
+    }
+
+    /// A job the principal may see: their own, or any for admins. Others' jobs look absent.
+    func visibleJob(_ id: Int64, _ principal: API.Principal) throws -> Job {
+        guard let job = try box.store.job(id), job.requester == principal.user || principal.isAdmin else {
+            throw API.Failure(.notFound, "there is no job #\(id) of yours")
+        }
+        return job
+    }
+
+    public func agents() async -> [AgentRecord] { await box.agentRecords() }
+
+    public func audit(_ query: AuditQuery) async throws -> [AuditEntry] { try box.store.audit(query) }
+
+    public func readiness() async -> [String: Bool] { await readinessChecks() }
+
+    public func reload() async -> (applied: Bool, diagnostics: [String]) {
+        let outcome = await reloader.reload(reason: "api")
+        return (outcome.applied, outcome.diagnostics.map(\.description))
+    }
+
+    public func metricsText() async -> String { exposition() }
+}
+
+extension DialogEvent {
+    /// Events a client may send; the others come from the box itself.
+    var isUserEvent: Bool {
+        switch self {
+        case .picked, .answered, .skipped, .confirmed, .codeEntered, .cancelled: true
+        default: false
+        }
+    }
+}

@@ -1,0 +1,167 @@
+import Foundation
+import Hummingbird
+public import Logging
+public import MeeseeksConfig
+import MeeseeksCore
+import MeeseeksExec
+import MeeseeksHTTP
+import MeeseeksSQLite
+import Prometheus
+import ServiceLifecycle
+import UnixSignals
+
+/// `meeseeks serve`: loads the configuration, opens the store, starts the embedded agent and the
+/// listeners, and runs until SIGTERM.
+public struct BoxServer: Sendable {
+    public struct Options: Sendable {
+        public var configDirectory: String
+        public var http: String
+        public var grpc: String
+        public var database: String?
+        public var localAgent: Bool
+        public var localSlots: Int
+        public var environment: [String: String]
+
+        public init(
+            configDirectory: String, http: String, grpc: String, database: String?, localAgent: Bool, localSlots: Int,
+            environment: [String: String]
+        ) {
+            self.configDirectory = configDirectory
+            self.http = http
+            self.grpc = grpc
+            self.database = database
+            self.localAgent = localAgent
+            self.localSlots = localSlots
+            self.environment = environment
+        }
+    }
+
+    public struct StartupError: Error, CustomStringConvertible {
+        public var description: String
+    }
+
+    let options: Options
+    let configuration: Configuration
+    let logger: Logger
+    let registry: PrometheusCollectorRegistry
+
+    /// - Parameter registry: where the metrics backend the executable bootstrapped keeps its values.
+    public init(options: Options, configuration: Configuration, logger: Logger, registry: PrometheusCollectorRegistry) {
+        self.options = options
+        self.configuration = configuration
+        self.logger = logger
+        self.registry = registry
+    }
+
+    public func run() async throws {
+        let directory = options.configDirectory
+        let databasePath = options.database
+            ?? configuration.settings.paths.database.map { ConfigLoader.resolve($0, in: directory) }
+            ?? "\(directory)/meeseeks.db"
+        let store: SQLiteStore
+        do {
+            store = try SQLiteStore(path: databasePath)
+        } catch {
+            throw StartupError(description: "cannot open the database \(databasePath): \(error)")
+        }
+        logger.info("database open", metadata: ["path": "\(databasePath)"])
+
+        let now = Date().timeIntervalSince1970
+        let holder = ConfigHolder(configuration, implicitAdmins: [BoxAPI.bootstrapUser], at: now)
+        let box = Box(store: store, config: holder, logger: logger)
+        let mailbox = APIMailbox { [holder] view in
+            TextRenderer(phrases: PhrasePicker(persona: holder.snapshot.configuration.settings.persona)).render(view)
+        }
+        await box.register(transport: mailbox, kind: "api")
+        await box.recover(localAgent: LocalAgent.id)
+
+        if options.localAgent {
+            let executor = try JobExecutor(
+                environment: options.environment,
+                scratchDirectory: NSTemporaryDirectory() + "meeseeks-local-\(getpid())")
+            let agent = LocalAgent(executor: executor, reporter: box, slots: options.localSlots)
+            await box.connect(agent.record, link: agent)
+        }
+        if options.environment["SLACK_BOT_TOKEN"] == nil, options.environment["SLACK_APP_TOKEN"] == nil {
+            logger.notice("no Slack settings (SLACK_BOT_TOKEN or SLACK_APP_TOKEN): Slack is off; use the API or `meeseeks chat`")
+        }
+        let apiToken = options.environment["MEESEEKS_API_TOKEN"]
+        if apiToken?.isEmpty ?? true {
+            logger.notice("MEESEEKS_API_TOKEN is not set: only tokens from `meeseeks token create` open the API")
+        }
+
+        let reloader = ConfigReloader(directory: directory, holder: holder, logger: logger)
+        let registry = registry
+        let api = BoxAPI(
+            box: box, mailbox: mailbox, bootstrapToken: apiToken, reloader: reloader,
+            readiness: { [store] in
+                let writable = (try? store.database.query("PRAGMA quick_check").first?.string(0)) == "ok"
+                return ["config": true, "store": writable]
+            },
+            exposition: { registry.emitToString() })
+
+        let router = Router()
+        APIRoutes<BasicRequestContext>(service: api).add(to: router)
+        let address = try Self.split(options.http, flag: "--http")
+        let logger = logger
+        let app = Application(
+            router: router, configuration: .init(address: .hostname(address.host, port: address.port), serverName: "meeseeks"),
+            onServerRunning: { channel in
+                let port = channel.localAddress?.port ?? address.port
+                logger.notice("http listening", metadata: ["address": "\(address.host):\(port)"])
+                FileHandle.standardOutput.write(Data("meeseeks: http listening on \(address.host):\(port)\n".utf8))
+            },
+            logger: logger)
+
+        let services: [any Service] = [
+            SignalReloader(reloader: reloader, logger: logger),
+            Maintenance(store: store, holder: holder, logger: logger),
+            app,
+        ]
+        let group = ServiceGroup(
+            configuration: .init(
+                services: services.map { .init(service: $0) }, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
+    }
+
+    /// `HOST:PORT` into its parts.
+    static func split(_ address: String, flag: String) throws -> (host: String, port: Int) {
+        guard let colon = address.lastIndex(of: ":"), let port = Int(address[address.index(after: colon)...]),
+            (0...65535).contains(port)
+        else {
+            throw StartupError(description: "\(flag) expects HOST:PORT, such as 127.0.0.1:8080; got '\(address)'")
+        }
+        return (String(address[..<colon]), port)
+    }
+}
+
+/// Reloads the configuration on SIGHUP.
+struct SignalReloader: Service {
+    let reloader: ConfigReloader
+    let logger: Logger
+
+    func run() async throws {
+        for await _ in await UnixSignalsSequence(trapping: .sighup).cancelOnGracefulShutdown() {
+            logger.info("SIGHUP: reloading the configuration")
+            // Not awaited inline: a storm of signals must not queue behind one slow load.
+            Task { await reloader.reload(reason: "SIGHUP") }
+        }
+    }
+}
+
+/// Housekeeping: purges history past its retention.
+struct Maintenance: Service {
+    let store: any JobStore
+    let holder: ConfigHolder
+    let logger: Logger
+
+    func run() async throws {
+        while !Task.isCancelled, !Task.isShuttingDownGracefully {
+            let retention = Double(holder.snapshot.configuration.settings.historyRetention)
+            if let purged = try? store.purge(before: Date().timeIntervalSince1970 - retention), purged > 0 {
+                logger.info("purged old history", metadata: ["jobs": "\(purged)"])
+            }
+            try? await Task.sleep(for: .seconds(3600))
+        }
+    }
+}

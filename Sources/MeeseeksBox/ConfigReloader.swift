@@ -1,0 +1,79 @@
+import Foundation
+import Logging
+public import MeeseeksConfig
+import Metrics
+
+/// Reloads the configuration directory: the whole set is read and linted off the hot path, then
+/// swapped in at once, or refused with the diagnostics exactly as `meeseeks lint` prints them.
+/// Requests that overlap (a storm of SIGHUPs) coalesce into one more reload after the current one.
+public actor ConfigReloader {
+    public struct Outcome: Sendable {
+        public var applied: Bool
+        public var diagnostics: [Diagnostic]
+        public var fingerprint: String?
+    }
+
+    let directory: String
+    let holder: ConfigHolder
+    let logger: Logger
+    private var running: Task<Outcome, Never>?
+    private var again = false
+
+    public init(directory: String, holder: ConfigHolder, logger: Logger) {
+        self.directory = directory
+        self.holder = holder
+        self.logger = logger
+        Self.publish(holder.snapshot.configuration, at: holder.snapshot.loadedAt)
+    }
+
+    /// Reloads now, or (if a reload is running) once more after it; returns the outcome that
+    /// covers this request.
+    @discardableResult
+    public func reload(reason: String) async -> Outcome {
+        if let running {
+            again = true
+            _ = await running.value
+            if let next = self.running { return await next.value }
+        }
+        let task = Task { await self.load(reason: reason) }
+        running = task
+        var outcome = await task.value
+        while again {
+            again = false
+            let next = Task { await self.load(reason: "coalesced") }
+            running = next
+            outcome = await next.value
+        }
+        running = nil
+        return outcome
+    }
+
+    private func load(reason: String) async -> Outcome {
+        let directory = self.directory
+        let result = await Task.detached { ConfigLoader.load(directory: directory) }.value
+        guard let configuration = result.configuration else {
+            for diagnostic in result.diagnostics { logger.error("\(diagnostic)") }
+            logger.error(
+                "configuration reload refused; keeping the running configuration",
+                metadata: ["reason": "\(reason)", "errors": "\(result.diagnostics.errors.count)"])
+            Counter(label: "meeseeks_config_reloads_total", dimensions: [("outcome", "failure")]).increment()
+            return Outcome(applied: false, diagnostics: result.diagnostics, fingerprint: nil)
+        }
+        for diagnostic in result.diagnostics { logger.warning("\(diagnostic)") }
+        let now = Date().timeIntervalSince1970
+        holder.replace(with: configuration, at: now)
+        Self.publish(configuration, at: now)
+        Counter(label: "meeseeks_config_reloads_total", dimensions: [("outcome", "success")]).increment()
+        logger.info(
+            "configuration reloaded",
+            metadata: ["reason": "\(reason)", "commands": "\(configuration.commands.count)", "fingerprint": "\(configuration.fingerprint)"])
+        return Outcome(applied: true, diagnostics: result.diagnostics, fingerprint: configuration.fingerprint)
+    }
+
+    /// The live configuration's load time and hash, as metrics.
+    static func publish(_ configuration: Configuration, at time: Double) {
+        Gauge(label: "meeseeks_config_last_reload_timestamp_seconds").record(time)
+        Gauge(label: "meeseeks_config_info", dimensions: [("fingerprint", configuration.fingerprint)]).record(1)
+        Gauge(label: "meeseeks_config_commands").record(configuration.commands.count)
+    }
+}

@@ -1,2 +1,0 @@
-import ServiceLifecycle
-import Prometheus

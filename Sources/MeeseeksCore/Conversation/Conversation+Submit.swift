@@ -1,0 +1,147 @@
+import MeeseeksConfig
+import MeeseeksLabels
+
+extension Machine {
+    /// The request's targets under the current policy, or a refusal.
+    func decide(_ spec: CommandSpec) -> PolicyDecision {
+        let selector = (try? LabelSelector(dialog.selector)) ?? .everything
+        return world.engine.authorize(
+            user: dialog.user, command: spec, requestSelector: selector, channel: dialog.channel, agents: world.agents)
+    }
+
+    mutating func authorizeAndConfirm(_ spec: CommandSpec) {
+        switch decide(spec) {
+        case .refused(let refusal):
+            return refuse(refusal)
+        case .allowed(let targets, let grants):
+            dialog.targets = targets.map(\.id)
+            effects.append(
+                .audit(
+                    AuditRecord(
+                        action: "policy.allowed", user: dialog.user, command: spec.name, outcome: "allowed",
+                        detail: "grant at \(grants[0].position); targets \(dialog.targets.joined(separator: ","))")))
+        }
+        switch spec.confirm {
+        case .never:
+            challengeOrSubmit(spec)
+        case .always, .template:
+            dialog.step += 1
+            dialog.phase = .confirming
+            effects.append(.show(.confirm(confirmation(spec))))
+        }
+    }
+
+    func confirmation(_ spec: CommandSpec) -> DialogView.Confirmation {
+        var text: String?
+        if case .template(let template) = spec.confirm {
+            var values = visibleAnswers(spec)
+            values["targets"] = targetsText(spec)
+            values["user"] = dialog.user
+            text = template.render(values)
+        }
+        let shown = visibleAnswers(spec)
+        return DialogView.Confirmation(
+            dialogID: dialog.id, step: dialog.step, command: spec.name, text: text,
+            arguments: spec.arguments.compactMap { a in shown[a.name].map { "\(a.name)=\($0)" } },
+            targets: dialog.targets, destructive: spec.destructive)
+    }
+
+    /// Answers with secrets masked, for anything shown.
+    func visibleAnswers(_ spec: CommandSpec) -> [String: String] {
+        var values = dialog.answers
+        for argument in spec.arguments where argument.secret && values[argument.name] != nil {
+            values[argument.name] = maskedValue
+        }
+        return values
+    }
+
+    func targetsText(_ spec: CommandSpec) -> String {
+        if spec.mode == .one, dialog.targets.count > 1 { return "one of \(dialog.targets.joined(separator: ", "))" }
+        return dialog.targets.joined(separator: ", ")
+    }
+
+    mutating func confirm() {
+        guard let spec else { return showMenu() }
+        effects.append(.audit(AuditRecord(action: "dialog.confirmed", user: dialog.user, command: spec.name, outcome: "ok")))
+        // The policy may have changed since the targets were shown: check again.
+        switch decide(spec) {
+        case .refused(let refusal): refuse(refusal)
+        case .allowed(let targets, _):
+            dialog.targets = targets.map(\.id)
+            challengeOrSubmit(spec)
+        }
+    }
+
+    mutating func challengeOrSubmit(_ spec: CommandSpec) {
+        if spec.twoFactor {
+            challenge(spec, error: nil)
+        } else {
+            submit(code: nil)
+        }
+    }
+
+    mutating func challenge(_ spec: CommandSpec, error: String?) {
+        dialog.step += 1
+        dialog.phase = .awaitingCode
+        effects.append(.show(.challenge(.init(dialogID: dialog.id, step: dialog.step, command: spec.name, error: error))))
+    }
+
+    mutating func submit(code: String?) {
+        guard let spec else { return showMenu() }
+        if spec.twoFactor {
+            let digits = code?.filter { !$0.isWhitespace } ?? ""
+            guard digits.count >= 6, digits.count <= 8, digits.allSatisfy(\.isNumber) else {
+                return challenge(spec, error: "A code is 6 to 8 digits from your authenticator app.")
+            }
+        }
+        dialog.phase = .submitted
+        var arguments = dialog.answers
+        for argument in spec.arguments where arguments[argument.name] == nil {
+            arguments[argument.name] = argument.defaultValue ?? ""
+        }
+        effects.append(
+            .submit(
+                JobRequest(
+                    command: spec.name, arguments: arguments, requester: dialog.user, channel: dialog.channel,
+                    selector: (try? LabelSelector(dialog.selector)) ?? .everything, targets: dialog.targets,
+                    mode: spec.mode, dialogID: dialog.id,
+                    twoFactorCode: spec.twoFactor ? code?.filter { !$0.isWhitespace } : nil)))
+    }
+
+    mutating func accepted(_ id: Int64) {
+        dialog.jobID = id
+        dialog.phase = .running(jobID: id)
+        effects.append(
+            .show(.accepted(.init(user: dialog.user, command: dialog.command ?? "", jobID: id, targets: dialog.targets))))
+    }
+
+    mutating func codeRejected(_ message: String, final: Bool) {
+        guard let spec else { return }
+        dialog.codeFailures += 1
+        if final {
+            finish(.notice(.init(.refused, message)), audit: nil)
+        } else {
+            challenge(spec, error: message)
+        }
+    }
+
+    mutating func cancel(reason: String) {
+        finish(
+            .notice(.init(.cancelled, "Okay, never mind!")),
+            audit: AuditRecord(action: "dialog.\(reason)", user: dialog.user, command: dialog.command, outcome: "abandoned"))
+    }
+
+    mutating func refuse(_ refusal: Refusal) {
+        finish(
+            .notice(.init(.refused, refusal.description)),
+            audit: AuditRecord(
+                action: "policy.denied", user: dialog.user, command: dialog.command, outcome: "denied",
+                reason: refusal.reason, detail: refusal.description))
+    }
+
+    mutating func finish(_ view: DialogView, audit: AuditRecord?) {
+        dialog.phase = .finished
+        effects.append(.show(view))
+        if let audit { effects.append(.audit(audit)) }
+    }
+}

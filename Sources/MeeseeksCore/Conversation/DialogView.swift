@@ -1,0 +1,107 @@
+public import MeeseeksConfig
+
+/// What the user sees, independent of Slack or the terminal; renderers turn these into Block Kit
+/// or text and pick the persona's phrase for each moment.
+public enum DialogView: Hashable, Sendable, Codable {
+    case menu(Menu)
+    case prompt(Prompt)
+    case confirm(Confirmation)
+    case challenge(Challenge)
+    case accepted(Accepted)
+    case result(Result)
+    case notice(Notice)
+    case help(Help)
+
+    public struct CommandEntry: Hashable, Sendable, Codable {
+        public var name: String
+        public var summary: String
+
+        public init(name: String, summary: String) {
+            self.name = name
+            self.summary = summary
+        }
+    }
+
+    public struct Menu: Hashable, Sendable, Codable {
+        public var dialogID: String
+        public var step: Int
+        public var user: String
+        public var commands: [CommandEntry]
+    }
+
+    public struct Prompt: Hashable, Sendable, Codable {
+        public var dialogID: String
+        public var step: Int
+        public var command: String
+        public var argument: String
+        public var question: String
+        public var kind: ArgumentSpec.Kind
+        public var choices: [String]
+        public var defaultValue: String?
+        public var required: Bool
+        public var secret: Bool
+        /// Why the previous answer was refused, if it was.
+        public var error: String?
+    }
+
+    public struct Confirmation: Hashable, Sendable, Codable {
+        public var dialogID: String
+        public var step: Int
+        public var command: String
+        /// The command's own confirmation text, if it has one.
+        public var text: String?
+        /// `name=value` lines, secrets masked.
+        public var arguments: [String]
+        public var targets: [String]
+        public var destructive: Bool
+    }
+
+    public struct Challenge: Hashable, Sendable, Codable {
+        public var dialogID: String
+        public var step: Int
+        public var command: String
+        public var error: String?
+    }
+
+    public struct Accepted: Hashable, Sendable, Codable {
+        public var user: String
+        public var command: String
+        public var jobID: Int64
+        public var targets: [String]
+    }
+
+    public struct Result: Hashable, Sendable, Codable {
+        public var user: String
+        public var report: JobReport
+    }
+
+    public struct Notice: Error, Hashable, Sendable, Codable {
+        public enum Kind: String, Hashable, Sendable, Codable {
+            case refused, invalid, cancelled, expired, stale, info
+        }
+
+        public var kind: Kind
+        public var text: String
+
+        public init(_ kind: Kind, _ text: String) {
+            self.kind = kind
+            self.text = text
+        }
+    }
+
+    public struct Help: Hashable, Sendable, Codable {
+        public var commands: [CommandEntry]
+        public var builtins: [CommandEntry]
+    }
+
+    /// The dialog and step an interactive view answers to, for renderers to embed in buttons.
+    public var interaction: (dialogID: String, step: Int)? {
+        switch self {
+        case .menu(let v): (v.dialogID, v.step)
+        case .prompt(let v): (v.dialogID, v.step)
+        case .confirm(let v): (v.dialogID, v.step)
+        case .challenge(let v): (v.dialogID, v.step)
+        default: nil
+        }
+    }
+}

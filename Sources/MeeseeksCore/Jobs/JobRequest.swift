@@ -1,0 +1,43 @@
+public import MeeseeksConfig
+public import MeeseeksLabels
+
+/// A request the policy allowed, ready to be stored as one job (or a broadcast of sub-jobs).
+public struct JobRequest: Hashable, Sendable {
+    public var command: String
+    /// Real values, secrets included: held in memory only until the job is handed to an agent.
+    public var arguments: [String: String]
+    public var requester: String
+    public var channel: String?
+    public var selector: LabelSelector
+    /// For `mode: all`, the agents to run on; for `mode: one`, the candidates when it was allowed.
+    public var targets: [String]
+    public var mode: CommandSpec.TargetMode
+    public var dialogID: String?
+    /// The TOTP code the user gave, forwarded to the agent that verifies it; never stored.
+    public var twoFactorCode: String?
+
+    public init(
+        command: String, arguments: [String: String], requester: String, channel: String? = nil,
+        selector: LabelSelector = .everything, targets: [String] = [], mode: CommandSpec.TargetMode = .one,
+        dialogID: String? = nil, twoFactorCode: String? = nil
+    ) {
+        self.command = command
+        self.arguments = arguments
+        self.requester = requester
+        self.channel = channel
+        self.selector = selector
+        self.targets = targets
+        self.mode = mode
+        self.dialogID = dialogID
+        self.twoFactorCode = twoFactorCode
+    }
+
+    /// Arguments as they may be shown and stored: secrets replaced by `maskedValue`.
+    public func maskedArguments(for spec: CommandSpec?) -> [String: String] {
+        var masked = arguments
+        for argument in spec?.arguments ?? [] where argument.secret && masked[argument.name] != nil {
+            masked[argument.name] = maskedValue
+        }
+        return masked
+    }
+}

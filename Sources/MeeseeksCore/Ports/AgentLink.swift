@@ -1,0 +1,15 @@
+/// The box's handle on one connected agent: the embedded one, or a remote `mrmeeseeks` over gRPC.
+public protocol AgentLink: Sendable {
+    /// Hands a job to the agent. Throws when it cannot be delivered; the job is then requeued.
+    func dispatch(_ plan: ExecutionPlan) async throws
+    /// Asks the agent to stop a job (SIGTERM to its process group, then SIGKILL).
+    func cancel(jobID: Int64, attempt: Int) async
+}
+
+/// Where agents report what their jobs do. Reports carry the attempt, so a late or repeated report
+/// changes nothing.
+public protocol JobReporter: Sendable {
+    func jobStarted(_ id: Int64, attempt: Int) async
+    func jobOutput(_ id: Int64, attempt: Int, _ bytes: [UInt8]) async
+    func jobFinished(_ id: Int64, attempt: Int, _ outcome: JobOutcome) async
+}

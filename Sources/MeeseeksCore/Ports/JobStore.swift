@@ -1,0 +1,131 @@
+public import MeeseeksLabels
+
+/// Everything the box keeps: jobs and their output, dialogs, agents, audit, API tokens and the
+/// Slack outbox. SQLite implements it today; the protocol leaves room for PostgreSQL.
+///
+/// Calls are synchronous and short; implementations serialise access themselves.
+public protocol JobStore: Sendable {
+    // Jobs
+    /// Stores new jobs (a single job, or a broadcast parent followed by its children) atomically and
+    /// returns them with their ids. Children get `parentID` set to the parent's new id.
+    func insert(_ job: Job, children: [Job]) throws -> (Job, [Job])
+    func job(_ id: Int64) throws -> Job?
+    func jobs(_ query: JobQuery) throws -> [Job]
+    /// Marks a queued job running on `agent` with a new attempt number; nil if it was not queued.
+    func start(_ id: Int64, agent: String, at time: Double) throws -> Job?
+    /// Ends a job once: a result for a final job, or for another attempt, changes nothing and
+    /// returns nil.
+    func finish(_ id: Int64, attempt: Int?, outcome: JobOutcome, at time: Double) throws -> Job?
+    /// Puts a running job back in the queue (its agent handed it back before starting it).
+    func requeue(_ id: Int64, attempt: Int) throws -> Bool
+    /// Appends output, keeping at most `limit` bytes per job and a marker after them.
+    func appendOutput(_ id: Int64, _ bytes: [UInt8], limit: Int) throws
+    /// Output from byte `offset`, at most `limit` bytes.
+    func output(_ id: Int64, from offset: Int, limit: Int) throws -> [UInt8]
+    func outputSize(_ id: Int64) throws -> Int
+
+    // Dialogs
+    func save(_ dialog: Dialog) throws
+    func dialog(_ id: String) throws -> Dialog?
+
+    // Agents
+    func save(_ agent: AgentRecord) throws
+    func agents() throws -> [AgentRecord]
+
+    // Audit
+    func append(_ record: AuditRecord, at time: Double) throws
+    func audit(_ query: AuditQuery) throws -> [AuditEntry]
+
+    // API tokens: only hashes are stored.
+    func saveToken(_ token: APIToken) throws
+    func token(hash: String) throws -> APIToken?
+    func tokens() throws -> [APIToken]
+    func revokeToken(name: String) throws -> Bool
+
+    /// Deletes finished jobs, their output, dialogs and audit entries older than `time`.
+    func purge(before time: Double) throws -> Int
+}
+
+/// Which jobs to list.
+public struct JobQuery: Hashable, Sendable {
+    public var requester: String?
+    public var statuses: Set<JobStatus>?
+    public var parentID: Int64?
+    /// Only top-level jobs (no broadcast children).
+    public var topLevelOnly: Bool
+    public var limit: Int
+    /// Oldest first (the queue) instead of newest first (history).
+    public var oldestFirst: Bool
+
+    public init(
+        requester: String? = nil, statuses: Set<JobStatus>? = nil, parentID: Int64? = nil, topLevelOnly: Bool = false,
+        limit: Int = 50, oldestFirst: Bool = false
+    ) {
+        self.requester = requester
+        self.statuses = statuses
+        self.parentID = parentID
+        self.topLevelOnly = topLevelOnly
+        self.limit = limit
+        self.oldestFirst = oldestFirst
+    }
+}
+
+/// An agent as the registry keeps it.
+public struct AgentRecord: Hashable, Sendable, Codable {
+    public var id: String
+    public var hostname: String
+    public var labels: LabelSet
+    public var commands: [String]
+    public var slots: Int
+    public var busy: Int
+    public var version: String
+    public var connected: Bool
+    public var lastSeen: Double
+
+    public init(
+        id: String, hostname: String, labels: LabelSet, commands: [String], slots: Int, busy: Int = 0,
+        version: String, connected: Bool, lastSeen: Double
+    ) {
+        self.id = id
+        self.hostname = hostname
+        self.labels = labels
+        self.commands = commands
+        self.slots = slots
+        self.busy = busy
+        self.version = version
+        self.connected = connected
+        self.lastSeen = lastSeen
+    }
+
+    public var info: AgentInfo { AgentInfo(id: id, labels: labels, commands: commands) }
+}
+
+/// A stored audit record.
+public struct AuditEntry: Hashable, Sendable, Codable {
+    public var id: Int64
+    public var time: Double
+    public var record: AuditRecord
+
+    public init(id: Int64, time: Double, record: AuditRecord) {
+        self.id = id
+        self.time = time
+        self.record = record
+    }
+}
+
+/// An API token as stored: a name, the user it acts as, and the SHA-256 of the secret.
+public struct APIToken: Hashable, Sendable, Codable {
+    public var name: String
+    public var user: String
+    public var hash: String
+    public var createdAt: Double
+    public var revoked: Bool
+
+    public init(name: String, user: String, hash: String, createdAt: Double, revoked: Bool = false) {
+        self.name = name
+        self.user = user
+        self.hash = hash
+        self.createdAt = createdAt
+        self.revoked = revoked
+    }
+}

@@ -1,0 +1,91 @@
+import Foundation
+public import MeeseeksCore
+import Synchronization
+
+/// Runs execution plans on this host: the shared executor of the embedded agent and `mrmeeseeks`.
+///
+/// Arguments reach the program only as argv elements and environment variables; inline scripts are
+/// written to a private file (mode 0700 in a 0700 directory) and run by their shebang.
+public final class JobExecutor: Sendable {
+    private let baseEnvironment: [String: String]
+    private let scratch: String
+    private let running = Mutex<[Int64: ProcessRunner]>([:])
+    /// Seconds between SIGTERM and SIGKILL on timeout or cancel.
+    public let grace: Int
+
+    /// - Parameters:
+    ///   - environment: the environment jobs inherit (the agent's own).
+    ///   - scratchDirectory: where inline scripts are written; created private if missing.
+    public init(environment: [String: String], scratchDirectory: String, grace: Int = 5) throws {
+        self.baseEnvironment = environment
+        self.scratch = scratchDirectory
+        self.grace = grace
+        try FileManager.default.createDirectory(
+            atPath: scratchDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        chmod(scratchDirectory, 0o700)
+    }
+
+    /// Jobs running now.
+    public var runningCount: Int { running.withLock { $0.count } }
+
+    /// Runs `plan` to its end, streaming output to `onOutput`.
+    public func run(_ plan: ExecutionPlan, onOutput: @escaping @Sendable ([UInt8]) -> Void) async -> JobOutcome {
+        let runner = ProcessRunner()
+        running.withLock { $0[plan.jobID] = runner }
+        defer { _ = running.withLock { $0.removeValue(forKey: plan.jobID) } }
+
+        var argv = plan.argv
+        var scriptPath: String?
+        if let script = plan.script {
+            do {
+                scriptPath = try writeScript(script, jobID: plan.jobID, attempt: plan.attempt)
+                argv = [scriptPath!]
+            } catch {
+                onOutput(Array("meeseeks: cannot write the script: \(error)\n".utf8))
+                return JobOutcome(status: .failed, reason: "cannot write the script")
+            }
+        }
+        defer { if let scriptPath { unlink(scriptPath) } }
+        let environment = baseEnvironment.merging(plan.environment) { _, job in job }
+        return await runner.run(ProcessSpec(argv: argv, environment: environment, timeout: plan.timeout, grace: grace), onOutput: onOutput)
+    }
+
+    /// Cancels a running job: SIGTERM to its process group, SIGKILL after the grace period.
+    /// Returns false when the job is not running here.
+    @discardableResult
+    public func cancel(jobID: Int64) async -> Bool {
+        guard let runner = running.withLock({ $0[jobID] }) else { return false }
+        await runner.cancel(grace: grace)
+        return true
+    }
+
+    private func writeScript(_ text: String, jobID: Int64, attempt: Int) throws -> String {
+        let path = "\(scratch)/job-\(jobID)-\(attempt)-\(UInt32.random(in: 0...UInt32.max))"
+        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o700)
+        guard fd >= 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
+        defer { close(fd) }
+        let bytes = Array(text.utf8)
+        var written = 0
+        while written < bytes.count {
+            let n = bytes[written...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+            if n <= 0 { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
+            written += n
+        }
+        return path
+    }
+}
+
+extension JobExecutor {
+    /// Runs `plan` and reports its start, its output (in order) and its end to `reporter`.
+    public func run(_ plan: ExecutionPlan, reportingTo reporter: any JobReporter) async {
+        await reporter.jobStarted(plan.jobID, attempt: plan.attempt)
+        let (chunks, sink) = AsyncStream.makeStream(of: [UInt8].self)
+        async let delivered: Void = {
+            for await chunk in chunks { await reporter.jobOutput(plan.jobID, attempt: plan.attempt, chunk) }
+        }()
+        let outcome = await run(plan) { sink.yield($0) }
+        sink.finish()
+        await delivered
+        await reporter.jobFinished(plan.jobID, attempt: plan.attempt, outcome)
+    }
+}

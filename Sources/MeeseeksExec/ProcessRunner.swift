@@ -1,0 +1,121 @@
+import Foundation
+public import MeeseeksCore
+
+/// What to run: the argv and environment, already built from the command and its arguments.
+public struct ProcessSpec: Sendable, Hashable {
+    public var argv: [String]
+    public var environment: [String: String]
+    /// Seconds before the group gets SIGTERM.
+    public var timeout: Int
+    /// Seconds between SIGTERM and SIGKILL.
+    public var grace: Int
+
+    public init(argv: [String], environment: [String: String], timeout: Int, grace: Int = 5) {
+        self.argv = argv
+        self.environment = environment
+        self.timeout = timeout
+        self.grace = grace
+    }
+}
+
+/// Runs one process to its end: streams output, enforces the timeout, honours cancel, and leaves
+/// nothing of the job behind (its process group is killed when the program exits).
+public final class ProcessRunner: Sendable {
+    private let state = ProcessRunnerState()
+
+    public init() {}
+
+    /// Runs `spec`; `onOutput` receives stdout and stderr as they arrive, in order.
+    public func run(_ spec: ProcessSpec, onOutput: @escaping @Sendable ([UInt8]) -> Void) async -> JobOutcome {
+        let child: ChildProcess
+        do {
+            child = try ChildProcess(argv: spec.argv, environment: spec.environment)
+        } catch {
+            onOutput(Array("meeseeks: \(error)\n".utf8))
+            return JobOutcome(status: .failed, exitCode: 127, reason: "\(error)")
+        }
+        state.started(child)
+        defer { state.ended(child) }
+
+        let reader = Task.detached {
+            await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+                Thread.detachNewThread {
+                    child.readOutput(onOutput)
+                    done.resume()
+                }
+            }
+        }
+        let exit: (code: Int?, signal: Int?) = await withTaskGroup(of: Void.self) { group in
+            group.addTask { [state] in
+                try? await Task.sleep(for: .seconds(spec.timeout))
+                if !Task.isCancelled { await state.terminate(child, grace: spec.grace, because: .timedOut) }
+            }
+            let result = await withCheckedContinuation { continuation in
+                Thread.detachNewThread { continuation.resume(returning: child.waitForExit()) }
+            }
+            group.cancelAll()
+            return result
+        }
+        // The program is gone; whatever it left running in its group goes too.
+        child.signalGroup(SIGKILL)
+        child.stopReadingOutput()
+        await reader.value
+
+        switch state.reason(for: child) {
+        case .timedOut:
+            return JobOutcome(
+                status: .timedOut, exitCode: exit.code, signal: exit.signal,
+                reason: "timed out after \(DurationTextShort.format(spec.timeout))")
+        case .cancelled:
+            return JobOutcome(status: .cancelled, exitCode: exit.code, signal: exit.signal, reason: "cancelled")
+        case nil:
+            if let code = exit.code {
+                return JobOutcome(status: code == 0 ? .succeeded : .failed, exitCode: code, reason: code == 0 ? nil : "exit status \(code)")
+            }
+            return JobOutcome(status: .failed, signal: exit.signal, reason: "killed by signal \(exit.signal ?? 0)")
+        }
+    }
+
+    /// Cancels every process this runner is running (used by job cancel: one runner per job).
+    public func cancel(grace: Int = 5) async {
+        for child in state.children() {
+            await state.terminate(child, grace: grace, because: .cancelled)
+        }
+    }
+}
+
+/// Why a process was stopped early.
+enum StopReason: Sendable {
+    case timedOut, cancelled
+}
+
+/// Children of a runner and why they were stopped, behind a lock.
+final class ProcessRunnerState: Sendable {
+    private let lock = Mutex<[pid_t: (ChildProcess, StopReason?)]>([:])
+
+    func started(_ child: ChildProcess) { lock.withLock { $0[child.pid] = (child, nil) } }
+    func ended(_ child: ChildProcess) { lock.withLock { $0[child.pid] = nil } }
+    func children() -> [ChildProcess] { lock.withLock { $0.values.map(\.0) } }
+    func reason(for child: ChildProcess) -> StopReason? { lock.withLock { $0[child.pid]?.1 } }
+
+    /// SIGTERM to the group, then SIGKILL after `grace` seconds if the program is still there.
+    func terminate(_ child: ChildProcess, grace: Int, because reason: StopReason) async {
+        let first = lock.withLock { state -> Bool in
+            guard let entry = state[child.pid], entry.1 == nil else { return false }
+            state[child.pid] = (child, reason)
+            return true
+        }
+        guard first else { return }
+        child.signalGroup(SIGTERM)
+        try? await Task.sleep(for: .seconds(grace))
+        if lock.withLock({ $0[child.pid] != nil }) { child.signalGroup(SIGKILL) }
+    }
+}
+
+import Synchronization
+
+enum DurationTextShort {
+    static func format(_ seconds: Int) -> String {
+        seconds % 3600 == 0 ? "\(seconds / 3600)h" : seconds % 60 == 0 ? "\(seconds / 60)m" : "\(seconds)s"
+    }
+}

@@ -1,0 +1,148 @@
+public import MeeseeksCore
+
+/// The JSON of `/api/v1`, shared by the server and the `meeseeks` CLI.
+public enum API {
+    /// Who a request acts for.
+    public struct Principal: Sendable, Hashable {
+        public var user: String
+        public var isAdmin: Bool
+        /// Bootstrap and admin tokens may act as another user (`X-Meeseeks-As`), as `meeseeks chat --as` does.
+        public var mayActAsOthers: Bool
+
+        public init(user: String, isAdmin: Bool, mayActAsOthers: Bool) {
+            self.user = user
+            self.isAdmin = isAdmin
+            self.mayActAsOthers = mayActAsOthers
+        }
+    }
+
+    public struct OpenDialog: Codable, Sendable {
+        public var text: String
+        public var channel: String?
+
+        public init(text: String, channel: String? = nil) {
+            self.text = text
+            self.channel = channel
+        }
+    }
+
+    /// One message of a dialog, in order: `replace` means it updates the dialog's message in place.
+    public struct Message: Codable, Sendable, Hashable {
+        public var seq: Int
+        public var replace: Bool
+        public var view: DialogView
+        /// The view as text, in the box's persona.
+        public var text: String
+
+        public init(seq: Int, replace: Bool, view: DialogView, text: String) {
+            self.seq = seq
+            self.replace = replace
+            self.view = view
+            self.text = text
+        }
+    }
+
+    public struct DialogState: Codable, Sendable {
+        public var id: String
+        public var user: String
+        public var finished: Bool
+        public var jobID: Int64?
+        public var messages: [Message]
+
+        public init(id: String, user: String, finished: Bool, jobID: Int64?, messages: [Message]) {
+            self.id = id
+            self.user = user
+            self.finished = finished
+            self.jobID = jobID
+            self.messages = messages
+        }
+    }
+
+    public struct RunRequest: Codable, Sendable {
+        public var command: String
+        /// Values by position, in the command's argument order.
+        public var positional: [String]
+        public var arguments: [String: String]
+        public var selector: String?
+        /// A TOTP code, for two-factor commands.
+        public var code: String?
+
+        public init(command: String, positional: [String] = [], arguments: [String: String] = [:], selector: String? = nil, code: String? = nil) {
+            self.command = command
+            self.positional = positional
+            self.arguments = arguments
+            self.selector = selector
+            self.code = code
+        }
+    }
+
+    public struct JobDetail: Codable, Sendable {
+        public var job: Job
+        public var children: [Job]
+
+        public init(job: Job, children: [Job]) {
+            self.job = job
+            self.children = children
+        }
+    }
+
+    public struct Jobs: Codable, Sendable {
+        public var jobs: [Job]
+
+        public init(jobs: [Job]) { self.jobs = jobs }
+    }
+
+    public struct Agents: Codable, Sendable {
+        public var agents: [AgentRecord]
+
+        public init(agents: [AgentRecord]) { self.agents = agents }
+    }
+
+    public struct Audit: Codable, Sendable {
+        public var entries: [AuditEntry]
+
+        public init(entries: [AuditEntry]) { self.entries = entries }
+    }
+
+    /// Errors come back as `{"error": "..."}` with a 4xx or 5xx status.
+    public struct ErrorBody: Codable, Sendable {
+        public var error: String
+
+        public init(error: String) { self.error = error }
+    }
+
+    /// A failure the API turns into a status and a message.
+    public struct Failure: Error, Sendable {
+        public enum Kind: Sendable { case badRequest, unauthorized, forbidden, notFound, conflict, unavailable }
+        public var kind: Kind
+        public var message: String
+
+        public init(_ kind: Kind, _ message: String) {
+            self.kind = kind
+            self.message = message
+        }
+    }
+}
+
+/// What the HTTP API needs from the box. The box implements it; this module never imports the box.
+public protocol APIService: Sendable {
+    /// The principal for a bearer token, or nil.
+    func authenticate(token: String) async -> API.Principal?
+    func openDialog(_ request: API.OpenDialog, as user: String) async throws -> API.DialogState
+    func send(_ input: DialogInput, to dialogID: String, as user: String) async throws -> API.DialogState
+    func messages(of dialogID: String, as user: String, after seq: Int, wait: Double) async throws -> API.DialogState
+    func run(_ request: API.RunRequest, as principal: API.Principal) async throws -> Job
+    func jobs(of user: String?, limit: Int) async throws -> [Job]
+    func job(_ id: Int64, as principal: API.Principal) async throws -> API.JobDetail
+    /// Output from byte `offset`; waits up to `wait` seconds for more while the job runs.
+    func output(of id: Int64, from offset: Int, wait: Double, as principal: API.Principal) async throws -> (bytes: [UInt8], job: Job)
+    func cancel(_ id: Int64, as principal: API.Principal) async throws -> Job
+    func agents() async -> [AgentRecord]
+    func audit(_ query: AuditQuery) async throws -> [AuditEntry]
+    /// Which readiness checks pass, by name.
+    func readiness() async -> [String: Bool]
+    /// Reloads the configuration; the diagnostics when it is refused.
+    func reload() async -> (applied: Bool, diagnostics: [String])
+    /// The Prometheus exposition.
+    func metricsText() async -> String
+}

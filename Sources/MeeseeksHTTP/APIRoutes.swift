@@ -1,0 +1,158 @@
+import Foundation
+import HTTPTypes
+public import Hummingbird
+public import MeeseeksCore
+
+/// `/healthz`, `/readyz`, `/metrics` and the bearer-token JSON API under `/api/v1`.
+public struct APIRoutes<Context: RequestContext>: Sendable {
+    let service: any APIService
+    static var bodyLimit: Int { 1 << 20 }
+
+    public init(service: any APIService) {
+        self.service = service
+    }
+
+    public func add(to router: Router<Context>) {
+        router.get("/healthz") { _, _ in JSONResponse.make(["status": "ok"]) }
+        router.get("/readyz") { _, _ in
+            let checks = await service.readiness()
+            let ready = checks.values.allSatisfy { $0 }
+            let failed = checks.filter { !$0.value }.keys.sorted()
+            return JSONResponse.make(
+                ReadyBody(ready: ready, checks: checks, failed: failed), status: ready ? .ok : .serviceUnavailable)
+        }
+        router.get("/metrics") { _, _ in
+            Response(
+                status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                body: .init(byteBuffer: ByteBuffer(string: await service.metricsText())))
+        }
+        let api = router.group("api/v1")
+        api.post("dialogs") { request, _ in
+            try await guarded(request) { principal, user in
+                let body = try await JSONResponse.decode(API.OpenDialog.self, from: request, limit: Self.bodyLimit)
+                return JSONResponse.make(try await service.openDialog(body, as: user), status: .created)
+            }
+        }
+        api.post("dialogs/:id/events") { request, context in
+            try await guarded(request) { _, user in
+                let id = try context.parameters.require("id")
+                let input = try await JSONResponse.decode(DialogInput.self, from: request, limit: Self.bodyLimit)
+                return JSONResponse.make(try await service.send(input, to: id, as: user))
+            }
+        }
+        api.get("dialogs/:id/messages") { request, context in
+            try await guarded(request) { _, user in
+                let id = try context.parameters.require("id")
+                let after = request.uri.queryParameters.get("after", as: Int.self) ?? 0
+                let wait = min(60, request.uri.queryParameters.get("wait", as: Double.self) ?? 0)
+                return JSONResponse.make(try await service.messages(of: id, as: user, after: after, wait: wait))
+            }
+        }
+        api.post("jobs") { request, _ in
+            try await guarded(request) { principal, user in
+                let body = try await JSONResponse.decode(API.RunRequest.self, from: request, limit: Self.bodyLimit)
+                var acting = principal
+                acting.user = user
+                return JSONResponse.make(try await service.run(body, as: acting), status: .accepted)
+            }
+        }
+        api.get("jobs") { request, _ in
+            try await guarded(request) { principal, user in
+                let all = request.uri.queryParameters.get("all") == "1"
+                if all, !principal.isAdmin { throw API.Failure(.forbidden, "listing everyone's jobs is for admins") }
+                let limit = min(1000, max(1, request.uri.queryParameters.get("limit", as: Int.self) ?? 20))
+                return JSONResponse.make(API.Jobs(jobs: try await service.jobs(of: all ? nil : user, limit: limit)))
+            }
+        }
+        api.get("jobs/:id") { request, context in
+            try await guarded(request) { principal, user in
+                JSONResponse.make(try await service.job(try jobID(context), as: acting(principal, user)))
+            }
+        }
+        api.get("jobs/:id/output") { request, context in
+            try await guarded(request) { principal, user in
+                let offset = max(0, request.uri.queryParameters.get("offset", as: Int.self) ?? 0)
+                let wait = min(60, request.uri.queryParameters.get("wait", as: Double.self) ?? 0)
+                let (bytes, job) = try await service.output(
+                    of: try jobID(context), from: offset, wait: wait, as: acting(principal, user))
+                var headers: HTTPFields = [.contentType: "application/octet-stream"]
+                headers[HTTPField.Name("X-Meeseeks-Next-Offset")!] = String(offset + bytes.count)
+                headers[HTTPField.Name("X-Meeseeks-Job-Status")!] = job.status.rawValue
+                if let code = job.exitCode { headers[HTTPField.Name("X-Meeseeks-Exit-Code")!] = String(code) }
+                return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+            }
+        }
+        api.post("jobs/:id/cancel") { request, context in
+            try await guarded(request) { principal, user in
+                JSONResponse.make(try await service.cancel(try jobID(context), as: acting(principal, user)))
+            }
+        }
+        api.get("agents") { request, _ in
+            try await guarded(request) { _, _ in JSONResponse.make(API.Agents(agents: await service.agents())) }
+        }
+        api.get("audit") { request, _ in
+            try await guarded(request) { principal, _ in
+                guard principal.isAdmin else { throw API.Failure(.forbidden, "the audit trail is for admins") }
+                let q = request.uri.queryParameters
+                let query = AuditQuery(
+                    user: q.get("user").map { String($0) }, command: q.get("command").map { String($0) },
+                    outcome: q.get("outcome").map { String($0) }, since: q.get("since", as: Double.self),
+                    until: q.get("until", as: Double.self), limit: min(10_000, q.get("limit", as: Int.self) ?? 100))
+                return JSONResponse.make(API.Audit(entries: try await service.audit(query)))
+            }
+        }
+        api.post("reload") { request, _ in
+            try await guarded(request) { principal, _ in
+                guard principal.isAdmin else { throw API.Failure(.forbidden, "reloading is for admins") }
+                let (applied, diagnostics) = await service.reload()
+                return JSONResponse.make(ReloadBody(applied: applied, diagnostics: diagnostics), status: applied ? .ok : .unprocessableContent)
+            }
+        }
+    }
+
+    struct ReadyBody: Encodable {
+        var ready: Bool
+        var checks: [String: Bool]
+        var failed: [String]
+    }
+
+    struct ReloadBody: Encodable {
+        var applied: Bool
+        var diagnostics: [String]
+    }
+
+    func jobID(_ context: Context) throws -> Int64 {
+        guard let id = Int64(try context.parameters.require("id")), id > 0 else {
+            throw API.Failure(.badRequest, "a job id is a positive number")
+        }
+        return id
+    }
+
+    func acting(_ principal: API.Principal, _ user: String) -> API.Principal {
+        var acting = principal
+        acting.user = user
+        return acting
+    }
+
+    /// Authenticates the bearer token, resolves `X-Meeseeks-As`, and turns failures into JSON errors.
+    func guarded(_ request: Request, _ body: (API.Principal, String) async throws -> Response) async throws -> Response {
+        guard let header = request.headers[.authorization], header.hasPrefix("Bearer ") else {
+            return JSONResponse.error(.unauthorized, "missing bearer token: set MEESEEKS_API_TOKEN", headers: [.wwwAuthenticate: "Bearer"])
+        }
+        guard let principal = await service.authenticate(token: String(header.dropFirst("Bearer ".count))) else {
+            return JSONResponse.error(.unauthorized, "invalid or revoked API token", headers: [.wwwAuthenticate: "Bearer"])
+        }
+        var user = principal.user
+        if let other = request.headers[HTTPField.Name("X-Meeseeks-As")!], other != principal.user {
+            guard principal.mayActAsOthers else {
+                return JSONResponse.error(.forbidden, "this token acts as \(principal.user) and may not act as \(other)")
+            }
+            user = other
+        }
+        do {
+            return try await body(principal, user)
+        } catch let failure as API.Failure {
+            return JSONResponse.error(JSONResponse.status(for: failure.kind), failure.message)
+        }
+    }
+}

@@ -1,0 +1,94 @@
+/// The schema, as numbered steps. A database records the last step applied in `user_version`;
+/// opening it applies the rest in one transaction each. Never edit a step once released: add one.
+enum Migrations {
+    static let steps: [String] = [
+        // 1: the first schema.
+        """
+        CREATE TABLE jobs (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            parent_id INTEGER REFERENCES jobs(id) ON DELETE CASCADE,
+            command TEXT NOT NULL,
+            arguments TEXT NOT NULL,
+            requester TEXT NOT NULL,
+            channel TEXT,
+            selector TEXT NOT NULL DEFAULT '',
+            agent TEXT,
+            status TEXT NOT NULL CHECK (status IN ('queued','running','succeeded','failed','timed_out','cancelled','lost')),
+            exit_code INTEGER,
+            reason TEXT,
+            created_at REAL NOT NULL,
+            started_at REAL,
+            finished_at REAL,
+            attempt INTEGER NOT NULL DEFAULT 0,
+            dialog_id TEXT,
+            is_broadcast INTEGER NOT NULL DEFAULT 0,
+            output_bytes INTEGER NOT NULL DEFAULT 0,
+            output_dropped INTEGER NOT NULL DEFAULT 0
+        );
+        CREATE INDEX jobs_status ON jobs(status, id);
+        CREATE INDEX jobs_requester ON jobs(requester, id);
+        CREATE INDEX jobs_parent ON jobs(parent_id);
+        CREATE TABLE job_output (
+            job_id INTEGER NOT NULL REFERENCES jobs(id) ON DELETE CASCADE,
+            seq INTEGER NOT NULL,
+            offset INTEGER NOT NULL,
+            data BLOB NOT NULL,
+            PRIMARY KEY (job_id, seq)
+        );
+        CREATE TABLE dialogs (
+            id TEXT PRIMARY KEY,
+            user TEXT NOT NULL,
+            state TEXT NOT NULL,
+            updated_at REAL NOT NULL
+        );
+        CREATE TABLE agents (
+            id TEXT PRIMARY KEY,
+            state TEXT NOT NULL
+        );
+        CREATE TABLE audit (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            time REAL NOT NULL,
+            action TEXT NOT NULL,
+            user TEXT NOT NULL,
+            command TEXT,
+            outcome TEXT NOT NULL,
+            reason TEXT,
+            job_id INTEGER,
+            detail TEXT
+        );
+        CREATE INDEX audit_time ON audit(time);
+        CREATE TABLE api_tokens (
+            name TEXT PRIMARY KEY,
+            user TEXT NOT NULL,
+            hash TEXT NOT NULL UNIQUE,
+            created_at REAL NOT NULL,
+            revoked INTEGER NOT NULL DEFAULT 0
+        );
+        """
+    ]
+
+    static func apply(to database: SQLiteDatabase) throws {
+        let current = Int(try database.query("PRAGMA user_version").first?.int(0) ?? 0)
+        guard current <= steps.count else {
+            throw SQLiteError(
+                code: 0, message: "the database has schema version \(current), newer than this build knows (\(steps.count)); upgrade meeseeks")
+        }
+        for (index, step) in steps.enumerated() where index >= current {
+            try database.transaction { connection in
+                for statement in step.split(separator: ";").map({ $0.trimmingCharacters() }) where !statement.isEmpty {
+                    try connection.query(statement)
+                }
+                try connection.query("PRAGMA user_version = \(index + 1)")
+            }
+        }
+    }
+}
+
+extension Substring {
+    func trimmingCharacters() -> String {
+        var s = self
+        while let f = s.first, f.isWhitespace { s.removeFirst() }
+        while let l = s.last, l.isWhitespace { s.removeLast() }
+        return String(s)
+    }
+}

@@ -1,0 +1,76 @@
+import ArgumentParser
+import MeeseeksClient
+import MeeseeksCore
+import MeeseeksHTTP
+
+extension Meeseeks {
+    struct Run: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Run a command through the box and print its output.",
+            discussion: """
+                Arguments are given in the command's order, or as name=value. The exit status follows the
+                job: the program's own status, 124 if it timed out, 130 if cancelled, 1 otherwise.
+                Example: meeseeks run restart nginx reason="disk full" -l env=stg
+                """)
+
+        @OptionGroup var client: ClientOptions
+
+        @Option(name: [.customShort("l"), .long], help: "A label selector narrowing the agents, such as env=stg.")
+        var selector: String?
+
+        @Option(name: .long, help: "A 2FA code, for commands that need one.")
+        var code: String?
+
+        @Flag(name: .long, help: "Queue the job and print its id without waiting.")
+        var detach = false
+
+        @Argument(help: "The command.")
+        var command: String
+
+        @Argument(parsing: .allUnrecognized, help: "Its arguments: values in order, or name=value.")
+        var arguments: [String] = []
+
+        func run() async throws {
+            let client = try client.client()
+            var request = API.RunRequest(command: command, selector: selector, code: code)
+            for argument in arguments {
+                if let equals = argument.firstIndex(of: "="), !argument.hasPrefix("=") {
+                    request.arguments[String(argument[..<equals])] = String(argument[argument.index(after: equals)...])
+                } else {
+                    request.positional.append(argument)
+                }
+            }
+            let job = try await clientCall { try await client.run(request) }
+            if detach {
+                print(job.id)
+                return
+            }
+            FileOutput.standardError.write("job #\(job.id) queued\n")
+            let (status, code) = try await Follow.output(of: job.id, with: client)
+            throw ExitCode(Follow.exitStatus(status, code))
+        }
+    }
+}
+
+/// Streams a job's output until it ends.
+enum Follow {
+    static func output(of id: Int64, with client: BoxClient, from start: Int = 0) async throws -> (JobStatus, Int?) {
+        var offset = start
+        while true {
+            let chunk = try await clientCall { try await client.output(id, from: offset, wait: 25) }
+            if !chunk.bytes.isEmpty { FileOutput.standardOutput.writeBytes(chunk.bytes) }
+            offset = chunk.next
+            if chunk.status.isFinal, chunk.bytes.isEmpty { return (chunk.status, chunk.exitCode) }
+        }
+    }
+
+    static func exitStatus(_ status: JobStatus, _ code: Int?) -> Int32 {
+        switch status {
+        case .succeeded: 0
+        case .failed: Int32(code.map { $0 == 0 ? 1 : $0 } ?? 1)
+        case .timedOut: 124
+        case .cancelled: 130
+        default: 1
+        }
+    }
+}

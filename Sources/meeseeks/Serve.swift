@@ -1,0 +1,92 @@
+import ArgumentParser
+import Foundation
+import Logging
+import MeeseeksBox
+import MeeseeksConfig
+import Metrics
+import Prometheus
+
+extension Meeseeks {
+    struct Serve: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Run the box.",
+            discussion: """
+                Reads DIR/meeseeks.yaml (optional), DIR/commands.d and DIR/policies.d. Without other agents an
+                embedded agent (labels agent=local) runs jobs on this machine.
+
+                Environment: SLACK_SIGNING_SECRET, SLACK_BOT_TOKEN (HTTP mode), SLACK_APP_TOKEN (Socket Mode),
+                SLACK_API_URL, MEESEEKS_AGENT_TOKEN (agents), MEESEEKS_API_TOKEN (an admin token for the API).
+                Signals: SIGHUP reloads the configuration; SIGTERM drains and stops.
+                """)
+
+        @Option(name: .long, help: "The configuration directory.")
+        var config: String = "."
+
+        @Option(name: .long, help: "Address of the HTTP listener (Slack, API, metrics); port 0 picks a free one.")
+        var http: String = "127.0.0.1:8080"
+
+        @Option(name: .long, help: "Address of the gRPC listener for agents; port 0 picks a free one.")
+        var grpc: String = "127.0.0.1:9090"
+
+        @Option(name: .long, help: "The SQLite database (default DIR/meeseeks.db).")
+        var db: String?
+
+        @Flag(name: .customLong("no-local-agent"), help: "Do not start the embedded agent.")
+        var noLocalAgent = false
+
+        @Option(name: .customLong("local-slots"), help: "Jobs the embedded agent runs at once.")
+        var localSlots: Int = 4
+
+        @OptionGroup var logging: LoggingOptions
+
+        func validate() throws {
+            guard localSlots >= 1 else { throw ValidationError("--local-slots must be at least 1") }
+        }
+
+        func run() async throws {
+            let logger = logging.bootstrap(label: "meeseeks")
+            let registry = PrometheusCollectorRegistry()
+            MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+
+            let result = ConfigLoader.load(directory: config)
+            for diagnostic in result.diagnostics { FileOutput.standardError.write("\(diagnostic)\n") }
+            guard let configuration = result.configuration else {
+                FileOutput.standardError.write("meeseeks: the configuration has errors; fix them and start again\n")
+                throw ExitCode(1)
+            }
+            let options = BoxServer.Options(
+                configDirectory: config, http: http, grpc: grpc, database: db, localAgent: !noLocalAgent,
+                localSlots: localSlots, environment: ProcessInfo.processInfo.environment)
+            do {
+                try await BoxServer(options: options, configuration: configuration, logger: logger, registry: registry).run()
+            } catch let error as BoxServer.StartupError {
+                FileOutput.standardError.write("meeseeks: \(error)\n")
+                throw ExitCode(1)
+            }
+        }
+    }
+}
+
+/// `--log-format` and `--log-level`, shared by the commands that run services.
+struct LoggingOptions: ParsableArguments {
+    enum Format: String, ExpressibleByArgument, CaseIterable {
+        case logfmt, json
+    }
+
+    @Option(name: .customLong("log-format"), help: "Log lines as logfmt or JSON, on stderr.")
+    var format: Format = .logfmt
+
+    @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
+    var level: String = "info"
+
+    func bootstrap(label: String) -> Logger {
+        let level = Logger.Level(rawValue: level) ?? .info
+        let json = format == .json
+        LoggingSystem.bootstrap { label in
+            var handler = StructuredLogHandler(label: label, json: json)
+            handler.logLevel = level
+            return handler
+        }
+        return Logger(label: label)
+    }
+}
