@@ -138,5 +138,8 @@ let package = Package(
         .testTarget(name: "MeeseeksLabelsTests", dependencies: ["MeeseeksLabels"], swiftSettings: swiftSettings),
         .testTarget(name: "MeeseeksConfigTests", dependencies: ["MeeseeksConfig"], swiftSettings: swiftSettings),
         .testTarget(name: "MeeseeksCoreTests", dependencies: ["MeeseeksCore"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "EndToEndTests", dependencies: ["MeeseeksClient", "MeeseeksHTTP", "MeeseeksCore", "MeeseeksConfig"],
+            swiftSettings: swiftSettings),
     ]
 )

@@ -44,6 +44,10 @@ public struct BoxAPI: APIService {
         return API.Principal(user: stored.user, isAdmin: isAdmin, mayActAsOthers: isAdmin)
     }
 
+    public func isAdmin(_ user: String) async -> Bool {
+        box.config.snapshot.engine.isAdmin(user)
+    }
+
     // MARK: Dialogs
 
     public func openDialog(_ request: API.OpenDialog, as user: String) async throws -> API.DialogState {

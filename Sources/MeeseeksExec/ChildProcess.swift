@@ -25,6 +25,7 @@ final class ChildProcess: Sendable {
         // ours may inherit it in between (a stray write end would keep the pipe from closing).
         spawnLock.lock()
         defer { spawnLock.unlock() }
+        Self.markDescriptorsCloseOnExec()
         var fds: [Int32] = [-1, -1]
         guard pipe(&fds) == 0 else { throw SpawnError(description: "pipe: \(String(cString: strerror(errno)))") }
         _ = fcntl(fds[0], F_SETFD, FD_CLOEXEC)
@@ -72,6 +73,17 @@ final class ChildProcess: Sendable {
         }
         self.pid = pid
         self.readFD = fds[0]
+    }
+
+    /// Jobs must not inherit the server's sockets or files (a job left running would hold the
+    /// listening port). Descriptors opened without close-on-exec get it here.
+    private static func markDescriptorsCloseOnExec() {
+        guard let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd") else { return }
+        for entry in entries {
+            guard let fd = Int32(entry), fd > 2 else { continue }
+            let flags = fcntl(fd, F_GETFD)
+            if flags >= 0, flags & FD_CLOEXEC == 0 { _ = fcntl(fd, F_SETFD, flags | FD_CLOEXEC) }
+        }
     }
 
     /// `posix_spawnp` searches the server's PATH; jobs must search the PATH they will run with.

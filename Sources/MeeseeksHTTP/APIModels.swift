@@ -128,6 +128,8 @@ public enum API {
 public protocol APIService: Sendable {
     /// The principal for a bearer token, or nil.
     func authenticate(token: String) async -> API.Principal?
+    /// Whether `user` holds the admin role.
+    func isAdmin(_ user: String) async -> Bool
     func openDialog(_ request: API.OpenDialog, as user: String) async throws -> API.DialogState
     func send(_ input: DialogInput, to dialogID: String, as user: String) async throws -> API.DialogState
     func messages(of dialogID: String, as user: String, after seq: Int, wait: Double) async throws -> API.DialogState

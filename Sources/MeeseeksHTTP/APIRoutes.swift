@@ -142,15 +142,16 @@ public struct APIRoutes<Context: RequestContext>: Sendable {
         guard let principal = await service.authenticate(token: String(header.dropFirst("Bearer ".count))) else {
             return JSONResponse.error(.unauthorized, "invalid or revoked API token", headers: [.wwwAuthenticate: "Bearer"])
         }
-        var user = principal.user
+        var acting = principal
         if let other = request.headers[HTTPField.Name("X-Meeseeks-As")!], other != principal.user {
             guard principal.mayActAsOthers else {
                 return JSONResponse.error(.forbidden, "this token acts as \(principal.user) and may not act as \(other)")
             }
-            user = other
+            // Acting as someone means having their rights, not the token's.
+            acting = API.Principal(user: other, isAdmin: await service.isAdmin(other), mayActAsOthers: false)
         }
         do {
-            return try await body(principal, user)
+            return try await body(acting, acting.user)
         } catch let failure as API.Failure {
             return JSONResponse.error(JSONResponse.status(for: failure.kind), failure.message)
         }

@@ -27,6 +27,13 @@ public enum DialogView: Hashable, Sendable, Codable {
         public var step: Int
         public var user: String
         public var commands: [CommandEntry]
+
+        public init(dialogID: String, step: Int, user: String, commands: [CommandEntry]) {
+            self.dialogID = dialogID
+            self.step = step
+            self.user = user
+            self.commands = commands
+        }
     }
 
     public struct Prompt: Hashable, Sendable, Codable {
@@ -42,6 +49,20 @@ public enum DialogView: Hashable, Sendable, Codable {
         public var secret: Bool
         /// Why the previous answer was refused, if it was.
         public var error: String?
+
+        public init(dialogID: String, step: Int, command: String, argument: String, question: String, kind: ArgumentSpec.Kind, choices: [String], defaultValue: String? = nil, required: Bool, secret: Bool, error: String? = nil) {
+            self.dialogID = dialogID
+            self.step = step
+            self.command = command
+            self.argument = argument
+            self.question = question
+            self.kind = kind
+            self.choices = choices
+            self.defaultValue = defaultValue
+            self.required = required
+            self.secret = secret
+            self.error = error
+        }
     }
 
     public struct Confirmation: Hashable, Sendable, Codable {
@@ -54,6 +75,16 @@ public enum DialogView: Hashable, Sendable, Codable {
         public var arguments: [String]
         public var targets: [String]
         public var destructive: Bool
+
+        public init(dialogID: String, step: Int, command: String, text: String? = nil, arguments: [String], targets: [String], destructive: Bool) {
+            self.dialogID = dialogID
+            self.step = step
+            self.command = command
+            self.text = text
+            self.arguments = arguments
+            self.targets = targets
+            self.destructive = destructive
+        }
     }
 
     public struct Challenge: Hashable, Sendable, Codable {
@@ -61,6 +92,13 @@ public enum DialogView: Hashable, Sendable, Codable {
         public var step: Int
         public var command: String
         public var error: String?
+
+        public init(dialogID: String, step: Int, command: String, error: String? = nil) {
+            self.dialogID = dialogID
+            self.step = step
+            self.command = command
+            self.error = error
+        }
     }
 
     public struct Accepted: Hashable, Sendable, Codable {
@@ -68,11 +106,23 @@ public enum DialogView: Hashable, Sendable, Codable {
         public var command: String
         public var jobID: Int64
         public var targets: [String]
+
+        public init(user: String, command: String, jobID: Int64, targets: [String]) {
+            self.user = user
+            self.command = command
+            self.jobID = jobID
+            self.targets = targets
+        }
     }
 
     public struct Result: Hashable, Sendable, Codable {
         public var user: String
         public var report: JobReport
+
+        public init(user: String, report: JobReport) {
+            self.user = user
+            self.report = report
+        }
     }
 
     public struct Notice: Error, Hashable, Sendable, Codable {
@@ -92,6 +142,11 @@ public enum DialogView: Hashable, Sendable, Codable {
     public struct Help: Hashable, Sendable, Codable {
         public var commands: [CommandEntry]
         public var builtins: [CommandEntry]
+
+        public init(commands: [CommandEntry], builtins: [CommandEntry]) {
+            self.commands = commands
+            self.builtins = builtins
+        }
     }
 
     /// The dialog and step an interactive view answers to, for renderers to embed in buttons.
