@@ -65,7 +65,10 @@ let package = Package(
         .target(
             name: "MeeseeksSlack",
             dependencies: [
-                "MeeseeksCore",
+                "MeeseeksCore", "MeeseeksConfig",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
@@ -119,7 +122,7 @@ let package = Package(
         .executableTarget(
             name: "meeseeks",
             dependencies: [
-                "MeeseeksBox", "MeeseeksConfig", "MeeseeksCore", "MeeseeksHTTP", "MeeseeksClient", "MeeseeksSQLite",
+                "MeeseeksBox", "MeeseeksConfig", "MeeseeksCore", "MeeseeksHTTP", "MeeseeksClient", "MeeseeksSQLite", "MeeseeksSlack",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -138,6 +141,7 @@ let package = Package(
         .testTarget(name: "MeeseeksLabelsTests", dependencies: ["MeeseeksLabels"], swiftSettings: swiftSettings),
         .testTarget(name: "MeeseeksConfigTests", dependencies: ["MeeseeksConfig"], swiftSettings: swiftSettings),
         .testTarget(name: "MeeseeksCoreTests", dependencies: ["MeeseeksCore"], swiftSettings: swiftSettings),
+        .testTarget(name: "MeeseeksSlackTests", dependencies: ["MeeseeksSlack"], swiftSettings: swiftSettings),
         .testTarget(
             name: "EndToEndTests", dependencies: ["MeeseeksClient", "MeeseeksHTTP", "MeeseeksCore", "MeeseeksConfig"],
             swiftSettings: swiftSettings),

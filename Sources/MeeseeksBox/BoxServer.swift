@@ -6,6 +6,7 @@ import MeeseeksCore
 import MeeseeksExec
 import MeeseeksHTTP
 import MeeseeksSQLite
+import MeeseeksSlack
 import Prometheus
 import ServiceLifecycle
 import UnixSignals
@@ -82,9 +83,7 @@ public struct BoxServer: Sendable {
             let agent = LocalAgent(executor: executor, reporter: box, slots: options.localSlots)
             await box.connect(agent.record, link: agent)
         }
-        if options.environment["SLACK_BOT_TOKEN"] == nil, options.environment["SLACK_APP_TOKEN"] == nil {
-            logger.notice("no Slack settings (SLACK_BOT_TOKEN or SLACK_APP_TOKEN): Slack is off; use the API or `meeseeks chat`")
-        }
+        let slack = await startSlack(box: box, store: store)
         let apiToken = options.environment["MEESEEKS_API_TOKEN"]
         if apiToken?.isEmpty ?? true {
             logger.notice("MEESEEKS_API_TOKEN is not set: only tokens from `meeseeks token create` open the API")
@@ -94,14 +93,18 @@ public struct BoxServer: Sendable {
         let registry = registry
         let api = BoxAPI(
             box: box, mailbox: mailbox, bootstrapToken: apiToken, reloader: reloader,
-            readiness: { [store] in
+            readiness: { [store, slack] in
                 let writable = (try? store.database.query("PRAGMA quick_check").first?.string(0)) == "ok"
-                return ["config": true, "store": writable]
+                var checks = ["config": true, "store": writable]
+                if let socket = slack?.socket { checks["slack_socket"] = socket.isConnected }
+                return checks
             },
             exposition: { registry.emitToString() })
 
         let router = Router()
         APIRoutes<BasicRequestContext>(service: api).add(to: router)
+        SlackRoutes<BasicRequestContext>(service: slack?.service, signingSecret: options.environment["SLACK_SIGNING_SECRET"])
+            .add(to: router)
         let address = try Self.split(options.http, flag: "--http")
         let logger = logger
         let app = Application(
@@ -113,15 +116,48 @@ public struct BoxServer: Sendable {
             },
             logger: logger)
 
-        let services: [any Service] = [
+        var services: [any Service] = [
             SignalReloader(reloader: reloader, logger: logger),
             Maintenance(store: store, holder: holder, logger: logger),
-            app,
         ]
+        if let slack {
+            services.append(LoopService(name: "slack-outbox") { await slack.outbox.run() })
+            services.append(LoopService(name: "slack-inbox") { await slack.service.run() })
+            if let socket = slack.socket { services.append(LoopService(name: "slack-socket") { await socket.run() }) }
+        }
+        services.append(app)
         let group = ServiceGroup(
             configuration: .init(
                 services: services.map { .init(service: $0) }, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
+    }
+
+    struct Slack: Sendable {
+        var service: SlackService
+        var outbox: SlackOutbox
+        var socket: SocketModeClient?
+    }
+
+    /// Slack when it is configured: the outbox, the inbound queue, and Socket Mode with an app token.
+    func startSlack(box: Box, store: SQLiteStore) async -> Slack? {
+        let env = options.environment
+        let bot = env["SLACK_BOT_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
+        let app = env["SLACK_APP_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
+        guard bot != nil || app != nil else {
+            logger.notice("no Slack settings (SLACK_BOT_TOKEN or SLACK_APP_TOKEN): Slack is off; use the API or `meeseeks chat`")
+            return nil
+        }
+        if bot == nil { logger.warning("SLACK_BOT_TOKEN is not set: replies cannot be posted") }
+        if app == nil, (env["SLACK_SIGNING_SECRET"] ?? "").isEmpty {
+            logger.warning("SLACK_SIGNING_SECRET is not set: every Slack request will be refused")
+        }
+        let api = SlackWebAPI(baseURL: env["SLACK_API_URL"], botToken: bot, appToken: app)
+        let outbox = SlackOutbox(store: store, api: api, logger: logger)
+        let service = SlackService(host: BoxSlackHost(box: box), api: api, outbox: outbox, logger: logger)
+        await box.register(transport: service, kind: "slack")
+        let socket = app.map { _ in SocketModeClient(api: api, service: service, logger: logger) }
+        logger.notice("Slack is on", metadata: ["mode": "\(socket == nil ? "http" : "socket")", "api": "\(api.baseURL)"])
+        return Slack(service: service, outbox: outbox, socket: socket)
     }
 
     /// `HOST:PORT` into its parts.

@@ -64,7 +64,29 @@ enum Migrations {
             created_at REAL NOT NULL,
             revoked INTEGER NOT NULL DEFAULT 0
         );
+        """,
+        // 2: the chat outbox and the messages it posted.
         """
+        CREATE TABLE outbox (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            order_key TEXT NOT NULL,
+            operation TEXT NOT NULL,
+            payload BLOB NOT NULL,
+            channel TEXT NOT NULL,
+            message_key TEXT,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            not_before REAL NOT NULL DEFAULT 0,
+            created_at REAL NOT NULL,
+            state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending','delivered','failed')),
+            last_error TEXT
+        );
+        CREATE INDEX outbox_pending ON outbox(state, order_key, id);
+        CREATE TABLE message_refs (
+            key TEXT PRIMARY KEY,
+            channel TEXT NOT NULL,
+            ts TEXT NOT NULL
+        )
+        """,
     ]
 
     static func apply(to database: SQLiteDatabase) throws {

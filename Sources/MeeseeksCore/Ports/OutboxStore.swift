@@ -1,0 +1,55 @@
+/// A message waiting to be sent to a chat service, kept until it is delivered.
+public struct OutboxMessage: Hashable, Sendable, Codable {
+    public enum Operation: String, Hashable, Sendable, Codable {
+        /// A new message; its timestamp is remembered under `messageKey`.
+        case post
+        /// Replace the message remembered under `messageKey` (post it if it never was).
+        case update
+        /// A message only the user sees.
+        case ephemeral
+    }
+
+    public var id: Int64
+    /// Messages with the same key are delivered in order, one at a time (a Slack channel).
+    public var orderKey: String
+    public var operation: Operation
+    /// The message as the chat service expects it (JSON), without channel or timestamp.
+    public var payload: [UInt8]
+    public var channel: String
+    public var messageKey: String?
+    public var attempts: Int
+    /// Not before this time (seconds since 1970): backoff and `Retry-After`.
+    public var notBefore: Double
+    public var createdAt: Double
+
+    public init(
+        id: Int64 = 0, orderKey: String, operation: Operation, payload: [UInt8], channel: String, messageKey: String?,
+        attempts: Int = 0, notBefore: Double = 0, createdAt: Double
+    ) {
+        self.id = id
+        self.orderKey = orderKey
+        self.operation = operation
+        self.payload = payload
+        self.channel = channel
+        self.messageKey = messageKey
+        self.attempts = attempts
+        self.notBefore = notBefore
+        self.createdAt = createdAt
+    }
+}
+
+/// The persistent outbox: replies survive restarts and are delivered once, in order per key.
+public protocol OutboxStore: Sendable {
+    @discardableResult
+    func enqueue(_ message: OutboxMessage) throws -> Int64
+    /// The oldest undelivered message of each order key.
+    func outboxHeads(limit: Int) throws -> [OutboxMessage]
+    func markDelivered(_ id: Int64) throws
+    /// Gives up on a message the service refused for good (kept for inspection).
+    func markFailed(_ id: Int64, error: String) throws
+    func reschedule(_ id: Int64, notBefore: Double, attempts: Int, error: String) throws
+    func outboxDepth() throws -> Int
+    /// The channel and timestamp of a posted message, by its key.
+    func messageReference(_ key: String) throws -> (channel: String, ts: String)?
+    func setMessageReference(_ key: String, channel: String, ts: String) throws
+}

@@ -1,4 +1,0 @@
-import Hummingbird
-import AsyncHTTPClient
-import HummingbirdWSClient
-import Crypto

@@ -1,0 +1,117 @@
+import Foundation
+import Logging
+public import MeeseeksCore
+import Metrics
+
+/// Delivers the outbox: oldest first within each order key (a channel), keys in parallel, retried
+/// with backoff on network errors and 5xx and after `Retry-After` on 429, never dropped for a
+/// transient failure. A message is marked delivered only after Slack accepted it.
+public actor SlackOutbox {
+    let store: any OutboxStore
+    let api: SlackWebAPI
+    let logger: Logger
+    let clock: @Sendable () -> Double
+    private var inFlight: Set<String> = []
+    private var wakeup: AsyncStream<Void>.Continuation?
+
+    public init(store: any OutboxStore, api: SlackWebAPI, logger: Logger, clock: @escaping @Sendable () -> Double = { Date().timeIntervalSince1970 }) {
+        self.store = store
+        self.api = api
+        self.logger = logger
+        self.clock = clock
+    }
+
+    /// Queues a message and starts delivering it.
+    public nonisolated func send(_ message: OutboxMessage) {
+        do {
+            try store.enqueue(message)
+        } catch {
+            logger.error("cannot queue a Slack message", metadata: ["error": "\(error)"])
+        }
+        Task { await self.wake() }
+    }
+
+    func wake() {
+        wakeup?.yield()
+    }
+
+    /// Delivers until cancelled; call once, from a service.
+    public func run() async {
+        let (wakes, continuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+        wakeup = continuation
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask {
+                // A periodic pass as well, for backoffs that expire while nothing wakes us.
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: .milliseconds(250))
+                    await self.wake()
+                }
+            }
+            for await _ in wakes {
+                if Task.isCancelled { break }
+                for message in heads() where !inFlight.contains(message.orderKey) {
+                    inFlight.insert(message.orderKey)
+                    group.addTask { await self.deliverChain(startingWith: message) }
+                }
+            }
+            group.cancelAll()
+        }
+    }
+
+    private func heads() -> [OutboxMessage] {
+        let messages = (try? store.outboxHeads(limit: 500)) ?? []
+        Gauge(label: "meeseeks_slack_outbox_depth").record((try? store.outboxDepth()) ?? 0)
+        return messages
+    }
+
+    /// Delivers one key's messages in order until none is due.
+    private func deliverChain(startingWith first: OutboxMessage) async {
+        var next: OutboxMessage? = first
+        while let message = next, !Task.isCancelled {
+            let now = clock()
+            if message.notBefore > now { break }
+            await deliver(message)
+            next = ((try? store.outboxHeads(limit: 10_000)) ?? []).first { $0.orderKey == message.orderKey }
+            if next?.id == message.id, (next?.notBefore ?? 0) <= clock() { break }  // not rescheduled: avoid a tight loop
+        }
+        inFlight.remove(first.orderKey)
+    }
+
+    private func deliver(_ message: OutboxMessage) async {
+        guard var body = JSON.decode(message.payload) else {
+            try? store.markFailed(message.id, error: "payload is not JSON")
+            return
+        }
+        body["channel"] = .string(message.channel)
+        var method = "chat.postMessage"
+        switch message.operation {
+        case .post: method = "chat.postMessage"
+        case .ephemeral: method = "chat.postEphemeral"
+        case .update:
+            if let key = message.messageKey, let reference = try? store.messageReference(key) {
+                method = "chat.update"
+                body["channel"] = .string(reference.channel)
+                body["ts"] = .string(reference.ts)
+                body["thread_ts"] = nil
+            }
+        }
+        switch await api.call(method, body) {
+        case .ok(let json):
+            if method == "chat.postMessage", let key = message.messageKey, let ts = json["ts"]?.string {
+                try? store.setMessageReference(key, channel: json["channel"]?.string ?? message.channel, ts: ts)
+            }
+            try? store.markDelivered(message.id)
+        case .refused(let error, _):
+            logger.error("Slack refused a message", metadata: ["method": "\(method)", "error": "\(error)", "outbox_id": "\(message.id)"])
+            try? store.markFailed(message.id, error: error)
+        case .retry(let reason, let after):
+            let attempts = message.attempts + 1
+            let delay = after ?? min(15, 0.2 * pow(2, Double(min(attempts - 1, 10))))
+            Counter(label: "meeseeks_slack_retries_total", dimensions: [("method", method)]).increment()
+            logger.warning(
+                "Slack delivery will be retried",
+                metadata: ["method": "\(method)", "reason": "\(reason)", "delay_seconds": "\(delay)", "attempt": "\(attempts)"])
+            try? store.reschedule(message.id, notBefore: clock() + delay, attempts: attempts, error: reason)
+        }
+    }
+}

@@ -1,0 +1,107 @@
+import Foundation
+import HTTPTypes
+public import Hummingbird
+import Logging
+import Metrics
+
+/// `POST /slack/events`, `/slack/interactivity` and `/slack/commands`: signature first, then a
+/// quick answer, then the work (queued on the Slack service).
+public struct SlackRoutes<Context: RequestContext>: Sendable {
+    let service: SlackService?
+    let signature: SlackSignature?
+    let clock: @Sendable () -> Double
+
+    /// Slack's payloads are small; anything larger is refused unread.
+    public static var bodyLimit: Int { 256 * 1024 }
+
+    /// - Parameters:
+    ///   - service: nil when Slack is not configured (requests are refused with 503).
+    ///   - signingSecret: `SLACK_SIGNING_SECRET`; without it every request is refused.
+    public init(service: SlackService?, signingSecret: String?, clock: @escaping @Sendable () -> Double = { Date().timeIntervalSince1970 }) {
+        self.service = service
+        self.signature = signingSecret.flatMap { $0.isEmpty ? nil : SlackSignature(secret: $0) }
+        self.clock = clock
+    }
+
+    public func add(to router: Router<Context>) {
+        router.post("/slack/events") { request, _ in
+            await handle(request, route: "events") { body, service in
+                guard let json = JSON.decode(body) else { return (.badRequest, "malformed JSON") }
+                if json["type"]?.string == "url_verification" {
+                    return (.ok, json["challenge"]?.string ?? "")
+                }
+                service.accept(SlackInbound.event(json))
+                return (.ok, "")
+            }
+        }
+        router.post("/slack/commands") { request, _ in
+            await handle(request, route: "commands") { body, service in
+                let form = SlackInbound.form(body)
+                if form["ssl_check"] == "1" { return (.ok, "") }
+                guard form["command"] != nil else { return (.badRequest, "not a slash command") }
+                service.accept(SlackInbound.command(form))
+                return (.ok, "")
+            }
+        }
+        router.post("/slack/interactivity") { request, _ in
+            await handle(request, route: "interactivity") { body, service in
+                guard let payload = SlackInbound.form(body)["payload"].flatMap({ JSON.decode(Array($0.utf8)) }) else {
+                    return (.badRequest, "missing or malformed payload")
+                }
+                let request = SlackInbound.interaction(payload)
+                if let problem = SlackInbound.codeShapeError(request) {
+                    let errors: JSON = ["response_action": "errors", "errors": ["code": .string(problem)]]
+                    return (.ok, String(decoding: errors.encoded(), as: UTF8.self))
+                }
+                service.accept(request)
+                return (.ok, "")
+            }
+        }
+    }
+
+    /// Reads the raw body (capped), verifies the signature, and answers at once.
+    func handle(_ request: Request, route: String, _ body: ([UInt8], SlackService) -> (HTTPResponse.Status, String)) async -> Response {
+        let started = ContinuousClock.now
+        var outcome = "ok"
+        defer {
+            Counter(label: "meeseeks_slack_requests_total", dimensions: [("route", route), ("outcome", outcome)]).increment()
+            Timer(label: "meeseeks_slack_request_duration_seconds", dimensions: [("route", route)], preferredDisplayUnit: .seconds)
+                .recordInterval(since: started)
+        }
+        var request = request
+        let buffer: ByteBuffer
+        do {
+            buffer = try await request.collectBody(upTo: Self.bodyLimit)
+        } catch {
+            outcome = "too_large"
+            return Self.text(.contentTooLarge, "request body over \(Self.bodyLimit) bytes")
+        }
+        let bytes = Array(buffer.readableBytesView)
+        guard let signature else {
+            outcome = "unconfigured"
+            return Self.text(.unauthorized, "SLACK_SIGNING_SECRET is not set on the box")
+        }
+        do {
+            try signature.verify(
+                timestamp: request.headers[HTTPField.Name("X-Slack-Request-Timestamp")!],
+                signature: request.headers[HTTPField.Name("X-Slack-Signature")!], body: bytes, now: clock())
+        } catch {
+            outcome = "bad_signature"
+            return Self.text(.unauthorized, "invalid request: \(error)")
+        }
+        guard let service else {
+            outcome = "unavailable"
+            return Self.text(.serviceUnavailable, "Slack is not configured on this box")
+        }
+        let (status, text) = body(bytes, service)
+        if status != .ok { outcome = "bad_request" }
+        let json = text.hasPrefix("{")
+        return Response(
+            status: status, headers: [.contentType: json ? "application/json" : "text/plain; charset=utf-8"],
+            body: .init(byteBuffer: ByteBuffer(string: text)))
+    }
+
+    static func text(_ status: HTTPResponse.Status, _ message: String) -> Response {
+        Response(status: status, headers: [.contentType: "text/plain; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: message)))
+    }
+}

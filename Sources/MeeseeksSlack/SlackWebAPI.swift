@@ -1,0 +1,89 @@
+import AsyncHTTPClient
+import Foundation
+import Logging
+import Metrics
+import NIOCore
+import NIOHTTP1
+
+/// A client of Slack's Web API (base URL from `SLACK_API_URL`), answering with what a caller needs
+/// to decide: the JSON, and whether to retry and when.
+public struct SlackWebAPI: Sendable {
+    public let baseURL: String
+    let botToken: String?
+    let appToken: String?
+    let timeout: TimeAmount
+
+    public init(baseURL: String?, botToken: String?, appToken: String?, timeout: TimeAmount = .seconds(10)) {
+        var base = baseURL.flatMap { $0.isEmpty ? nil : $0 } ?? "https://slack.com/api/"
+        if !base.hasSuffix("/") { base += "/" }
+        self.baseURL = base
+        self.botToken = botToken
+        self.appToken = appToken
+        self.timeout = timeout
+    }
+
+    public enum Outcome: Sendable {
+        /// `ok: true`.
+        case ok(JSON)
+        /// `ok: false` with Slack's error: retrying will not help.
+        case refused(String, JSON)
+        /// 429, 5xx or a network failure: try again, no sooner than `after` seconds when given.
+        case retry(reason: String, after: Double?)
+    }
+
+    public enum Token: Sendable { case bot, app }
+
+    /// Calls `method` with a JSON body (or a form, for methods Slack reads only as forms).
+    public func call(_ method: String, _ body: JSON = [:], token: Token = .bot, form: Bool = false) async -> Outcome {
+        var request = HTTPClientRequest(url: baseURL + method)
+        request.method = .POST
+        let secret = token == .bot ? botToken : appToken
+        if let secret { request.headers.add(name: "Authorization", value: "Bearer \(secret)") }
+        if form {
+            request.headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
+            let pairs = (body.object ?? [:]).sorted { $0.key < $1.key }.map { key, value -> String in
+                let text = value.string ?? String(decoding: value.encoded(), as: UTF8.self)
+                return "\(key)=\(text.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? text)"
+            }
+            request.body = .bytes(ByteBuffer(string: pairs.joined(separator: "&")))
+        } else {
+            request.headers.add(name: "Content-Type", value: "application/json; charset=utf-8")
+            request.body = .bytes(ByteBuffer(bytes: body.encoded()))
+        }
+        let started = ContinuousClock.now
+        let outcome: Outcome
+        var status = "network_error"
+        do {
+            let response = try await HTTPClient.shared.execute(request, timeout: timeout)
+            let bytes = try await response.body.collect(upTo: 8 << 20)
+            status = String(response.status.code)
+            outcome = Self.classify(status: Int(response.status.code), headers: response.headers, body: Array(bytes.readableBytesView))
+        } catch {
+            outcome = .retry(reason: "network: \(error)", after: nil)
+        }
+        Counter(label: "meeseeks_slack_api_calls_total", dimensions: [("method", method), ("status", status)]).increment()
+        Timer(label: "meeseeks_slack_api_duration_seconds", dimensions: [("method", method)], preferredDisplayUnit: .seconds)
+            .recordInterval(since: started)
+        return outcome
+    }
+
+    static func classify(status: Int, headers: HTTPHeaders, body: [UInt8]) -> Outcome {
+        if status == 429 {
+            let after = headers.first(name: "Retry-After").flatMap(Double.init) ?? 1
+            return .retry(reason: "rate limited", after: after)
+        }
+        if status >= 500 { return .retry(reason: "HTTP \(status)", after: nil) }
+        guard let json = JSON.decode(body) else { return .retry(reason: "HTTP \(status) with no JSON", after: nil) }
+        if json["ok"]?.bool == true { return .ok(json) }
+        let error = json["error"]?.string ?? "unknown_error"
+        if error == "ratelimited" { return .retry(reason: "rate limited", after: headers.first(name: "Retry-After").flatMap(Double.init)) }
+        return .refused(error, json)
+    }
+}
+
+extension Timer {
+    func recordInterval(since start: ContinuousClock.Instant) {
+        let elapsed = ContinuousClock.now - start
+        recordNanoseconds(elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
+    }
+}
