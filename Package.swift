@@ -78,7 +78,9 @@ let package = Package(
         .target(
             name: "MeeseeksGRPC",
             dependencies: [
-                "MeeseeksCore",
+                "MeeseeksCore", "MeeseeksLabels",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
                 .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
@@ -95,6 +97,11 @@ let package = Package(
             ],
             swiftSettings: swiftSettings),
 
+        // A logfmt / JSON log handler the executables bootstrap.
+        .target(
+            name: "MeeseeksLogging", dependencies: [.product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings),
+
         // Wiring.
         .target(
             name: "MeeseeksBox",
@@ -108,12 +115,18 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
             ],
             swiftSettings: swiftSettings),
         .target(
             name: "MeeseeksAgent",
             dependencies: [
-                "MeeseeksCore", "MeeseeksExec", "MeeseeksGRPC",
+                "MeeseeksConfig", "MeeseeksCore", "MeeseeksExec", "MeeseeksGRPC",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings),
@@ -123,6 +136,7 @@ let package = Package(
             name: "meeseeks",
             dependencies: [
                 "MeeseeksBox", "MeeseeksConfig", "MeeseeksCore", "MeeseeksHTTP", "MeeseeksClient", "MeeseeksSQLite", "MeeseeksSlack",
+                "MeeseeksLogging",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -133,7 +147,10 @@ let package = Package(
         .executableTarget(
             name: "mrmeeseeks",
             dependencies: [
-                "MeeseeksAgent",
+                "MeeseeksAgent", "MeeseeksLabels", "MeeseeksLogging",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings),

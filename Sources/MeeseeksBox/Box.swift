@@ -18,9 +18,16 @@ public actor Box: JobReporter {
     struct Connected {
         var record: AgentRecord
         var link: any AgentLink
+        /// One per stream, so the end of an old stream never removes a newer one.
+        var session: String = "local"
     }
 
     var agents: [String: Connected] = [:]
+    /// When each absent agent was last heard from; its running jobs are lost `lostAfter` later.
+    var absentSince: [String: Double] = [:]
+    /// Bytes of each running job's output received so far, so a resent chunk is not stored twice.
+    var outputReceived: [Int64: Int] = [:]
+    let startedAt: Double
     var scheduler = Scheduler()
     /// Real argument values and 2FA codes of queued jobs, kept in memory only (the store holds the
     /// masked arguments).
@@ -34,6 +41,7 @@ public actor Box: JobReporter {
         self.config = config
         self.logger = logger
         self.clock = clock
+        self.startedAt = clock()
     }
 
     public func register(transport: any ChatTransport, kind: String) {
@@ -120,9 +128,10 @@ public actor Box: JobReporter {
         else { return }
         if let parent = job.parentID { _ = try? store.start(parent, agent: "*", at: now) }
         let kept = secrets[id]
-        let plan = ExecutionPlan(
+        var plan = ExecutionPlan(
             spec: spec, arguments: kept?.arguments ?? job.arguments, jobID: id, attempt: job.attempt, user: job.requester,
             twoFactorCode: kept?.code)
+        plan.environment["MEESEEKS_AGENT_ID"] = agentID
         secrets[id] = nil
         try? store.append(
             AuditRecord(action: "job.started", user: job.requester, command: job.command, outcome: "running", jobID: id, detail: "on \(agentID)"),

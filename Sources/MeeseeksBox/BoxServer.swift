@@ -77,8 +77,12 @@ public struct BoxServer: Sendable {
         await box.recover(localAgent: LocalAgent.id)
 
         if options.localAgent {
+            // Jobs never see the box's credentials.
+            let jobEnvironment = options.environment.filter { key, _ in
+                !(key.hasPrefix("SLACK_") || key == "MEESEEKS_AGENT_TOKEN" || key == "MEESEEKS_API_TOKEN")
+            }
             let executor = try JobExecutor(
-                environment: options.environment,
+                environment: jobEnvironment,
                 scratchDirectory: NSTemporaryDirectory() + "meeseeks-local-\(getpid())")
             let agent = LocalAgent(executor: executor, reporter: box, slots: options.localSlots)
             await box.connect(agent.record, link: agent)
@@ -125,6 +129,15 @@ public struct BoxServer: Sendable {
             services.append(LoopService(name: "slack-inbox") { await slack.service.run() })
             if let socket = slack.socket { services.append(LoopService(name: "slack-socket") { await socket.run() }) }
         }
+        let grpcAddress = try Self.split(options.grpc, flag: "--grpc")
+        services.append(
+            AgentServer(box: box, host: grpcAddress.host, port: grpcAddress.port, token: options.environment["MEESEEKS_AGENT_TOKEN"], logger: logger))
+        services.append(LoopService(name: "reaper") {
+            while !Task.isCancelled {
+                await box.reapLostJobs()
+                try? await Task.sleep(for: .seconds(1))
+            }
+        })
         services.append(app)
         let group = ServiceGroup(
             configuration: .init(

@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import MeeseeksBox
 import MeeseeksConfig
+import MeeseeksLogging
 import Metrics
 import Prometheus
 
@@ -69,24 +70,16 @@ extension Meeseeks {
 
 /// `--log-format` and `--log-level`, shared by the commands that run services.
 struct LoggingOptions: ParsableArguments {
-    enum Format: String, ExpressibleByArgument, CaseIterable {
-        case logfmt, json
-    }
-
     @Option(name: .customLong("log-format"), help: "Log lines as logfmt or JSON, on stderr.")
-    var format: Format = .logfmt
+    var format: LogFormat = .logfmt
 
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
-    var level: String = "info"
+    var level: Logger.Level = .info
 
     func bootstrap(label: String) -> Logger {
-        let level = Logger.Level(rawValue: level) ?? .info
-        let json = format == .json
-        LoggingSystem.bootstrap { label in
-            var handler = StructuredLogHandler(label: label, json: json)
-            handler.logLevel = level
-            return handler
-        }
-        return Logger(label: label)
+        StructuredLogHandler.bootstrap(label: label, format: format, level: level)
     }
 }
+
+extension LogFormat: ExpressibleByArgument {}
+extension Logger.Level: @retroactive ExpressibleByArgument {}

@@ -1,24 +1,24 @@
 import Foundation
-import Logging
+public import Logging
 
 /// Log lines as logfmt (`ts=… level=info msg="…" job_id=42`) or JSON, one per line on stderr.
-struct StructuredLogHandler: LogHandler {
+public struct StructuredLogHandler: LogHandler {
     let label: String
     let json: Bool
-    var logLevel: Logger.Level = .info
-    var metadata: Logger.Metadata = [:]
+    public var logLevel: Logger.Level = .info
+    public var metadata: Logger.Metadata = [:]
 
-    init(label: String, json: Bool) {
+    public init(label: String, json: Bool) {
         self.label = label
         self.json = json
     }
 
-    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+    public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
         get { metadata[key] }
         set { metadata[key] = newValue }
     }
 
-    func log(event: LogEvent) {
+    public func log(event: LogEvent) {
         var fields: [(String, String)] = [
             ("ts", ISO8601DateFormatter.string(from: Date(), timeZone: .gmt, formatOptions: [.withInternetDateTime, .withFractionalSeconds])),
             ("level", event.level.rawValue), ("msg", "\(event.message)"),
@@ -33,7 +33,8 @@ struct StructuredLogHandler: LogHandler {
         } else {
             line = fields.map { "\($0)=\(Self.quote($1))" }.joined(separator: " ")
         }
-        FileOutput.standardError.write(line + "\n")
+        let bytes = Array((line + "\n").utf8)
+        bytes.withUnsafeBytes { _ = write(STDERR_FILENO, $0.baseAddress, $0.count) }
     }
 
     static func quote(_ value: String) -> String {
@@ -42,5 +43,22 @@ struct StructuredLogHandler: LogHandler {
         let escaped = value.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
             .replacingOccurrences(of: "\n", with: "\\n")
         return "\"\(escaped)\""
+    }
+}
+
+/// `--log-format` values.
+public enum LogFormat: String, CaseIterable, Sendable {
+    case logfmt, json
+}
+
+extension StructuredLogHandler {
+    /// Bootstraps swift-log once for the process and returns the root logger.
+    public static func bootstrap(label: String, format: LogFormat, level: Logger.Level) -> Logger {
+        LoggingSystem.bootstrap { label in
+            var handler = StructuredLogHandler(label: label, json: format == .json)
+            handler.logLevel = level
+            return handler
+        }
+        return Logger(label: label)
     }
 }

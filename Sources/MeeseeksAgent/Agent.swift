@@ -1,0 +1,208 @@
+import Foundation
+public import Logging
+public import MeeseeksCore
+import MeeseeksConfig
+import MeeseeksExec
+import MeeseeksGRPC
+import SwiftProtobuf
+
+/// The state of one `mrmeeseeks`: the jobs it runs, what it owes the box, and the current
+/// connection (if any). Jobs outlive connections: output and results wait for the next one.
+public actor Agent: JobReporter {
+    public struct Options: Sendable {
+        public var id: String
+        public var hostname: String
+        public var labels: [String: String]
+        public var commands: [String]
+        public var slots: Int
+        public var version: String
+
+        public init(id: String, hostname: String, labels: [String: String], commands: [String], slots: Int, version: String) {
+            self.id = id
+            self.hostname = hostname
+            self.labels = labels
+            self.commands = commands
+            self.slots = slots
+            self.version = version
+        }
+    }
+
+    struct Running {
+        var plan: ExecutionPlan
+        /// The last bytes of output, kept to resend after a reconnect.
+        var buffer: [UInt8] = []
+        var bufferStart = 0
+        var produced = 0
+        /// Whether every chunk went out on a live connection.
+        var continuous = true
+        var started = Date()
+    }
+
+    let options: Options
+    let executor: JobExecutor
+    let ledger: ResultLedger
+    let logger: Logger
+    var running: [Int64: Running] = [:]
+    var outbound: AsyncStream<Meeseeks_Agent_V1_AgentMessage>.Continuation?
+    var draining = false
+    /// Output kept per job for resending.
+    let bufferLimit = 1 << 20
+
+    init(options: Options, executor: JobExecutor, ledger: ResultLedger, logger: Logger) {
+        self.options = options
+        self.executor = executor
+        self.ledger = ledger
+        self.logger = logger
+    }
+
+    var busy: Int { running.count }
+
+    // MARK: Connection
+
+    /// The registration for a new connection: who we are and what we still hold.
+    func registration(token: String) -> Meeseeks_Agent_V1_AgentMessage {
+        var register = Meeseeks_Agent_V1_Register()
+        register.token = token
+        register.agentID = options.id
+        register.hostname = options.hostname
+        register.labels = options.labels
+        register.commands = options.commands
+        register.slots = Int32(options.slots)
+        register.version = options.version
+        let held = running.values.map { JobRef(jobID: $0.plan.jobID, attempt: $0.plan.attempt) }
+            + ledger.pending().map { JobRef(jobID: $0.jobID, attempt: Int($0.attempt)) }
+        register.running = held.map { ref in .with { $0.jobID = ref.jobID; $0.attempt = Int32(ref.attempt) } }
+        return .with { $0.register = register }
+    }
+
+    /// A connection is up: from now on messages go to `continuation`. Output the box may have
+    /// missed and results it has not acknowledged go first.
+    func attach(_ continuation: AsyncStream<Meeseeks_Agent_V1_AgentMessage>.Continuation) {
+        outbound = continuation
+        for (id, job) in running where !job.buffer.isEmpty {
+            continuation.yield(.with {
+                $0.output = .with { o in
+                    o.jobID = id
+                    o.attempt = Int32(job.plan.attempt)
+                    o.offset = UInt64(job.bufferStart)
+                    o.data = Data(job.buffer)
+                }
+            })
+        }
+        for result in ledger.pending() { continuation.yield(.with { $0.result = result }) }
+    }
+
+    func detach() {
+        outbound?.finish()
+        outbound = nil
+        for id in running.keys { running[id]?.continuous = false }
+    }
+
+    private func send(_ message: Meeseeks_Agent_V1_AgentMessage) -> Bool {
+        guard let outbound else { return false }
+        if case .terminated = outbound.yield(message) { return false }
+        return true
+    }
+
+    // MARK: Messages from the box
+
+    func received(_ message: Meeseeks_Agent_V1_BoxMessage) {
+        switch message.kind {
+        case .job(let assignment): take(assignment.plan)
+        case .cancel(let cancel):
+            let executor = executor
+            Task { await executor.cancel(jobID: cancel.jobID) }
+        case .ack(let ack):
+            ledger.forget(jobID: ack.jobID, attempt: ack.attempt)
+        case .registered, nil:
+            break
+        }
+    }
+
+    func accepts(_ command: String) -> Bool {
+        options.commands.isEmpty || options.commands.contains { Glob.matches($0, command) }
+    }
+
+    private func take(_ plan: ExecutionPlan) {
+        func reject(_ code: String, _ reason: String) {
+            logger.info("job rejected", metadata: ["job_id": "\(plan.jobID)", "code": "\(code)", "reason": "\(reason)"])
+            _ = send(.with {
+                $0.rejected = .with { r in
+                    r.jobID = plan.jobID
+                    r.attempt = Int32(plan.attempt)
+                    r.code = code
+                    r.reason = reason
+                }
+            })
+        }
+        if running[plan.jobID] != nil { return }  // a repeated assignment: already running
+        if draining { return reject("shutting_down", "agent \(options.id) is shutting down") }
+        guard accepts(plan.command) else {
+            return reject("not_accepted", "agent \(options.id) does not accept '\(plan.command)' (its --commands)")
+        }
+        guard running.count < options.slots else { return reject("busy", "agent \(options.id) has no free slot") }
+        running[plan.jobID] = Running(plan: plan)
+        logger.info("job started", metadata: ["job_id": "\(plan.jobID)", "command": "\(plan.command)", "attempt": "\(plan.attempt)"])
+        let executor = executor
+        // Owned by the agent: the job runs on whatever connection comes and goes meanwhile.
+        Task { await executor.run(plan, reportingTo: self) }
+    }
+
+    // MARK: JobReporter
+
+    public func jobStarted(_ id: Int64, attempt: Int) {
+        _ = send(.with { $0.started = .with { s in s.jobID = id; s.attempt = Int32(attempt) } })
+    }
+
+    public func jobOutput(_ id: Int64, attempt: Int, _ bytes: [UInt8]) {
+        guard var job = running[id] else { return }
+        let offset = job.produced
+        job.produced += bytes.count
+        job.buffer += bytes
+        if job.buffer.count > bufferLimit {
+            let drop = job.buffer.count - bufferLimit
+            job.buffer.removeFirst(drop)
+            job.bufferStart += drop
+        }
+        let sent = send(.with {
+            $0.output = .with { o in
+                o.jobID = id
+                o.attempt = Int32(attempt)
+                o.offset = UInt64(offset)
+                o.data = Data(bytes)
+            }
+        })
+        if !sent { job.continuous = false }
+        running[id] = job
+    }
+
+    public func jobFinished(_ id: Int64, attempt: Int, _ outcome: JobOutcome) {
+        guard let job = running.removeValue(forKey: id) else { return }
+        var result = Meeseeks_Agent_V1_JobResult(
+            jobID: id, attempt: attempt, outcome: outcome, duration: Date().timeIntervalSince(job.started))
+        if !job.continuous {
+            result.outputOffset = UInt64(job.bufferStart)
+            result.outputTail = Data(job.buffer)
+        }
+        do {
+            try ledger.keep(result)
+        } catch {
+            logger.error("cannot keep a result on disk", metadata: ["job_id": "\(id)", "error": "\(error)"])
+        }
+        logger.info("job finished", metadata: ["job_id": "\(id)", "status": "\(outcome.status.rawValue)"])
+        _ = send(.with { $0.result = result })
+    }
+
+    // MARK: Shutdown
+
+    /// Stops taking jobs; lets running ones finish for `grace` seconds, then cancels the rest.
+    func drain(grace: Double) async {
+        draining = true
+        let deadline = Date().addingTimeInterval(grace)
+        while !running.isEmpty, Date() < deadline { try? await Task.sleep(for: .milliseconds(100)) }
+        for id in running.keys { await executor.cancel(jobID: id) }
+        while !running.isEmpty { try? await Task.sleep(for: .milliseconds(100)) }
+    }
+
+    var hasUnacknowledgedResults: Bool { !ledger.pending().isEmpty }
+}

@@ -1,0 +1,85 @@
+import Foundation
+import GRPCCore
+import GRPCNIOTransportHTTP2
+public import Logging
+import MeeseeksGRPC
+import SwiftProtobuf
+
+/// Keeps an agent connected to its box: dial, register, relay, and on any failure reconnect with
+/// jittered backoff, forever (until cancelled).
+public struct AgentConnection: Sendable {
+    let agent: Agent
+    let host: String
+    let port: Int
+    let token: String
+    let logger: Logger
+
+    public enum Event: Sendable {
+        case connected(heartbeat: Int)
+        case refused(String)
+    }
+
+    /// Runs until cancelled. A refused token or id is retried too (the box may be fixed), but slowly.
+    public func run() async {
+        var failures = 0
+        while !Task.isCancelled {
+            let started = Date()
+            do {
+                try await connectOnce()
+            } catch let error as RPCError where error.code == .unauthenticated || error.code == .alreadyExists || error.code == .invalidArgument {
+                logger.error("the box refused this agent", metadata: ["reason": "\(error.message)"])
+                failures = max(failures, 5)
+            } catch {
+                logger.warning("connection to the box lost", metadata: ["error": "\(error)"])
+            }
+            await agent.detach()
+            if Date().timeIntervalSince(started) > 30 { failures = 0 }
+            failures += 1
+            let backoff = min(30, 0.25 * pow(2, Double(min(failures, 8)))) * Double.random(in: 0.5...1.5)
+            try? await Task.sleep(for: .milliseconds(Int(backoff * 1000)))
+        }
+    }
+
+    private func connectOnce() async throws {
+        try await withGRPCClient(
+            transport: .http2NIOPosix(target: .dns(host: host, port: port), transportSecurity: .plaintext)
+        ) { client in
+            let service = Meeseeks_Agent_V1_AgentService.Client(wrapping: client)
+            var metadata = Metadata()
+            metadata.addString("Bearer \(token)", forKey: "authorization")
+            let (outbound, continuation) = AsyncStream.makeStream(of: Meeseeks_Agent_V1_AgentMessage.self)
+            let registration = await agent.registration(token: token)
+            let agent = agent
+            let logger = logger
+            try await service.connect(
+                metadata: metadata,
+                requestProducer: { writer in
+                    try await writer.write(registration)
+                    for await message in outbound { try await writer.write(message) }
+                },
+                onResponse: { response in
+                    var heartbeat: Task<Void, Never>?
+                    defer {
+                        heartbeat?.cancel()
+                        continuation.finish()
+                    }
+                    for try await message in response.messages {
+                        if case .registered(let registered)? = message.kind {
+                            logger.notice("connected to the box", metadata: ["agent": "\(registered.agentID)"])
+                            await agent.attach(continuation)
+                            let interval = max(1, Int(registered.heartbeatSeconds))
+                            heartbeat = Task {
+                                while !Task.isCancelled {
+                                    try? await Task.sleep(for: .seconds(interval))
+                                    let busy = await agent.busy
+                                    continuation.yield(.with { $0.heartbeat = .with { $0.busy = Int32(busy) } })
+                                }
+                            }
+                        } else {
+                            await agent.received(message)
+                        }
+                    }
+                })
+        }
+    }
+}

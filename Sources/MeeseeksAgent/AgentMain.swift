@@ -1,0 +1,70 @@
+import Foundation
+public import Logging
+import MeeseeksExec
+import ServiceLifecycle
+import UnixSignals
+
+/// `mrmeeseeks`: connect to the box and run what it routes here, until SIGTERM (then drain).
+public struct AgentMain: Sendable {
+    public struct Settings: Sendable {
+        public var box: (host: String, port: Int)
+        public var token: String
+        public var options: Agent.Options
+        public var stateDirectory: String
+        public var grace: Double
+        public var environment: [String: String]
+
+        public init(box: (host: String, port: Int), token: String, options: Agent.Options, stateDirectory: String, grace: Double, environment: [String: String]) {
+            self.box = box
+            self.token = token
+            self.options = options
+            self.stateDirectory = stateDirectory
+            self.grace = grace
+            self.environment = environment
+        }
+    }
+
+    let settings: Settings
+    let logger: Logger
+
+    public init(settings: Settings, logger: Logger) {
+        self.settings = settings
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        let executor = try JobExecutor(environment: settings.environment, scratchDirectory: "\(settings.stateDirectory)/scratch")
+        let ledger = try ResultLedger(directory: "\(settings.stateDirectory)/results")
+        let agent = Agent(options: settings.options, executor: executor, ledger: ledger, logger: logger)
+        let connection = AgentConnection(agent: agent, host: settings.box.host, port: settings.box.port, token: settings.token, logger: logger)
+        logger.notice(
+            "mrmeeseeks starting",
+            metadata: ["agent": "\(settings.options.id)", "box": "\(settings.box.host):\(settings.box.port)", "labels": "\(settings.options.labels)"])
+        let grace = settings.grace
+        let logger = logger
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await connection.run() }
+            group.addTask {
+                // The first SIGTERM or SIGINT drains; a second one forces the exit.
+                var signals = await UnixSignalsSequence(trapping: .sigterm, .sigint).makeAsyncIterator()
+                _ = await signals.next()
+                logger.notice("draining: finishing running jobs", metadata: ["grace_seconds": "\(grace)"])
+                let drained = Task {
+                    await agent.drain(grace: grace)
+                    // Give the box a moment to acknowledge the last results.
+                    for _ in 0..<50 where await agent.hasUnacknowledgedResults { try? await Task.sleep(for: .milliseconds(100)) }
+                }
+                let forced = Task {
+                    _ = await signals.next()
+                    logger.warning("second signal: exiting now")
+                    drained.cancel()
+                }
+                await drained.value
+                forced.cancel()
+            }
+            _ = try await group.next()
+            group.cancelAll()
+        }
+        logger.notice("mrmeeseeks stopped")
+    }
+}

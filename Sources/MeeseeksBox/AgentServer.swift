@@ -1,0 +1,32 @@
+import Foundation
+import GRPCCore
+import GRPCNIOTransportHTTP2
+import Logging
+import MeeseeksGRPC
+import ServiceLifecycle
+
+/// The gRPC listener for agents (and `grpc.health.v1.Health`), as a service.
+struct AgentServer: Service {
+    let box: Box
+    let host: String
+    let port: Int
+    let token: String?
+    let logger: Logger
+
+    func run() async throws {
+        let transport = HTTP2ServerTransport.Posix(address: .ipv4(host: host, port: port), transportSecurity: .plaintext)
+        let server = GRPCServer(
+            transport: transport,
+            services: [AgentService(host: box, token: token, logger: logger), HealthService()])
+        try await withThrowingDiscardingTaskGroup { group in
+            group.addTask { try await server.serve() }
+            if let address = try await transport.listeningAddress.ipv4 {
+                logger.notice("grpc listening", metadata: ["address": "\(address.host):\(address.port)"])
+                FileHandle.standardOutput.write(Data("meeseeks: grpc listening on \(address.host):\(address.port)\n".utf8))
+            }
+            if token == nil { logger.warning("MEESEEKS_AGENT_TOKEN is not set: every remote agent will be refused") }
+            try await gracefulShutdown()
+            server.beginGracefulShutdown()
+        }
+    }
+}

@@ -1,0 +1,109 @@
+import Logging
+import MeeseeksConfig
+import MeeseeksCore
+import MeeseeksGRPC
+
+extension Box: AgentHost {
+    public func register(_ record: AgentRecord, session: String, link: any AgentLink, holding: [JobRef]) throws(AgentRefusal) {
+        if let existing = agents[record.id], existing.session != session {
+            let lostAfter = Double(config.snapshot.configuration.settings.agentLostAfter)
+            if clock() - existing.record.lastSeen < lostAfter / 2 {
+                throw AgentRefusal("agent id '\(record.id)' is already connected (from \(existing.record.hostname)); give each agent its own id")
+            }
+            logger.warning("replacing a silent connection of the same agent", metadata: ["agent": "\(record.id)"])
+        }
+        connect(record, link: link)
+        agents[record.id]?.session = session
+        absentSince[record.id] = nil
+        // Jobs the box thinks this agent runs, but which it no longer holds, ended unseen.
+        let held = Set(holding.map(\.jobID))
+        let running = (try? store.jobs(JobQuery(statuses: [.running], limit: 100_000))) ?? []
+        for job in running where job.agent == record.id && !held.contains(job.id) && !job.isBroadcast {
+            complete(job.id, attempt: nil, JobOutcome(status: .lost, reason: "agent \(record.id) came back without it"))
+        }
+    }
+
+    public func heartbeat(_ agentID: String, session: String) {
+        guard agents[agentID]?.session == session else { return }
+        agents[agentID]?.record.lastSeen = clock()
+    }
+
+    public func disconnected(_ agentID: String, session: String, lastContact: Double) {
+        guard agents[agentID]?.session == session else { return }
+        absentSince[agentID] = lastContact
+        disconnect(agentID, keepRunning: true, reason: "disconnected")
+        reapLostJobs()
+    }
+
+    public func lostAfter() -> Int {
+        config.snapshot.configuration.settings.agentLostAfter
+    }
+
+    /// Jobs still marked running on agents absent for longer than `lostAfter` are lost.
+    public func reapLostJobs() {
+        let lostAfter = Double(config.snapshot.configuration.settings.agentLostAfter)
+        let now = clock()
+        let running = (try? store.jobs(JobQuery(statuses: [.running], limit: 100_000))) ?? []
+        for job in running where !job.isBroadcast {
+            guard let agent = job.agent, agents[agent] == nil else { continue }
+            let since = absentSince[agent] ?? startedAt
+            if now - since >= lostAfter {
+                complete(job.id, attempt: nil, JobOutcome(status: .lost, reason: "agent \(agent) went away (silent for \(Int(now - since))s)"))
+            }
+        }
+    }
+
+    /// A report about a job this agent runs, in this attempt; nil (and a log line) otherwise.
+    private func ownJob(_ id: Int64, attempt: Int, agent: String) -> Job? {
+        guard let job = try? store.job(id) else {
+            logger.warning("report about an unknown job", metadata: ["job_id": "\(id)", "agent": "\(agent)"])
+            return nil
+        }
+        guard job.agent == agent, job.attempt == attempt else {
+            logger.warning("report about a job of another agent or attempt", metadata: ["job_id": "\(id)", "agent": "\(agent)", "attempt": "\(attempt)"])
+            return nil
+        }
+        return job
+    }
+
+    public func remoteStarted(_ jobID: Int64, attempt: Int, agent: String) {
+        guard ownJob(jobID, attempt: attempt, agent: agent) != nil else { return }
+        notifier.changed(jobID)
+    }
+
+    public func remoteOutput(_ jobID: Int64, attempt: Int, offset: Int, bytes: [UInt8], agent: String) {
+        guard let job = ownJob(jobID, attempt: attempt, agent: agent), job.status == .running else { return }
+        let received = outputReceived[jobID] ?? ((try? store.outputSize(jobID)) ?? 0)
+        let end = offset + bytes.count
+        guard end > received else { return }
+        let fresh = Array(bytes.suffix(end - max(offset, received)))
+        outputReceived[jobID] = end
+        let limit = config.snapshot.configuration.settings.outputLimit
+        try? store.appendOutput(jobID, fresh, limit: limit)
+        notifier.changed(jobID)
+    }
+
+    public func remoteFinished(_ jobID: Int64, attempt: Int, outcome: JobOutcome, agent: String) {
+        guard ownJob(jobID, attempt: attempt, agent: agent) != nil else { return }
+        outputReceived[jobID] = nil
+        complete(jobID, attempt: attempt, outcome)
+        dispatch()
+    }
+
+    public func remoteRejected(_ jobID: Int64, attempt: Int, code: String, reason: String, agent: String) {
+        guard let job = ownJob(jobID, attempt: attempt, agent: agent), job.status == .running else { return }
+        logger.info("agent rejected a job", metadata: ["job_id": "\(jobID)", "agent": "\(agent)", "code": "\(code)", "reason": "\(reason)"])
+        switch code {
+        case "two_factor", "two_factor_locked":
+            complete(jobID, attempt: attempt, JobOutcome(status: .failed, reason: "2FA: \(reason)"))
+            let dialogID = job.dialogID ?? job.parentID.flatMap { try? store.job($0) }?.dialogID
+            if let dialogID {
+                handle(dialogID, DialogInput(.codeRejected(message: reason, final: code == "two_factor_locked")))
+            }
+        case "not_accepted":
+            complete(jobID, attempt: attempt, JobOutcome(status: .failed, reason: "agent \(agent) does not accept '\(job.command)'"))
+        default:
+            handBack(jobID, attempt: attempt, secrets: nil, because: "\(agent): \(reason)")
+        }
+    }
+}

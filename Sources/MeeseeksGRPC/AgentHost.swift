@@ -1,0 +1,42 @@
+public import MeeseeksCore
+
+/// What the agent service needs from the box. The box implements it; this module never imports the box.
+///
+/// Every report names the agent it came from: a report about a job the box did not give that
+/// agent (or about another attempt) changes nothing.
+public protocol AgentHost: Sendable {
+    /// Registers a connected agent. Throws when another live connection holds the same id.
+    func register(_ record: AgentRecord, session: String, link: any AgentLink, holding: [JobRef]) async throws(AgentRefusal)
+    /// Any sign of life from an agent.
+    func heartbeat(_ agentID: String, session: String) async
+    /// The stream of `session` ended; `lastContact` is when the agent was last heard from.
+    func disconnected(_ agentID: String, session: String, lastContact: Double) async
+    func remoteStarted(_ jobID: Int64, attempt: Int, agent: String) async
+    /// Output at byte `offset` of the job's output; what the box already has is skipped.
+    func remoteOutput(_ jobID: Int64, attempt: Int, offset: Int, bytes: [UInt8], agent: String) async
+    func remoteFinished(_ jobID: Int64, attempt: Int, outcome: JobOutcome, agent: String) async
+    /// The agent could not or would not run a job it was given.
+    func remoteRejected(_ jobID: Int64, attempt: Int, code: String, reason: String, agent: String) async
+    /// Seconds without a message before an agent counts as gone.
+    func lostAfter() async -> Int
+}
+
+/// A job an agent still holds (running, or with a result not yet acknowledged).
+public struct JobRef: Hashable, Sendable {
+    public var jobID: Int64
+    public var attempt: Int
+
+    public init(jobID: Int64, attempt: Int) {
+        self.jobID = jobID
+        self.attempt = attempt
+    }
+}
+
+/// Why an agent's registration was refused.
+public struct AgentRefusal: Error, Sendable, CustomStringConvertible {
+    public var description: String
+
+    public init(_ description: String) {
+        self.description = description
+    }
+}

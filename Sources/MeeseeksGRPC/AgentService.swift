@@ -1,0 +1,209 @@
+import Foundation
+public import GRPCCore
+public import Logging
+import MeeseeksCore
+import MeeseeksLabels
+import Synchronization
+import SwiftProtobuf
+
+/// The box's end of the agent protocol: authenticates, registers, then relays jobs out and
+/// reports in until the stream ends or goes silent for longer than `lostAfter`.
+public struct AgentService: Meeseeks_Agent_V1_AgentService.ServiceProtocol {
+    let host: any AgentHost
+    let token: String?
+    let logger: Logger
+
+    /// - Parameter token: `MEESEEKS_AGENT_TOKEN`; without one every agent is refused.
+    public init(host: any AgentHost, token: String?, logger: Logger) {
+        self.host = host
+        self.token = token.flatMap { $0.isEmpty ? nil : $0 }
+        self.logger = logger
+    }
+
+    public func connect(
+        request: StreamingServerRequest<Meeseeks_Agent_V1_AgentMessage>, context: ServerContext
+    ) async throws -> StreamingServerResponse<Meeseeks_Agent_V1_BoxMessage> {
+        let bearer = request.metadata[stringValues: "authorization"].first(where: { _ in true })
+            .map { $0.hasPrefix("Bearer ") ? String($0.dropFirst(7)) : $0 }
+        if let bearer, !isValid(bearer) { throw refuse("wrong agent token", peer: context.remotePeer) }
+        let messages = request.messages
+        return StreamingServerResponse { writer in
+            try await session(messages, writer, bearerChecked: bearer != nil, peer: context.remotePeer)
+            return [:]
+        }
+    }
+
+    func isValid(_ candidate: String) -> Bool {
+        guard let token else { return false }
+        return ConstantTime.equals(candidate, token)
+    }
+
+    func refuse(_ why: String, peer: String) -> RPCError {
+        logger.warning("agent refused", metadata: ["reason": "\(why)", "peer": "\(peer)"])
+        AgentMetrics.refused(why)
+        return RPCError(code: .unauthenticated, message: "\(why): set MEESEEKS_AGENT_TOKEN to the box's token")
+    }
+
+    private func session(
+        _ messages: RPCAsyncSequence<Meeseeks_Agent_V1_AgentMessage, any Error>, _ writer: RPCWriter<Meeseeks_Agent_V1_BoxMessage>,
+        bearerChecked: Bool, peer: String
+    ) async throws {
+        let state = SessionState()
+        let (outbound, continuation) = AsyncStream.makeStream(of: Meeseeks_Agent_V1_BoxMessage.self)
+        let link = GRPCAgentLink(outbound: continuation)
+        let lostAfter = await host.lostAfter()
+        defer { continuation.finish() }
+        do {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask {
+                    for await message in outbound { try await writer.write(message) }
+                }
+                group.addTask {
+                    for try await message in messages {
+                        state.touch()
+                        if let agent = state.agent {
+                            try await handle(message, agent: agent, session: state.session, link: link)
+                        } else {
+                            let record = try await register(message, bearerChecked: bearerChecked, peer: peer, link: link, state: state)
+                            var registered = Meeseeks_Agent_V1_Registered()
+                            registered.agentID = record.id
+                            registered.heartbeatSeconds = Int32(max(1, lostAfter / 3))
+                            link.send(.with { $0.registered = registered })
+                        }
+                    }
+                }
+                group.addTask {
+                    // Silence longer than lostAfter ends the session: the agent is gone.
+                    while true {
+                        try await Task.sleep(for: .milliseconds(250))
+                        if Date().timeIntervalSince1970 - state.lastContact > Double(lostAfter) {
+                            throw RPCError(code: .deadlineExceeded, message: "no message for \(lostAfter)s")
+                        }
+                    }
+                }
+                _ = try await group.next()
+                group.cancelAll()
+            }
+        } catch {
+            guard let agent = state.agent else { throw error }  // a refusal goes back to the agent as its status
+            logger.info("agent stream ended", metadata: ["agent": "\(agent)", "reason": "\(error)"])
+        }
+        if let agent = state.agent {
+            await host.disconnected(agent, session: state.session, lastContact: state.lastContact)
+        }
+    }
+
+    /// The first message: a registration with a valid token, or the end of the stream.
+    private func register(
+        _ first: Meeseeks_Agent_V1_AgentMessage, bearerChecked: Bool, peer: String, link: GRPCAgentLink, state: SessionState
+    ) async throws -> AgentRecord {
+        guard case .register(let register)? = first.kind else {
+            throw RPCError(code: .failedPrecondition, message: "the first message must be Register")
+        }
+        if !bearerChecked, !isValid(register.token) { throw refuse("missing or wrong agent token", peer: peer) }
+        let record = try Self.validate(register)
+        do {
+            try await host.register(
+                record, session: state.session, link: link,
+                holding: register.running.map { JobRef(jobID: $0.jobID, attempt: Int($0.attempt)) })
+        } catch {
+            logger.warning("agent registration refused", metadata: ["agent": "\(record.id)", "reason": "\(error)"])
+            AgentMetrics.refused("duplicate_id")
+            throw RPCError(code: .alreadyExists, message: error.description)
+        }
+        state.agent = record.id
+        logger.info("agent registered", metadata: ["agent": "\(record.id)", "peer": "\(peer)", "session": "\(state.session)"])
+        return record
+    }
+
+    private func handle(_ message: Meeseeks_Agent_V1_AgentMessage, agent: String, session: String, link: GRPCAgentLink) async throws {
+        switch message.kind {
+        case .heartbeat:
+            await host.heartbeat(agent, session: session)
+        case .started(let started):
+            await host.remoteStarted(started.jobID, attempt: Int(started.attempt), agent: agent)
+        case .output(let output):
+            await host.remoteOutput(output.jobID, attempt: Int(output.attempt), offset: Int(output.offset), bytes: Array(output.data), agent: agent)
+        case .result(let result):
+            if !result.outputTail.isEmpty {
+                await host.remoteOutput(
+                    result.jobID, attempt: Int(result.attempt), offset: Int(result.outputOffset), bytes: Array(result.outputTail), agent: agent)
+            }
+            await host.remoteFinished(result.jobID, attempt: Int(result.attempt), outcome: result.outcome, agent: agent)
+            // Acknowledged even when it changed nothing (a repeat): the agent may forget it now.
+            link.send(.with { $0.ack = .with { $0.jobID = result.jobID; $0.attempt = result.attempt } })
+        case .rejected(let rejected):
+            await host.remoteRejected(rejected.jobID, attempt: Int(rejected.attempt), code: rejected.code, reason: rejected.reason, agent: agent)
+        case .register:
+            throw RPCError(code: .failedPrecondition, message: "Register is sent once, first")
+        case nil:
+            logger.warning("empty message from agent", metadata: ["agent": "\(agent)"])
+            AgentMetrics.malformed()
+        }
+    }
+
+    /// Checks a registration as `mrmeeseeks` flags are checked: id, labels, slots, globs.
+    static func validate(_ register: Meeseeks_Agent_V1_Register) throws -> AgentRecord {
+        let id = register.agentID
+        guard !id.isEmpty, id.count <= 253, id.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-_.:".contains($0)) }) else {
+            throw RPCError(code: .invalidArgument, message: "agent id '\(id)' must be 1-253 letters, digits, '-', '_', '.' or ':'")
+        }
+        for (key, value) in register.labels {
+            if let problem = LabelRules.keyProblem(key) { throw RPCError(code: .invalidArgument, message: "label key '\(key)': \(problem)") }
+            if let problem = LabelRules.valueProblem(value) {
+                throw RPCError(code: .invalidArgument, message: "label value '\(value)': \(problem)")
+            }
+        }
+        guard (1...10_000).contains(register.slots) else {
+            throw RPCError(code: .invalidArgument, message: "slots must be between 1 and 10000, not \(register.slots)")
+        }
+        return AgentRecord(
+            id: id, hostname: register.hostname, labels: LabelSet(register.labels),
+            commands: register.commands.isEmpty ? ["*"] : register.commands, slots: Int(register.slots),
+            version: register.version, connected: true, lastSeen: Date().timeIntervalSince1970)
+    }
+}
+
+/// What one stream knows of its agent.
+final class SessionState: Sendable {
+    let session = UUID().uuidString
+    private let state = Mutex<(agent: String?, lastContact: Double)>((nil, Date().timeIntervalSince1970))
+
+    var agent: String? {
+        get { state.withLock { $0.agent } }
+        set { state.withLock { $0.agent = newValue } }
+    }
+
+    var lastContact: Double { state.withLock { $0.lastContact } }
+
+    func touch() {
+        state.withLock { $0.lastContact = Date().timeIntervalSince1970 }
+    }
+}
+
+/// The box's handle on one agent stream.
+final class GRPCAgentLink: AgentLink {
+    let outbound: AsyncStream<Meeseeks_Agent_V1_BoxMessage>.Continuation
+
+    init(outbound: AsyncStream<Meeseeks_Agent_V1_BoxMessage>.Continuation) {
+        self.outbound = outbound
+    }
+
+    struct Closed: Error, CustomStringConvertible {
+        var description: String { "the agent's stream is closed" }
+    }
+
+    @discardableResult
+    func send(_ message: Meeseeks_Agent_V1_BoxMessage) -> Bool {
+        if case .terminated = outbound.yield(message) { return false }
+        return true
+    }
+
+    func dispatch(_ plan: ExecutionPlan) async throws {
+        guard send(.with { $0.job = Meeseeks_Agent_V1_JobAssignment(plan) }) else { throw Closed() }
+    }
+
+    func cancel(jobID: Int64, attempt: Int) async {
+        send(.with { $0.cancel = .with { $0.jobID = jobID; $0.attempt = Int32(attempt) } })
+    }
+}

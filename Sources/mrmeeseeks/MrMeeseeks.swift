@@ -1,0 +1,99 @@
+import ArgumentParser
+import Foundation
+import Logging
+import MeeseeksAgent
+import MeeseeksLabels
+import MeeseeksLogging
+
+/// `mrmeeseeks`: the agent. It dials the box, registers its labels and catalog, and runs the jobs
+/// routed to it — argv only, in their own process group, never through a shell.
+@main
+struct MrMeeseeks: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "mrmeeseeks",
+        abstract: "A Meeseeks Box agent: runs the jobs the box routes to it.",
+        discussion: """
+            The token comes from MEESEEKS_AGENT_TOKEN (the same value as on the box).
+            Example: mrmeeseeks --box box.internal:9090 --labels env=prd,role=web --commands 'restart,deploy-*' --slots 4
+            SIGTERM stops taking jobs, lets running ones finish (--grace), delivers their results, and exits.
+            """,
+        version: "0.1.0")
+
+    @Option(name: .long, help: "The box's gRPC address, HOST:PORT.")
+    var box: String
+
+    @Option(name: .long, help: "This agent's labels, k=v,k=v (Kubernetes label rules).")
+    var labels: String = ""
+
+    @Option(name: .long, help: "Globs of the commands this agent accepts, comma-separated (default: all).")
+    var commands: String = "*"
+
+    @Option(name: .long, help: "Jobs run at once.")
+    var slots: Int = 1
+
+    @Option(name: .long, help: "This agent's id, unique in the fleet (default: the hostname).")
+    var id: String?
+
+    @Option(name: .long, help: "Where undelivered results are kept (default $XDG_STATE_HOME/mrmeeseeks or ~/.local/state/mrmeeseeks).")
+    var state: String?
+
+    @Option(name: .long, help: "Seconds running jobs may take to finish on SIGTERM before they are cancelled.")
+    var grace: Double = 30
+
+    @Option(name: .customLong("log-format"), help: "Log lines as logfmt or JSON, on stderr.")
+    var logFormat: LogFormat = .logfmt
+
+    @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
+    var logLevel: String = "info"
+
+    var parsedLabels: LabelSet {
+        get throws {
+            do {
+                return try LabelSet.parse(labels)
+            } catch {
+                throw ValidationError("--labels: \(error)")
+            }
+        }
+    }
+
+    var parsedBox: (String, Int) {
+        get throws {
+            guard let colon = box.lastIndex(of: ":"), let port = Int(box[box.index(after: colon)...]), (1...65535).contains(port),
+                colon != box.startIndex
+            else { throw ValidationError("--box expects HOST:PORT, such as box.internal:9090; got '\(box)'") }
+            return (String(box[..<colon]), port)
+        }
+    }
+
+    func validate() throws {
+        _ = try parsedLabels
+        _ = try parsedBox
+        guard slots >= 1 else { throw ValidationError("--slots must be at least 1") }
+        guard grace >= 0 else { throw ValidationError("--grace must not be negative") }
+        if let id, id.isEmpty { throw ValidationError("--id must not be empty") }
+        guard ProcessInfo.processInfo.environment["MEESEEKS_AGENT_TOKEN"].map({ !$0.isEmpty }) == true else {
+            throw ValidationError("set MEESEEKS_AGENT_TOKEN to the box's agent token")
+        }
+    }
+
+    func run() async throws {
+        let logger = StructuredLogHandler.bootstrap(label: "mrmeeseeks", format: logFormat, level: Logger.Level(rawValue: logLevel) ?? .info)
+        let environment = ProcessInfo.processInfo.environment
+        let hostname = ProcessInfo.processInfo.hostName
+        let stateDirectory = state
+            ?? environment["XDG_STATE_HOME"].map { "\($0)/mrmeeseeks" }
+            ?? "\(NSHomeDirectory())/.local/state/mrmeeseeks"
+        var jobEnvironment = environment
+        jobEnvironment["MEESEEKS_AGENT_TOKEN"] = nil  // jobs never see the agent's credential
+        let options = Agent.Options(
+            id: id ?? hostname, hostname: hostname, labels: try parsedLabels.values,
+            commands: commands.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty },
+            slots: slots, version: "0.1.0")
+        let settings = AgentMain.Settings(
+            box: try parsedBox, token: environment["MEESEEKS_AGENT_TOKEN"] ?? "", options: options,
+            stateDirectory: "\(stateDirectory)/\(options.id)", grace: grace, environment: jobEnvironment)
+        try await AgentMain(settings: settings, logger: logger).run()
+    }
+}
+
+extension LogFormat: ExpressibleByArgument {}
