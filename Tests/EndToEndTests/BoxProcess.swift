@@ -103,9 +103,12 @@ struct TestFailure: Error, CustomStringConvertible {
 /// A `meeseeks serve` on a free port with a configuration of the test's own.
 final class BoxProcess: @unchecked Sendable {
     static let token = "e2e-token-\(UInt64.random(in: 0...UInt64.max))"
+    static let agentToken = "e2e-agent-\(UInt64.random(in: 0...UInt64.max))"
     let directory: String
     let server: Spawned
     let url: String
+    /// `HOST:PORT` of the gRPC listener for agents.
+    let grpc: String
     let extraArguments: [String]
     let environment: [String: String]
 
@@ -117,10 +120,12 @@ final class BoxProcess: @unchecked Sendable {
         server = try Spawned(
             Paths.binary("meeseeks"),
             ["serve", "--config", directory, "--http", http, "--grpc", "127.0.0.1:0"] + arguments,
-            environment: ["MEESEEKS_API_TOKEN": Self.token].merging(environment) { $1 })
-        try await server.wait(for: "the HTTP listener") { out, _ in out.contains("http listening on") }
+            environment: ["MEESEEKS_API_TOKEN": Self.token, "MEESEEKS_AGENT_TOKEN": Self.agentToken].merging(environment) { $1 })
+        try await server.wait(for: "the listeners") { out, _ in out.contains("http listening on") && out.contains("grpc listening on") }
         let line = server.stdout.split(separator: "\n").first { $0.contains("http listening on") }!
         url = "http://" + line.split(separator: " ").last!
+        let grpcLine = server.stdout.split(separator: "\n").first { $0.contains("grpc listening on") }!
+        grpc = String(grpcLine.split(separator: " ").last!)
     }
 
     func client(as user: String) -> BoxClient {
@@ -139,6 +144,26 @@ final class BoxProcess: @unchecked Sendable {
     func stop() async throws {
         server.signal(SIGTERM)
         _ = try await server.exitStatus()
+    }
+}
+
+/// A `mrmeeseeks` connected to a box.
+final class AgentProcess: @unchecked Sendable {
+    let process: Spawned
+    let id: String
+    let state: String
+
+    init(box: BoxProcess, id: String, labels: String, commands: String = "*", slots: Int = 1, token: String = BoxProcess.agentToken, state: String? = nil) throws {
+        self.id = id
+        self.state = state ?? FileManager.default.temporaryDirectory.appendingPathComponent("agent-\(id)-\(UUID().uuidString)").path
+        process = try Spawned(
+            Paths.binary("mrmeeseeks"),
+            ["--box", box.grpc, "--labels", labels, "--commands", commands, "--slots", String(slots), "--id", id, "--state", self.state, "--grace", "5"],
+            environment: ["MEESEEKS_AGENT_TOKEN": token])
+    }
+
+    func waitConnected() async throws {
+        try await process.wait(for: "agent \(id) to connect") { _, err in err.contains("connected to the box") }
     }
 }
 
