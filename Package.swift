@@ -53,7 +53,8 @@ let package = Package(
 
         // Adapters: each imports Core and its own technology, never each other.
         .target(name: "MeeseeksSQLite", dependencies: ["MeeseeksCore", "CSQLite"], swiftSettings: swiftSettings),
-        .target(name: "MeeseeksExec", dependencies: ["MeeseeksCore"], swiftSettings: swiftSettings),
+        .target(
+            name: "MeeseeksExec", dependencies: ["MeeseeksConfig", "MeeseeksCore", "MeeseeksTwoFactor"], swiftSettings: swiftSettings),
         .target(
             name: "MeeseeksHTTP",
             dependencies: [
@@ -97,6 +98,11 @@ let package = Package(
             ],
             swiftSettings: swiftSettings),
 
+        // TOTP, the agents' secrets file, replay and lock-out state.
+        .target(
+            name: "MeeseeksTwoFactor", dependencies: [.product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: swiftSettings),
+
         // A logfmt / JSON log handler the executables bootstrap.
         .target(
             name: "MeeseeksLogging", dependencies: [.product(name: "Logging", package: "swift-log")],
@@ -106,7 +112,7 @@ let package = Package(
         .target(
             name: "MeeseeksBox",
             dependencies: [
-                "MeeseeksLabels", "MeeseeksConfig", "MeeseeksCore", "MeeseeksSQLite", "MeeseeksExec", "MeeseeksHTTP",
+                "MeeseeksLabels", "MeeseeksConfig", "MeeseeksCore", "MeeseeksSQLite", "MeeseeksExec", "MeeseeksHTTP", "MeeseeksTwoFactor",
                 "MeeseeksSlack", "MeeseeksGRPC",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -122,7 +128,7 @@ let package = Package(
         .target(
             name: "MeeseeksAgent",
             dependencies: [
-                "MeeseeksConfig", "MeeseeksCore", "MeeseeksExec", "MeeseeksGRPC",
+                "MeeseeksConfig", "MeeseeksCore", "MeeseeksExec", "MeeseeksGRPC", "MeeseeksTwoFactor",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
@@ -136,7 +142,7 @@ let package = Package(
             name: "meeseeks",
             dependencies: [
                 "MeeseeksBox", "MeeseeksConfig", "MeeseeksCore", "MeeseeksHTTP", "MeeseeksClient", "MeeseeksSQLite", "MeeseeksSlack",
-                "MeeseeksLogging",
+                "MeeseeksLogging", "MeeseeksTwoFactor",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -159,6 +165,7 @@ let package = Package(
         .testTarget(name: "MeeseeksConfigTests", dependencies: ["MeeseeksConfig"], swiftSettings: swiftSettings),
         .testTarget(name: "MeeseeksCoreTests", dependencies: ["MeeseeksCore"], swiftSettings: swiftSettings),
         .testTarget(name: "MeeseeksSlackTests", dependencies: ["MeeseeksSlack"], swiftSettings: swiftSettings),
+        .testTarget(name: "MeeseeksTwoFactorTests", dependencies: ["MeeseeksTwoFactor"], swiftSettings: swiftSettings),
         .testTarget(
             name: "EndToEndTests", dependencies: ["MeeseeksClient", "MeeseeksHTTP", "MeeseeksCore", "MeeseeksConfig"],
             swiftSettings: swiftSettings),

@@ -154,6 +154,19 @@ public actor Agent: JobReporter {
         _ = send(.with { $0.started = .with { s in s.jobID = id; s.attempt = Int32(attempt) } })
     }
 
+    public func jobRefused(_ id: Int64, attempt: Int, code: String, reason: String) {
+        guard running.removeValue(forKey: id) != nil else { return }
+        logger.notice("job refused", metadata: ["job_id": "\(id)", "code": "\(code)", "reason": "\(reason)"])
+        _ = send(.with {
+            $0.rejected = .with { r in
+                r.jobID = id
+                r.attempt = Int32(attempt)
+                r.code = code
+                r.reason = reason
+            }
+        })
+    }
+
     public func jobOutput(_ id: Int64, attempt: Int, _ bytes: [UInt8]) {
         guard var job = running[id] else { return }
         let offset = job.produced

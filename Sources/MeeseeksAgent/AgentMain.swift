@@ -1,6 +1,7 @@
 import Foundation
 public import Logging
 import MeeseeksExec
+import MeeseeksTwoFactor
 import ServiceLifecycle
 import UnixSignals
 
@@ -13,8 +14,15 @@ public struct AgentMain: Sendable {
         public var stateDirectory: String
         public var grace: Double
         public var environment: [String: String]
+        public var twoFactorSecrets: String?
+        public var twoFactorCommands: [String]
 
-        public init(box: (host: String, port: Int), token: String, options: Agent.Options, stateDirectory: String, grace: Double, environment: [String: String]) {
+        public init(
+            box: (host: String, port: Int), token: String, options: Agent.Options, stateDirectory: String, grace: Double,
+            environment: [String: String], twoFactorSecrets: String? = nil, twoFactorCommands: [String] = []
+        ) {
+            self.twoFactorSecrets = twoFactorSecrets
+            self.twoFactorCommands = twoFactorCommands
             self.box = box
             self.token = token
             self.options = options
@@ -33,7 +41,15 @@ public struct AgentMain: Sendable {
     }
 
     public func run() async throws {
-        let executor = try JobExecutor(environment: settings.environment, scratchDirectory: "\(settings.stateDirectory)/scratch")
+        var gate: TwoFactorGate?
+        if let secrets = settings.twoFactorSecrets {
+            gate = TwoFactorGate(secrets: secrets)
+            let users = try gate!.check()
+            logger.info("2FA secrets loaded", metadata: ["users": "\(users)", "commands": "\(settings.twoFactorCommands)"])
+        }
+        let executor = try JobExecutor(
+            environment: settings.environment, scratchDirectory: "\(settings.stateDirectory)/scratch", gate: gate,
+            twoFactorCommands: settings.twoFactorCommands)
         let ledger = try ResultLedger(directory: "\(settings.stateDirectory)/results")
         let agent = Agent(options: settings.options, executor: executor, ledger: ledger, logger: logger)
         let connection = AgentConnection(agent: agent, host: settings.box.host, port: settings.box.port, token: settings.token, logger: logger)

@@ -67,8 +67,18 @@ extension Box: AgentHost {
     }
 
     public func remoteStarted(_ jobID: Int64, attempt: Int, agent: String) {
-        guard ownJob(jobID, attempt: attempt, agent: agent) != nil else { return }
-        notifier.changed(jobID)
+        guard let job = ownJob(jobID, attempt: attempt, agent: agent) else { return }
+        started(job)
+    }
+
+    /// A job's process started: for a two-factor command, the agent accepted the code.
+    func started(_ job: Job) {
+        if config.snapshot.configuration.command(named: job.command)?.twoFactor == true {
+            try? store.append(
+                AuditRecord(action: "2fa.passed", user: job.requester, command: job.command, outcome: "passed", jobID: job.id, detail: "verified by \(job.agent ?? "?")"),
+                at: clock())
+        }
+        notifier.changed(job.id)
     }
 
     public func remoteOutput(_ jobID: Int64, attempt: Int, offset: Int, bytes: [UInt8], agent: String) {
@@ -95,6 +105,11 @@ extension Box: AgentHost {
         logger.info("agent rejected a job", metadata: ["job_id": "\(jobID)", "agent": "\(agent)", "code": "\(code)", "reason": "\(reason)"])
         switch code {
         case "two_factor", "two_factor_locked":
+            try? store.append(
+                AuditRecord(
+                    action: code == "two_factor" ? "2fa.failed" : "2fa.locked", user: job.requester, command: job.command,
+                    outcome: code == "two_factor" ? "failed" : "locked", reason: reason, jobID: jobID, detail: "verified by \(agent)"),
+                at: clock())
             complete(jobID, attempt: attempt, JobOutcome(status: .failed, reason: "2FA: \(reason)"))
             let dialogID = job.dialogID ?? job.parentID.flatMap { try? store.job($0) }?.dialogID
             if let dialogID {

@@ -4,7 +4,14 @@ import MeeseeksCore
 
 extension Box {
     public func jobStarted(_ id: Int64, attempt: Int) {
-        notifier.changed(id)
+        guard let job = try? store.job(id), job.attempt == attempt else { return }
+        started(job)
+    }
+
+    /// The embedded agent refused a job (a 2FA verdict, usually).
+    public func jobRefused(_ id: Int64, attempt: Int, code: String, reason: String) {
+        guard let job = try? store.job(id), let agent = job.agent else { return }
+        remoteRejected(id, attempt: attempt, code: code, reason: reason, agent: agent)
     }
 
     /// Output goes straight to the store, capped per job.

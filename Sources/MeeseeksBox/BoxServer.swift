@@ -7,6 +7,7 @@ import MeeseeksExec
 import MeeseeksHTTP
 import MeeseeksSQLite
 import MeeseeksSlack
+import MeeseeksTwoFactor
 import Prometheus
 import ServiceLifecycle
 import UnixSignals
@@ -22,11 +23,14 @@ public struct BoxServer: Sendable {
         public var localAgent: Bool
         public var localSlots: Int
         public var environment: [String: String]
+        /// The embedded agent's 2FA secrets file.
+        public var twoFactorSecrets: String?
 
         public init(
             configDirectory: String, http: String, grpc: String, database: String?, localAgent: Bool, localSlots: Int,
-            environment: [String: String]
+            environment: [String: String], twoFactorSecrets: String? = nil
         ) {
+            self.twoFactorSecrets = twoFactorSecrets
             self.configDirectory = configDirectory
             self.http = http
             self.grpc = grpc
@@ -81,9 +85,21 @@ public struct BoxServer: Sendable {
             let jobEnvironment = options.environment.filter { key, _ in
                 !(key.hasPrefix("SLACK_") || key == "MEESEEKS_AGENT_TOKEN" || key == "MEESEEKS_API_TOKEN")
             }
+            let secrets = options.twoFactorSecrets
+                ?? configuration.settings.paths.twoFactorSecrets.map { ConfigLoader.resolve($0, in: directory) }
+            var gate: TwoFactorGate?
+            if let secrets {
+                gate = TwoFactorGate(secrets: secrets)
+                do {
+                    let users = try gate!.check()
+                    logger.info("2FA secrets loaded for the embedded agent", metadata: ["users": "\(users)"])
+                } catch {
+                    throw StartupError(description: error.description)
+                }
+            }
             let executor = try JobExecutor(
                 environment: jobEnvironment,
-                scratchDirectory: NSTemporaryDirectory() + "meeseeks-local-\(getpid())")
+                scratchDirectory: NSTemporaryDirectory() + "meeseeks-local-\(getpid())", gate: gate)
             let agent = LocalAgent(executor: executor, reporter: box, slots: options.localSlots)
             await box.connect(agent.record, link: agent)
         }

@@ -1,5 +1,7 @@
 import Foundation
 public import MeeseeksCore
+import MeeseeksConfig
+public import MeeseeksTwoFactor
 import Synchronization
 
 /// Runs execution plans on this host: the shared executor of the embedded agent and `mrmeeseeks`.
@@ -12,14 +14,25 @@ public final class JobExecutor: Sendable {
     private let running = Mutex<[Int64: ProcessRunner]>([:])
     /// Seconds between SIGTERM and SIGKILL on timeout or cancel.
     public let grace: Int
+    /// Verifies the codes of two-factor jobs here, with this host's secrets.
+    let gate: TwoFactorGate?
+    /// Commands that need a code on this host whatever the box says (globs).
+    let twoFactorCommands: [String]
 
     /// - Parameters:
     ///   - environment: the environment jobs inherit (the agent's own).
     ///   - scratchDirectory: where inline scripts are written; created private if missing.
-    public init(environment: [String: String], scratchDirectory: String, grace: Int = 5) throws {
+    ///   - gate: where two-factor codes are verified; without one, two-factor jobs are refused.
+    ///   - twoFactorCommands: globs of commands that need a code here even if the box does not ask.
+    public init(
+        environment: [String: String], scratchDirectory: String, grace: Int = 5, gate: TwoFactorGate? = nil,
+        twoFactorCommands: [String] = []
+    ) throws {
         self.baseEnvironment = environment
         self.scratch = scratchDirectory
         self.grace = grace
+        self.gate = gate
+        self.twoFactorCommands = twoFactorCommands
         try FileManager.default.createDirectory(
             atPath: scratchDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         chmod(scratchDirectory, 0o700)
@@ -76,8 +89,21 @@ public final class JobExecutor: Sendable {
 }
 
 extension JobExecutor {
+    /// The verdict on the job's code, or nil when the job needs none. The code is checked before
+    /// anything runs; it is never logged or kept.
+    public func secondFactor(_ plan: ExecutionPlan) -> TwoFactorGate.Verdict? {
+        let required = plan.twoFactor || twoFactorCommands.contains { Glob.matches($0, plan.command) }
+        guard required else { return nil }
+        guard let gate else { return .unavailable("this agent holds no 2FA secrets (--two-factor-secrets)") }
+        return gate.verify(user: plan.user, code: plan.twoFactorCode)
+    }
+
     /// Runs `plan` and reports its start, its output (in order) and its end to `reporter`.
     public func run(_ plan: ExecutionPlan, reportingTo reporter: any JobReporter) async {
+        if let verdict = secondFactor(plan), !verdict.isAccepted {
+            await reporter.jobRefused(plan.jobID, attempt: plan.attempt, code: verdict.code, reason: verdict.message)
+            return
+        }
         await reporter.jobStarted(plan.jobID, attempt: plan.attempt)
         let (chunks, sink) = AsyncStream.makeStream(of: [UInt8].self)
         async let delivered: Void = {

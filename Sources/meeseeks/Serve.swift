@@ -38,6 +38,9 @@ extension Meeseeks {
         @Option(name: .customLong("local-slots"), help: "Jobs the embedded agent runs at once.")
         var localSlots: Int = 4
 
+        @Option(name: .customLong("two-factor-secrets"), help: "The embedded agent's 2FA secrets file (mode 600; see `meeseeks 2fa enroll`).")
+        var twoFactorSecrets: String?
+
         @OptionGroup var logging: LoggingOptions
 
         func validate() throws {
@@ -57,7 +60,7 @@ extension Meeseeks {
             }
             let options = BoxServer.Options(
                 configDirectory: config, http: http, grpc: grpc, database: db, localAgent: !noLocalAgent,
-                localSlots: localSlots, environment: ProcessInfo.processInfo.environment)
+                localSlots: localSlots, environment: ProcessInfo.processInfo.environment, twoFactorSecrets: twoFactorSecrets)
             do {
                 try await BoxServer(options: options, configuration: configuration, logger: logger, registry: registry).run()
             } catch let error as BoxServer.StartupError {

@@ -37,6 +37,14 @@ struct MrMeeseeks: AsyncParsableCommand {
     @Option(name: .long, help: "Where undelivered results are kept (default $XDG_STATE_HOME/mrmeeseeks or ~/.local/state/mrmeeseeks).")
     var state: String?
 
+    @Option(name: .customLong("two-factor-secrets"), help: "This agent's 2FA secrets file (mode 600; see `meeseeks 2fa enroll`).")
+    var twoFactorSecrets: String?
+
+    @Option(
+        name: .customLong("two-factor-commands"),
+        help: "Globs of commands that need a valid code here whatever the box says, comma-separated.")
+    var twoFactorCommands: String = ""
+
     @Option(name: .long, help: "Seconds running jobs may take to finish on SIGTERM before they are cancelled.")
     var grace: Double = 30
 
@@ -71,6 +79,9 @@ struct MrMeeseeks: AsyncParsableCommand {
         guard slots >= 1 else { throw ValidationError("--slots must be at least 1") }
         guard grace >= 0 else { throw ValidationError("--grace must not be negative") }
         if let id, id.isEmpty { throw ValidationError("--id must not be empty") }
+        if !twoFactorCommands.isEmpty, twoFactorSecrets == nil {
+            throw ValidationError("--two-factor-commands needs --two-factor-secrets: without secrets no code can be verified")
+        }
         guard ProcessInfo.processInfo.environment["MEESEEKS_AGENT_TOKEN"].map({ !$0.isEmpty }) == true else {
             throw ValidationError("set MEESEEKS_AGENT_TOKEN to the box's agent token")
         }
@@ -91,7 +102,9 @@ struct MrMeeseeks: AsyncParsableCommand {
             slots: slots, version: "0.1.0")
         let settings = AgentMain.Settings(
             box: try parsedBox, token: environment["MEESEEKS_AGENT_TOKEN"] ?? "", options: options,
-            stateDirectory: "\(stateDirectory)/\(options.id)", grace: grace, environment: jobEnvironment)
+            stateDirectory: "\(stateDirectory)/\(options.id)", grace: grace, environment: jobEnvironment,
+            twoFactorSecrets: twoFactorSecrets,
+            twoFactorCommands: twoFactorCommands.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty })
         try await AgentMain(settings: settings, logger: logger).run()
     }
 }

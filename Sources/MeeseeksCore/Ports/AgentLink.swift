@@ -12,4 +12,7 @@ public protocol JobReporter: Sendable {
     func jobStarted(_ id: Int64, attempt: Int) async
     func jobOutput(_ id: Int64, attempt: Int, _ bytes: [UInt8]) async
     func jobFinished(_ id: Int64, attempt: Int, _ outcome: JobOutcome) async
+    /// The agent would not start the job: `code` is `two_factor` or `two_factor_locked` when the
+    /// user's code was refused, `busy` or `shutting_down` when it should go elsewhere.
+    func jobRefused(_ id: Int64, attempt: Int, code: String, reason: String) async
 }
