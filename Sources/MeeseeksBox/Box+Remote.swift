@@ -110,7 +110,7 @@ extension Box: AgentHost {
                     action: code == "two_factor" ? "2fa.failed" : "2fa.locked", user: job.requester, command: job.command,
                     outcome: code == "two_factor" ? "failed" : "locked", reason: reason, jobID: jobID, detail: "verified by \(agent)"),
                 at: clock())
-            complete(jobID, attempt: attempt, JobOutcome(status: .failed, reason: "2FA: \(reason)"))
+            complete(jobID, attempt: attempt, JobOutcome(status: .failed, reason: "2FA: \(reason)"), tellDialog: job.parentID != nil)
             let dialogID = job.dialogID ?? job.parentID.flatMap { try? store.job($0) }?.dialogID
             if let dialogID {
                 handle(dialogID, DialogInput(.codeRejected(message: reason, final: code == "two_factor_locked")))

@@ -30,8 +30,9 @@ extension Box {
         dispatch()
     }
 
-    /// Ends a job once; a repeated or stale result changes nothing.
-    func complete(_ id: Int64, attempt: Int?, _ outcome: JobOutcome) {
+    /// Ends a job once; a repeated or stale result changes nothing. `tellDialog: false` when the
+    /// caller tells the dialog itself (a refused 2FA code asks again instead of reporting a failure).
+    func complete(_ id: Int64, attempt: Int?, _ outcome: JobOutcome, tellDialog: Bool = true) {
         let now = clock()
         guard let job = try? store.finish(id, attempt: attempt, outcome: outcome, at: now) else {
             logger.info("result ignored: job already ended or attempt is stale", metadata: ["job_id": "\(id)"])
@@ -50,7 +51,7 @@ extension Box {
         notifier.changed(id)
         if let parentID = job.parentID {
             completeBroadcastIfDone(parentID)
-        } else {
+        } else if tellDialog {
             report(job, children: [])
         }
     }

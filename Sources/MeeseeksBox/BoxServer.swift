@@ -221,12 +221,14 @@ struct Maintenance: Service {
     let logger: Logger
 
     func run() async throws {
-        while !Task.isCancelled, !Task.isShuttingDownGracefully {
-            let retention = Double(holder.snapshot.configuration.settings.historyRetention)
-            if let purged = try? store.purge(before: Date().timeIntervalSince1970 - retention), purged > 0 {
-                logger.info("purged old history", metadata: ["jobs": "\(purged)"])
+        try await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                let retention = Double(holder.snapshot.configuration.settings.historyRetention)
+                if let purged = try? store.purge(before: Date().timeIntervalSince1970 - retention), purged > 0 {
+                    logger.info("purged old history", metadata: ["jobs": "\(purged)"])
+                }
+                try? await Task.sleep(for: .seconds(3600))
             }
-            try? await Task.sleep(for: .seconds(3600))
         }
     }
 }

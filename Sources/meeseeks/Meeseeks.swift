@@ -13,7 +13,7 @@ struct Meeseeks: AsyncParsableCommand {
         version: BuildInfo.version,
         subcommands: [
             Serve.self, Lint.self, Chat.self, Run.self, Jobs.self, Logs.self, Cancel.self, Agents.self, Token.self, Policy.self,
-            Slack.self, TwoFactor.self,
+            Slack.self, TwoFactor.self, Audit.self,
             Schema.self,
         ])
 

@@ -63,7 +63,7 @@ extension Meeseeks.TwoFactor {
 
         func validate() throws {
             guard digits == 6 || digits == 8 else { throw ValidationError("--digits must be 6 or 8") }
-            guard !user.isEmpty, user.allSatisfy({ $0.isLetter || $0.isNumber }) else {
+            guard !user.isEmpty, user.allSatisfy({ $0.isLetter || $0.isNumber || "_-.".contains($0) }) else {
                 throw ValidationError("'\(user)' is not a Slack user ID (such as U01SRE0001)")
             }
         }
