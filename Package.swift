@@ -128,7 +128,10 @@ let package = Package(
         .target(
             name: "MeeseeksAgent",
             dependencies: [
-                "MeeseeksConfig", "MeeseeksCore", "MeeseeksExec", "MeeseeksGRPC", "MeeseeksTwoFactor",
+                "MeeseeksConfig", "MeeseeksCore", "MeeseeksExec", "MeeseeksGRPC", "MeeseeksTwoFactor", "MeeseeksHTTP",
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
@@ -154,6 +157,8 @@ let package = Package(
             name: "mrmeeseeks",
             dependencies: [
                 "MeeseeksAgent", "MeeseeksLabels", "MeeseeksLogging",
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),

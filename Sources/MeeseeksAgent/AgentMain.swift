@@ -1,6 +1,10 @@
 import Foundation
 public import Logging
+import Hummingbird
+import MeeseeksHTTP
 import MeeseeksExec
+import Metrics
+public import Prometheus
 import MeeseeksTwoFactor
 import ServiceLifecycle
 import UnixSignals
@@ -16,6 +20,8 @@ public struct AgentMain: Sendable {
         public var environment: [String: String]
         public var twoFactorSecrets: String?
         public var twoFactorCommands: [String]
+        /// `HOST:PORT` for `/metrics`, and the registry the executable bootstrapped swift-metrics with.
+        public var metrics: (host: String, port: Int, registry: PrometheusCollectorRegistry)?
 
         public init(
             box: (host: String, port: Int), token: String, options: Agent.Options, stateDirectory: String, grace: Double,
@@ -40,7 +46,24 @@ public struct AgentMain: Sendable {
         self.logger = logger
     }
 
+    static func serveMetrics(on address: (host: String, port: Int, registry: PrometheusCollectorRegistry), logger: Logger) async throws {
+        let registry = address.registry
+        let router = Router()
+        router.get("/metrics") { _, _ in
+            Response(
+                status: .ok, headers: [.contentType: MetricsExposition.prometheusContentType],
+                body: .init(byteBuffer: ByteBuffer(string: MetricsExposition.prometheus(registry.emitToString()))))
+        }
+        let app = Application(
+            router: router, configuration: .init(address: .hostname(address.host, port: address.port), serverName: "mrmeeseeks"),
+            onServerRunning: { channel in
+                logger.notice("metrics listening", metadata: ["address": "\(address.host):\(channel.localAddress?.port ?? address.port)"])
+            }, logger: logger)
+        try await app.run()
+    }
+
     public func run() async throws {
+        Gauge(label: "meeseeks_agent_slots").record(settings.options.slots)
         var gate: TwoFactorGate?
         if let secrets = settings.twoFactorSecrets {
             gate = TwoFactorGate(secrets: secrets)
@@ -60,6 +83,9 @@ public struct AgentMain: Sendable {
         let logger = logger
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await connection.run() }
+            if let metrics = settings.metrics {
+                group.addTask { try await Self.serveMetrics(on: metrics, logger: logger) }
+            }
             group.addTask {
                 // The first SIGTERM or SIGINT drains; a second one forces the exit.
                 var signals = await UnixSignalsSequence(trapping: .sigterm, .sigint).makeAsyncIterator()
@@ -71,9 +97,9 @@ public struct AgentMain: Sendable {
                     for _ in 0..<50 where await agent.hasUnacknowledgedResults { try? await Task.sleep(for: .milliseconds(100)) }
                 }
                 let forced = Task {
-                    _ = await signals.next()
+                    guard await signals.next() != nil, !Task.isCancelled else { return }
                     logger.warning("second signal: exiting now")
-                    drained.cancel()
+                    exit(1)
                 }
                 await drained.value
                 forced.cancel()

@@ -9,8 +9,7 @@ extension Box {
         record.lastSeen = clock()
         agents[record.id] = Connected(record: record, link: link)
         try? store.save(record)
-        try? store.append(
-            AuditRecord(action: "agent.registered", user: record.id, outcome: "ok", detail: "labels \(record.labels)"), at: clock())
+        self.record(AuditRecord(action: "agent.registered", user: record.id, outcome: "ok", detail: "labels \(record.labels)"))
         logger.info("agent connected", metadata: ["agent": "\(record.id)", "labels": "\(record.labels)"])
         metrics.agents(connected: agents.count)
         dispatch()
@@ -61,5 +60,28 @@ extension Box {
         loseRunningJobs(on: localAgent, reason: "the box restarted while it ran")
         let queued = (try? store.jobs(JobQuery(statuses: [.queued], limit: 100_000))) ?? []
         if !queued.isEmpty { logger.info("resuming queued jobs", metadata: ["count": "\(queued.count)"]) }
+    }
+}
+
+extension Box {
+    /// Shutting down: queued jobs stay queued for the next start, nothing new is dispatched.
+    public func stopAccepting() {
+        accepting = false
+    }
+
+    /// Jobs running on the embedded agent.
+    public func localRunningCount() -> Int {
+        ((try? store.jobs(JobQuery(statuses: [.running], limit: 100_000))) ?? []).filter { $0.agent == "local" }.count
+    }
+
+    /// Cancels the embedded agent's running jobs (end of the grace period).
+    public func cancelLocalJobs() {
+        let running = ((try? store.jobs(JobQuery(statuses: [.running], limit: 100_000))) ?? []).filter { $0.agent == "local" }
+        for job in running {
+            if let link = agents["local"]?.link {
+                let attempt = job.attempt
+                Task { await link.cancel(jobID: job.id, attempt: attempt) }
+            }
+        }
     }
 }

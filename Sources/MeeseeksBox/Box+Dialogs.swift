@@ -49,7 +49,7 @@ extension Box {
         case .post(let view):
             transport?.post(view, in: dialog)
         case .audit(let record):
-            try? store.append(record, at: clock())
+            self.record(record)
         case .cancelJob(let id):
             do {
                 _ = try cancel(id, by: dialog.user, asAdmin: false)

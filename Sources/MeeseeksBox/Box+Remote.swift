@@ -35,6 +35,10 @@ extension Box: AgentHost {
         reapLostJobs()
     }
 
+    public func agentRefused(_ agentID: String?, reason: String, peer: String) {
+        record(AuditRecord(action: "agent.refused", user: agentID ?? "unknown", outcome: "denied", reason: reason, detail: "from \(peer)"))
+    }
+
     public func lostAfter() -> Int {
         config.snapshot.configuration.settings.agentLostAfter
     }
@@ -74,9 +78,7 @@ extension Box: AgentHost {
     /// A job's process started: for a two-factor command, the agent accepted the code.
     func started(_ job: Job) {
         if config.snapshot.configuration.command(named: job.command)?.twoFactor == true {
-            try? store.append(
-                AuditRecord(action: "2fa.passed", user: job.requester, command: job.command, outcome: "passed", jobID: job.id, detail: "verified by \(job.agent ?? "?")"),
-                at: clock())
+            record(AuditRecord(action: "2fa.passed", user: job.requester, command: job.command, outcome: "passed", jobID: job.id, detail: "verified by \(job.agent ?? "?")"))
         }
         notifier.changed(job.id)
     }
@@ -105,11 +107,9 @@ extension Box: AgentHost {
         logger.info("agent rejected a job", metadata: ["job_id": "\(jobID)", "agent": "\(agent)", "code": "\(code)", "reason": "\(reason)"])
         switch code {
         case "two_factor", "two_factor_locked":
-            try? store.append(
-                AuditRecord(
+            record(AuditRecord(
                     action: code == "two_factor" ? "2fa.failed" : "2fa.locked", user: job.requester, command: job.command,
-                    outcome: code == "two_factor" ? "failed" : "locked", reason: reason, jobID: jobID, detail: "verified by \(agent)"),
-                at: clock())
+                    outcome: code == "two_factor" ? "failed" : "locked", reason: reason, jobID: jobID, detail: "verified by \(agent)"))
             complete(jobID, attempt: attempt, JobOutcome(status: .failed, reason: "2FA: \(reason)"), tellDialog: job.parentID != nil)
             let dialogID = job.dialogID ?? job.parentID.flatMap { try? store.job($0) }?.dialogID
             if let dialogID {

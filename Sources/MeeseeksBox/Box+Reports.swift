@@ -39,11 +39,9 @@ extension Box {
             return
         }
         secrets[id] = nil
-        try? store.append(
-            AuditRecord(
+        record(AuditRecord(
                 action: "job.finished", user: job.requester, command: job.command, outcome: job.status.rawValue,
-                reason: outcome.reason, jobID: id, detail: job.agent.map { "on \($0)" }),
-            at: now)
+                reason: outcome.reason, jobID: id, detail: job.agent.map { "on \($0)" }))
         logger.info(
             "job finished",
             metadata: ["job_id": "\(id)", "status": "\(job.status.rawValue)", "exit_code": "\(outcome.exitCode.map(String.init) ?? "-")"])
@@ -72,6 +70,7 @@ extension Box {
     /// Tells the job's dialog how it ended.
     private func report(_ job: Job, children: [Job]) {
         guard let dialogID = job.dialogID else { return }
+        metrics.dialogCompleted()
         handle(dialogID, DialogInput(.jobFinished(jobReport(job, children: children))))
     }
 
@@ -116,9 +115,7 @@ extension Box {
         guard let job = try? store.job(id) else { throw .notFound(id) }
         guard job.requester == user || asAdmin else { throw .notYours(id) }
         guard !job.status.isFinal else { throw .alreadyEnded(id, job.status) }
-        try? store.append(
-            AuditRecord(action: asAdmin && job.requester != user ? "job.killed" : "job.cancel_requested", user: user, command: job.command, outcome: "ok", jobID: id),
-            at: clock())
+        record(AuditRecord(action: asAdmin && job.requester != user ? "job.killed" : "job.cancel_requested", user: user, command: job.command, outcome: "ok", jobID: id))
         let targets = job.isBroadcast ? ((try? store.jobs(JobQuery(parentID: id, limit: 10_000))) ?? []) : [job]
         for target in targets where !target.status.isFinal {
             if target.status == .queued {

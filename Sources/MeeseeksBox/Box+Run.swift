@@ -63,6 +63,6 @@ extension Box {
     }
 
     func audit(_ action: String, _ user: String, _ command: String?, _ outcome: String, _ reason: String?, detail: String? = nil) {
-        try? store.append(AuditRecord(action: action, user: user, command: command, outcome: outcome, reason: reason, detail: detail), at: clock())
+        record(AuditRecord(action: action, user: user, command: command, outcome: outcome, reason: reason, detail: detail))
     }
 }

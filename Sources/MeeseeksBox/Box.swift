@@ -28,6 +28,8 @@ public actor Box: JobReporter {
     /// Bytes of each running job's output received so far, so a resent chunk is not stored twice.
     var outputReceived: [Int64: Int] = [:]
     let startedAt: Double
+    /// False once shutdown began: queued jobs wait for the next start.
+    var accepting = true
     var scheduler = Scheduler()
     /// Real argument values and 2FA codes of queued jobs, kept in memory only (the store holds the
     /// masked arguments).
@@ -76,10 +78,8 @@ public actor Box: JobReporter {
         for id in ([job] + children).filter({ !$0.isBroadcast }).map(\.id) {
             secrets[id] = (request.arguments, request.twoFactorCode)
         }
-        try? store.append(
-            AuditRecord(action: "job.queued", user: request.requester, command: request.command, outcome: "queued", jobID: job.id,
-                detail: children.isEmpty ? nil : "broadcast to \(children.compactMap(\.agent).joined(separator: ","))"),
-            at: now)
+        record(AuditRecord(action: "job.queued", user: request.requester, command: request.command, outcome: "queued", jobID: job.id,
+                detail: children.isEmpty ? nil : "broadcast to \(children.compactMap(\.agent).joined(separator: ","))"))
         logger.info("job queued", metadata: ["job_id": "\(job.id)", "command": "\(request.command)", "user": "\(request.requester)"])
         metrics.jobQueued()
         dispatch()
@@ -90,6 +90,7 @@ public actor Box: JobReporter {
 
     /// Starts every queued job that can start now.
     func dispatch() {
+        guard accepting else { return }
         let snapshot = config.snapshot
         let queued: [Job]
         let running: [Job]
@@ -133,9 +134,7 @@ public actor Box: JobReporter {
             twoFactorCode: kept?.code)
         plan.environment["MEESEEKS_AGENT_ID"] = agentID
         secrets[id] = nil
-        try? store.append(
-            AuditRecord(action: "job.started", user: job.requester, command: job.command, outcome: "running", jobID: id, detail: "on \(agentID)"),
-            at: now)
+        record(AuditRecord(action: "job.started", user: job.requester, command: job.command, outcome: "running", jobID: id, detail: "on \(agentID)"))
         logger.info("job started", metadata: ["job_id": "\(id)", "agent": "\(agentID)", "attempt": "\(job.attempt)"])
         notifier.changed(id)
         let link = connected.link

@@ -2,11 +2,17 @@ import MeeseeksCore
 import Metrics
 
 /// The box's own metrics through swift-metrics; the executable picks the backend (Prometheus).
+/// Labels are bounded: commands from the configuration (anything else is `unknown`), statuses,
+/// reasons and outcomes from fixed sets; never user or job ids.
 public struct BoxMetrics: Sendable {
     let queueDepth = Gauge(label: "meeseeks_queue_depth")
     let oldestQueued = Gauge(label: "meeseeks_queue_oldest_age_seconds")
     let agentsConnected = Gauge(label: "meeseeks_agents_connected")
     let queued = Counter(label: "meeseeks_jobs_queued_total")
+
+    public init() {
+        Gauge(label: "meeseeks_build_info", dimensions: [("version", BuildVersion.current)]).record(1)
+    }
 
     func jobQueued() {
         queued.increment()
@@ -28,4 +34,35 @@ public struct BoxMetrics: Sendable {
                 .recordNanoseconds(Int64(duration * 1_000_000_000))
         }
     }
+
+    func dialogCompleted() {
+        Counter(label: "meeseeks_dialogs_total", dimensions: [("outcome", "completed")]).increment()
+    }
+
+    /// Counters derived from audit records.
+    func audited(_ record: AuditRecord, knownCommand: Bool) {
+        let command = knownCommand ? (record.command ?? "none") : "unknown"
+        switch record.action {
+        case "dialog.opened":
+            Counter(label: "meeseeks_dialogs_total", dimensions: [("outcome", "opened")]).increment()
+        case "dialog.expired", "dialog.cancelled", "dialog.declined":
+            Counter(label: "meeseeks_dialogs_total", dimensions: [("outcome", "abandoned")]).increment()
+        case "policy.allowed":
+            Counter(label: "meeseeks_commands_total", dimensions: [("command", command), ("decision", "allowed"), ("reason", "granted")]).increment()
+        case "policy.denied", "command.requested":
+            Counter(
+                label: "meeseeks_commands_total",
+                dimensions: [("command", command), ("decision", "refused"), ("reason", record.reason ?? record.outcome)]
+            ).increment()
+        case "2fa.passed", "2fa.failed", "2fa.locked":
+            Counter(label: "meeseeks_two_factor_attempts_total", dimensions: [("outcome", record.outcome)]).increment()
+        default:
+            break
+        }
+    }
+}
+
+/// The version the binaries report.
+public enum BuildVersion {
+    public static let current = "0.1.0"
 }

@@ -25,6 +25,8 @@ public struct BoxServer: Sendable {
         public var environment: [String: String]
         /// The embedded agent's 2FA secrets file.
         public var twoFactorSecrets: String?
+        /// Seconds running jobs get to finish on SIGTERM.
+        public var grace: Double = 30
 
         public init(
             configDirectory: String, http: String, grpc: String, database: String?, localAgent: Bool, localSlots: Int,
@@ -104,12 +106,27 @@ public struct BoxServer: Sendable {
             await box.connect(agent.record, link: agent)
         }
         let slack = await startSlack(box: box, store: store)
-        let apiToken = options.environment["MEESEEKS_API_TOKEN"]
-        if apiToken?.isEmpty ?? true {
-            logger.notice("MEESEEKS_API_TOKEN is not set: only tokens from `meeseeks token create` open the API")
+        var apiToken = options.environment["MEESEEKS_API_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
+        if apiToken == nil {
+            // For one machine: a fresh admin token in a private file beside the configuration, which
+            // the CLI reads when MEESEEKS_API_TOKEN is unset.
+            let path = "\(directory)/.meeseeks-token"
+            let token = "msk_local_" + (0..<24).map { _ in String(format: "%02x", UInt8.random(in: 0...255)) }.joined()
+            if Self.writePrivate(token + "\n", to: path) {
+                apiToken = token
+                logger.notice("MEESEEKS_API_TOKEN is not set: wrote a local admin token for the CLI", metadata: ["path": "\(path)"])
+            } else {
+                logger.notice("MEESEEKS_API_TOKEN is not set: only tokens from `meeseeks token create` open the API")
+            }
         }
 
-        let reloader = ConfigReloader(directory: directory, holder: holder, logger: logger)
+        let reloader = ConfigReloader(directory: directory, holder: holder, logger: logger) { outcome, reason in
+            await box.record(
+                AuditRecord(
+                    action: "config.reloaded", user: "box", outcome: outcome.applied ? "applied" : "refused", reason: reason,
+                    detail: outcome.applied
+                        ? "fingerprint \(outcome.fingerprint ?? "?")" : "\(outcome.diagnostics.errors.count) error(s); kept the running configuration"))
+        }
         let registry = registry
         let api = BoxAPI(
             box: box, mailbox: mailbox, bootstrapToken: apiToken, reloader: reloader,
@@ -140,11 +157,14 @@ public struct BoxServer: Sendable {
             SignalReloader(reloader: reloader, logger: logger),
             Maintenance(store: store, holder: holder, logger: logger),
         ]
+        // Started in this order and stopped in reverse: listeners stop first, then the drain lets
+        // jobs finish while the outbox still delivers.
         if let slack {
             services.append(LoopService(name: "slack-outbox") { await slack.outbox.run() })
             services.append(LoopService(name: "slack-inbox") { await slack.service.run() })
-            if let socket = slack.socket { services.append(LoopService(name: "slack-socket") { await socket.run() }) }
         }
+        services.append(Drain(box: box, store: store, hasOutbox: slack != nil, grace: options.grace, logger: logger))
+        if let socket = slack?.socket { services.append(LoopService(name: "slack-socket") { await socket.run() }) }
         let grpcAddress = try Self.split(options.grpc, flag: "--grpc")
         services.append(
             AgentServer(box: box, host: grpcAddress.host, port: grpcAddress.port, token: options.environment["MEESEEKS_AGENT_TOKEN"], logger: logger))
@@ -187,6 +207,16 @@ public struct BoxServer: Sendable {
         let socket = app.map { _ in SocketModeClient(api: api, service: service, logger: logger) }
         logger.notice("Slack is on", metadata: ["mode": "\(socket == nil ? "http" : "socket")", "api": "\(api.baseURL)"])
         return Slack(service: service, outbox: outbox, socket: socket)
+    }
+
+    /// Writes `text` to a new file only its owner can read.
+    static func writePrivate(_ text: String, to path: String) -> Bool {
+        unlink(path)
+        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        let bytes = Array(text.utf8)
+        return bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) } == bytes.count
     }
 
     /// `HOST:PORT` into its parts.

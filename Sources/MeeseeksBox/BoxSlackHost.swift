@@ -25,9 +25,7 @@ extension Box {
     func handle(_ dialogID: String, _ input: DialogInput, from user: String, transport: [String: String]) -> SlackDialogAnswer {
         guard var dialog = try? store.dialog(dialogID) else { return .notFound }
         guard dialog.user == user else {
-            try? store.append(
-                AuditRecord(action: "dialog.foreign_action", user: user, command: dialog.command, outcome: "denied", detail: "dialog of \(dialog.user)"),
-                at: clock())
+            record(AuditRecord(action: "dialog.foreign_action", user: user, command: dialog.command, outcome: "denied", detail: "dialog of \(dialog.user)"))
             return .notYours
         }
         dialog.transport.merge(transport) { _, new in new }

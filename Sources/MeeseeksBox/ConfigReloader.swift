@@ -18,12 +18,17 @@ public actor ConfigReloader {
     let logger: Logger
     private var running: Task<Outcome, Never>?
     private var again = false
+    private var publishedFingerprint: String
+    let onOutcome: @Sendable (Outcome, String) async -> Void
 
-    public init(directory: String, holder: ConfigHolder, logger: Logger) {
+    /// - Parameter onOutcome: told of every reload and its reason (the box audits it).
+    public init(directory: String, holder: ConfigHolder, logger: Logger, onOutcome: @escaping @Sendable (Outcome, String) async -> Void = { _, _ in }) {
         self.directory = directory
         self.holder = holder
         self.logger = logger
-        Self.publish(holder.snapshot.configuration, at: holder.snapshot.loadedAt)
+        self.onOutcome = onOutcome
+        publishedFingerprint = holder.snapshot.configuration.fingerprint
+        Self.publish(holder.snapshot.configuration, at: holder.snapshot.loadedAt, replacing: nil)
     }
 
     /// Reloads now, or (if a reload is running) once more after it; returns the outcome that
@@ -38,11 +43,13 @@ public actor ConfigReloader {
         let task = Task { await self.load(reason: reason) }
         running = task
         var outcome = await task.value
+        await onOutcome(outcome, reason)
         while again {
             again = false
             let next = Task { await self.load(reason: "coalesced") }
             running = next
             outcome = await next.value
+            await onOutcome(outcome, "coalesced")
         }
         running = nil
         return outcome
@@ -62,7 +69,8 @@ public actor ConfigReloader {
         for diagnostic in result.diagnostics { logger.warning("\(diagnostic)") }
         let now = Date().timeIntervalSince1970
         holder.replace(with: configuration, at: now)
-        Self.publish(configuration, at: now)
+        Self.publish(configuration, at: now, replacing: publishedFingerprint)
+        publishedFingerprint = configuration.fingerprint
         Counter(label: "meeseeks_config_reloads_total", dimensions: [("outcome", "success")]).increment()
         logger.info(
             "configuration reloaded",
@@ -71,7 +79,10 @@ public actor ConfigReloader {
     }
 
     /// The live configuration's load time and hash, as metrics.
-    static func publish(_ configuration: Configuration, at time: Double) {
+    static func publish(_ configuration: Configuration, at time: Double, replacing previous: String?) {
+        if let previous, previous != configuration.fingerprint {
+            Gauge(label: "meeseeks_config_info", dimensions: [("fingerprint", previous)]).record(0)
+        }
         Gauge(label: "meeseeks_config_last_reload_timestamp_seconds").record(time)
         Gauge(label: "meeseeks_config_info", dimensions: [("fingerprint", configuration.fingerprint)]).record(1)
         Gauge(label: "meeseeks_config_commands").record(configuration.commands.count)

@@ -17,6 +17,8 @@ public protocol AgentHost: Sendable {
     func remoteFinished(_ jobID: Int64, attempt: Int, outcome: JobOutcome, agent: String) async
     /// The agent could not or would not run a job it was given.
     func remoteRejected(_ jobID: Int64, attempt: Int, code: String, reason: String, agent: String) async
+    /// An agent was turned away (wrong token, duplicate id, bad registration).
+    func agentRefused(_ agentID: String?, reason: String, peer: String) async
     /// Seconds without a message before an agent counts as gone.
     func lostAfter() async -> Int
 }

@@ -25,7 +25,10 @@ public struct AgentService: Meeseeks_Agent_V1_AgentService.ServiceProtocol {
     ) async throws -> StreamingServerResponse<Meeseeks_Agent_V1_BoxMessage> {
         let bearer = request.metadata[stringValues: "authorization"].first(where: { _ in true })
             .map { $0.hasPrefix("Bearer ") ? String($0.dropFirst(7)) : $0 }
-        if let bearer, !isValid(bearer) { throw refuse("wrong agent token", peer: context.remotePeer) }
+        if let bearer, !isValid(bearer) {
+            await host.agentRefused(nil, reason: "wrong agent token", peer: context.remotePeer)
+            throw refuse("wrong agent token", peer: context.remotePeer)
+        }
         let messages = request.messages
         return StreamingServerResponse { writer in
             try await session(messages, writer, bearerChecked: bearer != nil, peer: context.remotePeer)
@@ -100,14 +103,24 @@ public struct AgentService: Meeseeks_Agent_V1_AgentService.ServiceProtocol {
         guard case .register(let register)? = first.kind else {
             throw RPCError(code: .failedPrecondition, message: "the first message must be Register")
         }
-        if !bearerChecked, !isValid(register.token) { throw refuse("missing or wrong agent token", peer: peer) }
-        let record = try Self.validate(register)
+        if !bearerChecked, !isValid(register.token) {
+            await host.agentRefused(register.agentID, reason: "missing or wrong agent token", peer: peer)
+            throw refuse("missing or wrong agent token", peer: peer)
+        }
+        let record: AgentRecord
+        do {
+            record = try Self.validate(register)
+        } catch {
+            await host.agentRefused(register.agentID, reason: error.message, peer: peer)
+            throw error
+        }
         do {
             try await host.register(
                 record, session: state.session, link: link,
                 holding: register.running.map { JobRef(jobID: $0.jobID, attempt: Int($0.attempt)) })
         } catch {
             logger.warning("agent registration refused", metadata: ["agent": "\(record.id)", "reason": "\(error)"])
+            await host.agentRefused(record.id, reason: error.description, peer: peer)
             AgentMetrics.refused("duplicate_id")
             throw RPCError(code: .alreadyExists, message: error.description)
         }
@@ -143,7 +156,7 @@ public struct AgentService: Meeseeks_Agent_V1_AgentService.ServiceProtocol {
     }
 
     /// Checks a registration as `mrmeeseeks` flags are checked: id, labels, slots, globs.
-    static func validate(_ register: Meeseeks_Agent_V1_Register) throws -> AgentRecord {
+    static func validate(_ register: Meeseeks_Agent_V1_Register) throws(RPCError) -> AgentRecord {
         let id = register.agentID
         guard !id.isEmpty, id.count <= 253, id.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-_.:".contains($0)) }) else {
             throw RPCError(code: .invalidArgument, message: "agent id '\(id)' must be 1-253 letters, digits, '-', '_', '.' or ':'")

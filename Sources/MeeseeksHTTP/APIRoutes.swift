@@ -21,10 +21,17 @@ public struct APIRoutes<Context: RequestContext>: Sendable {
             return JSONResponse.make(
                 ReadyBody(ready: ready, checks: checks, failed: failed), status: ready ? .ok : .serviceUnavailable)
         }
-        router.get("/metrics") { _, _ in
-            Response(
-                status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
-                body: .init(byteBuffer: ByteBuffer(string: await service.metricsText())))
+        router.get("/metrics") { request, _ in
+            let text = await service.metricsText()
+            // OpenMetrics for scrapers that ask for it, the classic text format otherwise.
+            if request.headers[.accept]?.contains("application/openmetrics-text") == true {
+                return Response(
+                    status: .ok, headers: [.contentType: MetricsExposition.openMetricsContentType],
+                    body: .init(byteBuffer: ByteBuffer(string: MetricsExposition.openMetrics(text))))
+            }
+            return Response(
+                status: .ok, headers: [.contentType: MetricsExposition.prometheusContentType],
+                body: .init(byteBuffer: ByteBuffer(string: MetricsExposition.prometheus(text))))
         }
         let api = router.group("api/v1")
         api.post("dialogs") { request, _ in

@@ -41,6 +41,9 @@ extension Meeseeks {
         @Option(name: .customLong("two-factor-secrets"), help: "The embedded agent's 2FA secrets file (mode 600; see `meeseeks 2fa enroll`).")
         var twoFactorSecrets: String?
 
+        @Option(name: .long, help: "Seconds running jobs get to finish on SIGTERM before they are cancelled.")
+        var grace: Double = 30
+
         @OptionGroup var logging: LoggingOptions
 
         func validate() throws {
@@ -58,9 +61,10 @@ extension Meeseeks {
                 FileOutput.standardError.write("meeseeks: the configuration has errors; fix them and start again\n")
                 throw ExitCode(1)
             }
-            let options = BoxServer.Options(
+            var options = BoxServer.Options(
                 configDirectory: config, http: http, grpc: grpc, database: db, localAgent: !noLocalAgent,
                 localSlots: localSlots, environment: ProcessInfo.processInfo.environment, twoFactorSecrets: twoFactorSecrets)
+            options.grace = grace
             do {
                 try await BoxServer(options: options, configuration: configuration, logger: logger, registry: registry).run()
             } catch let error as BoxServer.StartupError {

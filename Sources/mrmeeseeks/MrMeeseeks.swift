@@ -4,6 +4,8 @@ import Logging
 import MeeseeksAgent
 import MeeseeksLabels
 import MeeseeksLogging
+import Metrics
+import Prometheus
 
 /// `mrmeeseeks`: the agent. It dials the box, registers its labels and catalog, and runs the jobs
 /// routed to it — argv only, in their own process group, never through a shell.
@@ -48,6 +50,9 @@ struct MrMeeseeks: AsyncParsableCommand {
     @Option(name: .long, help: "Seconds running jobs may take to finish on SIGTERM before they are cancelled.")
     var grace: Double = 30
 
+    @Option(name: .long, help: "Serve Prometheus metrics at HOST:PORT/metrics (jobs running, slots, reconnects).")
+    var metrics: String?
+
     @Option(name: .customLong("log-format"), help: "Log lines as logfmt or JSON, on stderr.")
     var logFormat: LogFormat = .logfmt
 
@@ -73,7 +78,15 @@ struct MrMeeseeks: AsyncParsableCommand {
         }
     }
 
+    static func address(_ text: String, flag: String) throws -> (String, Int) {
+        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]), (0...65535).contains(port),
+            colon != text.startIndex
+        else { throw ValidationError("\(flag) expects HOST:PORT, such as 127.0.0.1:9100; got '\(text)'") }
+        return (String(text[..<colon]), port)
+    }
+
     func validate() throws {
+        if let metrics { _ = try Self.address(metrics, flag: "--metrics") }
         _ = try parsedLabels
         _ = try parsedBox
         guard slots >= 1 else { throw ValidationError("--slots must be at least 1") }
@@ -88,6 +101,13 @@ struct MrMeeseeks: AsyncParsableCommand {
     }
 
     func run() async throws {
+        var exposition: (String, Int, PrometheusCollectorRegistry)?
+        if let metrics {
+            let registry = PrometheusCollectorRegistry()
+            MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+            let (host, port) = try Self.address(metrics, flag: "--metrics")
+            exposition = (host, port, registry)
+        }
         let logger = StructuredLogHandler.bootstrap(label: "mrmeeseeks", format: logFormat, level: Logger.Level(rawValue: logLevel) ?? .info)
         let environment = ProcessInfo.processInfo.environment
         let hostname = ProcessInfo.processInfo.hostName
@@ -105,7 +125,9 @@ struct MrMeeseeks: AsyncParsableCommand {
             stateDirectory: "\(stateDirectory)/\(options.id)", grace: grace, environment: jobEnvironment,
             twoFactorSecrets: twoFactorSecrets,
             twoFactorCommands: twoFactorCommands.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty })
-        try await AgentMain(settings: settings, logger: logger).run()
+        var withMetrics = settings
+        withMetrics.metrics = exposition
+        try await AgentMain(settings: withMetrics, logger: logger).run()
     }
 }
 

@@ -54,6 +54,22 @@ struct JobsEndToEndTests {
         #expect(detail.job.arguments == ["who": "Rick"])
     }
 
+    @Test("meeseeks chat walks greeting, pick, prompt, confirm and All done! in the terminal")
+    func terminalChat() async throws {
+        let config = try ConfigDirectory(["commands.d/hello.yaml": helloCommand, "policies.d/p.yaml": ConfigDirectory.policy])
+        let box = try await BoxProcess(directory: config.path)
+        let chat = try await box.cli(["chat", "--as", "U_DEV"], stdin: "1\n2\nyes\n")
+        #expect(chat.status == 0, "\(chat.stderr)")
+        let lines = chat.stdout.split(separator: "\n").map(String.init)
+        #expect(lines.first?.hasSuffix("Look at me! What can I do for you?") == true)
+        #expect(lines.contains("  1. hello — Say hello"))
+        #expect(lines.contains("> Who?"))
+        #expect(lines.contains("> Greet Rick on local?"))
+        #expect(lines.contains { $0.contains("Can do! (job #1)") })
+        #expect(lines.contains { $0.hasPrefix("@U_DEV All done!") })
+        #expect(lines.last == "    Hello, Rick!")
+    }
+
     @Test("a typed request skips answered prompts but not the confirmation")
     func typedRequest() async throws {
         let config = try ConfigDirectory(["commands.d/hello.yaml": helloCommand, "policies.d/p.yaml": ConfigDirectory.policy])

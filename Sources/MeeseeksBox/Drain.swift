@@ -1,0 +1,60 @@
+import Foundation
+import Logging
+import MeeseeksCore
+import MeeseeksSlack
+import ServiceLifecycle
+import UnixSignals
+
+/// What SIGTERM means for the box: after the listeners close (they stop first), running jobs of
+/// the embedded agent get `grace` seconds to finish (then they are cancelled and recorded), and
+/// the Slack outbox gets a last chance to deliver. A second signal exits at once.
+struct Drain: Service {
+    let box: Box
+    let store: any OutboxStore
+    let hasOutbox: Bool
+    let grace: Double
+    let logger: Logger
+
+    func run() async throws {
+        do {
+            try await gracefulShutdown()
+        } catch {
+            return  // cancelled, not drained: nothing to wait for
+        }
+        logger.notice("draining: letting running jobs finish", metadata: ["grace_seconds": "\(grace)"])
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask {
+                var signals = await UnixSignalsSequence(trapping: .sigterm, .sigint).makeAsyncIterator()
+                guard await signals.next() != nil, !Task.isCancelled else { return }
+                logger.warning("second signal: exiting now")
+                exit(1)
+            }
+            group.addTask { await drain() }
+            await group.next()
+            group.cancelAll()
+        }
+    }
+
+    private func drain() async {
+        await box.stopAccepting()
+        let deadline = Date().addingTimeInterval(grace)
+        while await box.localRunningCount() > 0, Date() < deadline {
+            try? await Task.sleep(for: .milliseconds(100))
+        }
+        let left = await box.localRunningCount()
+        if left > 0 {
+            logger.warning("grace period over: cancelling running jobs", metadata: ["jobs": "\(left)"])
+            await box.cancelLocalJobs()
+            while await box.localRunningCount() > 0 { try? await Task.sleep(for: .milliseconds(100)) }
+        }
+        guard hasOutbox else { return }
+        let flushDeadline = Date().addingTimeInterval(max(10, grace / 2))
+        while ((try? store.outboxDepth()) ?? 0) > 0, Date() < flushDeadline {
+            try? await Task.sleep(for: .milliseconds(100))
+        }
+        let undelivered = (try? store.outboxDepth()) ?? 0
+        if undelivered > 0 {
+            logger.warning("Slack replies still undelivered; they are kept and sent after the restart", metadata: ["messages": "\(undelivered)"])
+        }
+    }
+}
