@@ -120,7 +120,17 @@ public struct BoxServer: Sendable {
             }
         }
 
-        let reloader = ConfigReloader(directory: directory, holder: holder, logger: logger) { outcome, reason in
+        let slackDirectory = slack.map { SlackDirectory(api: $0.api, logger: self.logger) }
+        let resolveHandles: @Sendable (Configuration) async -> [String: String] = { configuration in
+            guard let slackDirectory else { return [:] }
+            return await slackDirectory.resolve(Self.handles(in: configuration))
+        }
+        if let slackDirectory, !Self.handles(in: configuration).isEmpty {
+            holder.replace(
+                with: configuration, resolvedHandles: await slackDirectory.resolve(Self.handles(in: configuration)),
+                at: holder.snapshot.loadedAt)
+        }
+        let reloader = ConfigReloader(directory: directory, holder: holder, logger: logger, resolveHandles: resolveHandles) { outcome, reason in
             await box.record(
                 AuditRecord(
                     action: "config.reloaded", user: "box", outcome: outcome.applied ? "applied" : "refused", reason: reason,
@@ -185,6 +195,15 @@ public struct BoxServer: Sendable {
         var service: SlackService
         var outbox: SlackOutbox
         var socket: SocketModeClient?
+        var api: SlackWebAPI
+    }
+
+    /// The `@handle` members of a policy.
+    static func handles(in configuration: Configuration) -> Set<String> {
+        Set(configuration.policy.roles.values.flatMap(\.members).compactMap { member in
+            if case .handle(let name) = member { return name }
+            return nil
+        })
     }
 
     /// Slack when it is configured: the outbox, the inbound queue, and Socket Mode with an app token.
@@ -206,7 +225,7 @@ public struct BoxServer: Sendable {
         await box.register(transport: service, kind: "slack")
         let socket = app.map { _ in SocketModeClient(api: api, service: service, logger: logger) }
         logger.notice("Slack is on", metadata: ["mode": "\(socket == nil ? "http" : "socket")", "api": "\(api.baseURL)"])
-        return Slack(service: service, outbox: outbox, socket: socket)
+        return Slack(service: service, outbox: outbox, socket: socket, api: api)
     }
 
     /// Writes `text` to a new file only its owner can read.

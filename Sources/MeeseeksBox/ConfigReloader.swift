@@ -20,9 +20,16 @@ public actor ConfigReloader {
     private var again = false
     private var publishedFingerprint: String
     let onOutcome: @Sendable (Outcome, String) async -> Void
+    /// Resolves `@handle` members (through Slack) for the configuration about to go live.
+    let resolveHandles: @Sendable (Configuration) async -> [String: String]
 
     /// - Parameter onOutcome: told of every reload and its reason (the box audits it).
-    public init(directory: String, holder: ConfigHolder, logger: Logger, onOutcome: @escaping @Sendable (Outcome, String) async -> Void = { _, _ in }) {
+    public init(
+        directory: String, holder: ConfigHolder, logger: Logger,
+        resolveHandles: @escaping @Sendable (Configuration) async -> [String: String] = { _ in [:] },
+        onOutcome: @escaping @Sendable (Outcome, String) async -> Void = { _, _ in }
+    ) {
+        self.resolveHandles = resolveHandles
         self.directory = directory
         self.holder = holder
         self.logger = logger
@@ -67,8 +74,9 @@ public actor ConfigReloader {
             return Outcome(applied: false, diagnostics: result.diagnostics, fingerprint: nil)
         }
         for diagnostic in result.diagnostics { logger.warning("\(diagnostic)") }
+        let handles = await resolveHandles(configuration)
         let now = Date().timeIntervalSince1970
-        holder.replace(with: configuration, at: now)
+        holder.replace(with: configuration, resolvedHandles: handles, at: now)
         Self.publish(configuration, at: now, replacing: publishedFingerprint)
         publishedFingerprint = configuration.fingerprint
         Counter(label: "meeseeks_config_reloads_total", dimensions: [("outcome", "success")]).increment()

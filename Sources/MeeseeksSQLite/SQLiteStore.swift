@@ -280,6 +280,7 @@ public final class SQLiteStore: JobStore {
             let jobs = db.changes
             try db.query("DELETE FROM dialogs WHERE updated_at < ?", [.real(time)])
             try db.query("DELETE FROM audit WHERE time < ?", [.real(time)])
+            try db.query("DELETE FROM outbox WHERE state != 'pending' AND created_at < ?", [.real(time)])
             return jobs
         }
     }

@@ -90,9 +90,3 @@ func printJSON<T: Encodable>(_ value: T) {
     encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
     if let data = try? encoder.encode(value) { print(String(decoding: data, as: UTF8.self)) }
 }
-
-extension FileOutput {
-    func writeBytes(_ bytes: [UInt8]) {
-        write(String(decoding: bytes, as: UTF8.self))
-    }
-}

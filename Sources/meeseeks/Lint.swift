@@ -51,18 +51,3 @@ extension Meeseeks {
         }
     }
 }
-
-/// Unbuffered writes to the standard streams.
-enum FileOutput {
-    case standardOutput, standardError
-
-    func write(_ text: String) {
-        let fd = self == .standardOutput ? STDOUT_FILENO : STDERR_FILENO
-        var bytes = Array(text.utf8)[...]
-        while !bytes.isEmpty {
-            let n = bytes.withUnsafeBytes { Foundation.write(fd, $0.baseAddress, $0.count) }
-            if n <= 0 { return }
-            bytes = bytes.dropFirst(n)
-        }
-    }
-}

@@ -46,6 +46,7 @@ extension Meeseeks {
                 return
             }
             FileOutput.standardError.write("job #\(job.id) queued\n")
+            if job.isBroadcast { throw ExitCode(try await Follow.broadcast(job.id, with: client)) }
             let (status, code) = try await Follow.output(of: job.id, with: client)
             throw ExitCode(Follow.exitStatus(status, code))
         }
@@ -62,6 +63,27 @@ enum Follow {
             offset = chunk.next
             if chunk.status.isFinal, chunk.bytes.isEmpty { return (chunk.status, chunk.exitCode) }
         }
+    }
+
+    /// Waits for a broadcast, then prints each agent's output under its name; fails if any failed.
+    static func broadcast(_ id: Int64, with client: BoxClient) async throws -> Int32 {
+        var detail = try await clientCall { try await client.job(id) }
+        while !detail.job.status.isFinal {
+            _ = try await clientCall { try await client.output(id, from: 0, wait: 5) }
+            detail = try await clientCall { try await client.job(id) }
+        }
+        for child in detail.children {
+            let header = "== \(child.agent ?? "?"): \(child.status.rawValue)\(child.exitCode.map { " (exit \($0))" } ?? "") ==\n"
+            FileOutput.standardOutput.write(header)
+            var offset = 0
+            while true {
+                let chunk = try await clientCall { try await client.output(child.id, from: offset, wait: 0) }
+                if chunk.bytes.isEmpty { break }
+                FileOutput.standardOutput.writeBytes(chunk.bytes)
+                offset = chunk.next
+            }
+        }
+        return detail.job.status == .succeeded ? 0 : 1
     }
 
     static func exitStatus(_ status: JobStatus, _ code: Int?) -> Int32 {

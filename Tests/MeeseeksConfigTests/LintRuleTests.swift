@@ -220,3 +220,37 @@ struct LintRuleTests {
         #expect(found.map { $0.prefix(17) } == ["commands.d/a.yaml", "commands.d/b.yaml", "commands.d/c.yaml"])
     }
 }
+
+@Suite("meeseeks.yaml")
+struct SettingsTests {
+    @Test("settings are read, and their mistakes reported with positions")
+    func settings() throws {
+        let good = """
+            persona:
+              name: Mr Poopybutthole
+              greeting: ["Ooh-wee!"]
+            history: {retention: 30d}
+            dialogs: {idle_timeout: 5m}
+            agents: {lost_after: 20s}
+            jobs: {output_limit: 4096}
+            paths: {database: state/box.db}
+
+            """
+        let dir = TemporaryDirectory().write(["meeseeks.yaml": good, "commands.d/a.yaml": hello])
+        let config = try #require(ConfigLoader.load(directory: dir.path).configuration)
+        #expect(config.settings.persona.phrases(for: .greeting) == ["Ooh-wee!"])
+        #expect(config.settings.persona.phrases(for: .done) == Persona.mrMeeseeks.phrases(for: .done))
+        #expect(config.settings.historyRetention == 30 * 86_400)
+        #expect(config.settings.dialogIdleTimeout == 300)
+        #expect(config.settings.agentLostAfter == 20)
+        #expect(config.settings.outputLimit == 4096)
+        #expect(config.settings.paths.database == "state/box.db")
+
+        let bad = "history: {retension: 30d}\ndialogs: {idle_timeout: soon}\njobs: {output_limit: 10}\n"
+        #expect(lint(["meeseeks.yaml": bad, "commands.d/a.yaml": hello]) == [
+            "meeseeks.yaml:1:11: error: unknown key 'retension' in 'history'; did you mean 'retention'?",
+            "meeseeks.yaml:2:25: error: 'idle_timeout' must be a duration such as 30s, 2m, 1h or 1h30m, found 'soon'",
+            "meeseeks.yaml:3:8: error: 'output_limit' must be at least 1024 bytes",
+        ])
+    }
+}

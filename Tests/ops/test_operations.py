@@ -15,7 +15,7 @@ from prometheus_client.parser import text_string_to_metric_families
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(REPO, "Tests", "slack"))
-from harness import API_TOKEN, BIN, Box, Fake, HELLO, POLICY, blocks_of, click, config_dir, http  # noqa: E402
+from harness import API_TOKEN, BIN, Box, BoxWithFakeSlack, Fake, HELLO, POLICY, blocks_of, click, config_dir, http  # noqa: E402
 
 PROMTOOL = os.environ.get("PROMTOOL") or shutil.which("promtool") or os.path.join(REPO, ".tools", "promtool")
 CHANNEL = "C0OPS"
@@ -39,18 +39,7 @@ def meeseeks(box_url, *args):
     return subprocess.run([os.path.join(BIN, "meeseeks"), *args], capture_output=True, text=True, env=env, timeout=60)
 
 
-class Metrics(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.fake = Fake()
-        cls.config = config_dir({"commands.d/hello.yaml": HELLO, "policies.d/p.yaml": POLICY})
-        cls.box = Box(cls.config, cls.fake)
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.box.stop()
-        cls.fake.stop()
-
+class Metrics(BoxWithFakeSlack):
     def scrape(self, openmetrics=False):
         headers = {"Accept": "application/openmetrics-text; version=1.0.0"} if openmetrics else {}
         status, text, response_headers = http("GET", self.box.url + "/metrics", headers=headers)

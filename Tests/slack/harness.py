@@ -8,6 +8,7 @@ import sys
 import tempfile
 import threading
 import time
+import unittest
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -168,6 +169,22 @@ args:
     choices: [world, Rick]
 confirm: "Greet {{who}} on {{targets}}?"
 """
+
+
+class BoxWithFakeSlack(unittest.TestCase):
+    """A box serving `hello` with the standard policy, against its own fake Slack, per test class."""
+    files = None
+
+    @classmethod
+    def setUpClass(cls):
+        cls.fake = Fake()
+        cls.config = config_dir(cls.files or {"commands.d/hello.yaml": HELLO, "policies.d/p.yaml": POLICY})
+        cls.box = Box(cls.config, cls.fake)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.box.stop()
+        cls.fake.stop()
 
 
 def check_blocks(blocks, surface="message"):

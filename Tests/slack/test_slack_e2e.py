@@ -6,7 +6,7 @@ import signal
 import time
 import unittest
 
-from harness import (Box, Fake, HELLO, POLICY, blocks_of, check_blocks, check_view, click, config_dir, find_action,
+from harness import (Box, BoxWithFakeSlack, Fake, HELLO, POLICY, blocks_of, check_blocks, check_view, click, config_dir, find_action,
                      http, API_TOKEN)
 
 CHANNEL = "C0OPS"
@@ -224,18 +224,7 @@ class SlackOutboxNeverLosesAReply(unittest.TestCase):
         self.check_once_in_order()
 
 
-class SlackHTTPInbound(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.fake = Fake()
-        cls.config = config_dir({"commands.d/hello.yaml": HELLO, "policies.d/p.yaml": POLICY})
-        cls.box = Box(cls.config, cls.fake)
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.box.stop()
-        cls.fake.stop()
-
+class SlackHTTPInbound(BoxWithFakeSlack):
     def test_url_verification(self):
         body = json.dumps({"token": "x", "challenge": "abc123", "type": "url_verification"})
         status, text, _ = self.box.signed("/slack/events", body, "application/json")
@@ -290,3 +279,32 @@ class SlackHTTPInbound(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class HandleMembers(unittest.TestCase):
+    """`@handle` members are resolved through users.list at load, and again at each reload."""
+
+    def test_handles_resolve_and_re_resolve(self):
+        fake = Fake()
+        policy = "roles:\n  ops: {members: [\"@morty\"]}\ngrants:\n  - {roles: [ops], commands: [hello]}\n"
+        config = config_dir({"commands.d/hello.yaml": HELLO, "policies.d/p.yaml": policy})
+        box = Box(config, fake)
+        try:
+            def ask(user, ts):
+                event = {"type": "app_mention", "user": user, "text": "<@UBOT> hello who=world", "ts": ts, "channel": CHANNEL}
+                self.assertEqual(box.event(event)[0], 200)
+
+            ask("U_DEV", "1.1")
+            fake.wait_calls(lambda calls: any("Greet world" in text_of(c) for c in calls if c.get("ok")), what="U_DEV allowed")
+            ask("U_SRE", "1.2")
+            fake.wait_calls(lambda calls: any("no role" in text_of(c) for c in calls if c.get("ok")), what="U_SRE refused")
+            with open(os.path.join(config, "policies.d", "p.yaml"), "w") as f:
+                f.write(policy.replace("@morty", "@rick"))
+            fake.control("reset")
+            box.spawned.proc.send_signal(signal.SIGHUP)
+            box.spawned.wait_line("configuration reloaded", stream="err")
+            ask("U_SRE", "1.3")
+            fake.wait_calls(lambda calls: any("Greet world" in text_of(c) for c in calls if c.get("ok")), what="U_SRE allowed")
+        finally:
+            box.stop()
+            fake.stop()

@@ -119,6 +119,13 @@ struct MappingReader {
             .error("wrong-type", at: value.position, "'\(key)' must be \(expected), found \(value.typeDescription)"))
     }
 
+    /// Reads the mapping under `key`, if present, with its own reader; its findings join ours.
+    mutating func section(_ key: String, _ body: (inout MappingReader) -> Void) {
+        guard let node = node(key), var nested = MappingReader(node, context: "'\(key)'", diagnostics: &diagnostics) else { return }
+        body(&nested)
+        diagnostics += nested.finish()
+    }
+
     /// Reports keys nobody read, suggesting the nearest known one.
     mutating func finish() -> [Diagnostic] {
         for key in order where !known.contains(key) {

@@ -10,45 +10,23 @@ enum SettingsDecoder {
         if let personaNode = reader.node("persona") {
             settings.persona = decodePersona(personaNode, diagnostics: &reader.diagnostics)
         }
-        if let historyNode = reader.node("history"),
-            var history = MappingReader(historyNode, context: "'history'", diagnostics: &reader.diagnostics)
-        {
-            settings.historyRetention = history.duration("retention") ?? settings.historyRetention
-            reader.diagnostics += history.finish()
-        }
-        if let dialogsNode = reader.node("dialogs"),
-            var dialogs = MappingReader(dialogsNode, context: "'dialogs'", diagnostics: &reader.diagnostics)
-        {
-            settings.dialogIdleTimeout = dialogs.duration("idle_timeout") ?? settings.dialogIdleTimeout
-            reader.diagnostics += dialogs.finish()
-        }
-        if let agentsNode = reader.node("agents"),
-            var agents = MappingReader(agentsNode, context: "'agents'", diagnostics: &reader.diagnostics)
-        {
-            settings.agentLostAfter = agents.duration("lost_after") ?? settings.agentLostAfter
-            reader.diagnostics += agents.finish()
-        }
-        if let jobsNode = reader.node("jobs"),
-            var jobs = MappingReader(jobsNode, context: "'jobs'", diagnostics: &reader.diagnostics)
-        {
-            if let limit = jobs.int("output_limit") {
-                if limit < 1024 {
-                    reader.diagnostics.append(
-                        .error("bad-value", at: jobs.keyPosition("output_limit"), "'output_limit' must be at least 1024 bytes"))
-                } else {
-                    settings.outputLimit = limit
-                }
+        reader.section("history") { settings.historyRetention = $0.duration("retention") ?? settings.historyRetention }
+        reader.section("dialogs") { settings.dialogIdleTimeout = $0.duration("idle_timeout") ?? settings.dialogIdleTimeout }
+        reader.section("agents") { settings.agentLostAfter = $0.duration("lost_after") ?? settings.agentLostAfter }
+        reader.section("jobs") { jobs in
+            guard let limit = jobs.int("output_limit") else { return }
+            if limit < 1024 {
+                jobs.diagnostics.append(
+                    .error("bad-value", at: jobs.keyPosition("output_limit"), "'output_limit' must be at least 1024 bytes"))
+            } else {
+                settings.outputLimit = limit
             }
-            reader.diagnostics += jobs.finish()
         }
-        if let pathsNode = reader.node("paths"),
-            var paths = MappingReader(pathsNode, context: "'paths'", diagnostics: &reader.diagnostics)
-        {
+        reader.section("paths") { paths in
             settings.paths.commands = paths.string("commands") ?? settings.paths.commands
             settings.paths.policies = paths.string("policies") ?? settings.paths.policies
             settings.paths.database = paths.string("database")
             settings.paths.twoFactorSecrets = paths.string("two_factor_secrets")
-            reader.diagnostics += paths.finish()
         }
         return settings
     }

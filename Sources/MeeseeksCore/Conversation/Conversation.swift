@@ -154,7 +154,8 @@ struct Machine {
         }
         dialog.command = name
         guard world.engine.mayRequest(user: dialog.user, command: name) else {
-            return refuse(.noGrant(command: name, roles: world.engine.roles(of: dialog.user)))
+            let roles = world.engine.roles(of: dialog.user)
+            return refuse(roles.isEmpty ? .noRole(user: dialog.user) : .noGrant(command: name, roles: roles))
         }
         effects.append(.audit(AuditRecord(action: "command.picked", user: dialog.user, command: name, outcome: "ok")))
         if let request {
