@@ -170,6 +170,7 @@ let package = Package(
         .testTarget(name: "MeeseeksConfigTests", dependencies: ["MeeseeksConfig"], swiftSettings: swiftSettings),
         .testTarget(name: "MeeseeksCoreTests", dependencies: ["MeeseeksCore"], swiftSettings: swiftSettings),
         .testTarget(name: "MeeseeksSlackTests", dependencies: ["MeeseeksSlack"], swiftSettings: swiftSettings),
+        .testTarget(name: "MeeseeksSQLiteTests", dependencies: ["MeeseeksSQLite", "MeeseeksCore"], swiftSettings: swiftSettings),
         .testTarget(name: "MeeseeksTwoFactorTests", dependencies: ["MeeseeksTwoFactor"], swiftSettings: swiftSettings),
         .testTarget(
             name: "EndToEndTests", dependencies: ["MeeseeksClient", "MeeseeksHTTP", "MeeseeksCore", "MeeseeksConfig"],

@@ -38,7 +38,7 @@ public struct AgentConnection: Sendable {
             Counter(label: "meeseeks_agent_reconnects_total").increment()
             if Date().timeIntervalSince(started) > 30 { failures = 0 }
             failures += 1
-            let backoff = min(30, 0.25 * pow(2, Double(min(failures, 8)))) * Double.random(in: 0.5...1.5)
+            let backoff = min(30, 0.25 * pow(2, Double(min(failures, 8))) * Double.random(in: 0.5...1.5))
             try? await Task.sleep(for: .milliseconds(Int(backoff * 1000)))
         }
     }

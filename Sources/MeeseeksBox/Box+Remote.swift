@@ -43,6 +43,9 @@ extension Box: AgentHost {
         config.snapshot.configuration.settings.agentLostAfter
     }
 
+    /// Seconds an agent may take to come back after a box restart (its reconnect backoff is at most 30 s).
+    static let reconnectAllowance: Double = 35
+
     /// Jobs still marked running on agents absent for longer than `lostAfter` are lost.
     public func reapLostJobs() {
         let lostAfter = Double(config.snapshot.configuration.settings.agentLostAfter)
@@ -50,8 +53,11 @@ extension Box: AgentHost {
         let running = (try? store.jobs(JobQuery(statuses: [.running], limit: 100_000))) ?? []
         for job in running where !job.isBroadcast {
             guard let agent = job.agent, agents[agent] == nil else { continue }
+            // An agent not seen since this box started gets longer: it reconnects with a backoff of
+            // up to half a minute after the box was down.
             let since = absentSince[agent] ?? startedAt
-            if now - since >= lostAfter {
+            let bound = absentSince[agent] == nil ? lostAfter + Self.reconnectAllowance : lostAfter
+            if now - since >= bound {
                 complete(job.id, attempt: nil, JobOutcome(status: .lost, reason: "agent \(agent) went away (silent for \(Int(now - since))s)"))
             }
         }

@@ -92,17 +92,16 @@ public actor Box: JobReporter {
     func dispatch() {
         guard accepting else { return }
         let snapshot = config.snapshot
-        let queued: [Job]
         let running: [Job]
         do {
-            queued = try store.jobs(JobQuery(statuses: [.queued], limit: 10_000, oldestFirst: true))
             running = try store.jobs(JobQuery(statuses: [.running], limit: 100_000))
+            let stats = try store.queueStats()
+            metrics.queue(depth: stats.depth, oldest: stats.oldest.map { clock() - $0 } ?? 0)
+            if stats.depth == 0 { return }
         } catch {
             logger.error("cannot read the queue", metadata: ["error": "\(error)"])
             return
         }
-        metrics.queue(depth: queued.filter { !$0.isBroadcast }.count, oldest: queued.first.map { clock() - $0.createdAt } ?? 0)
-        guard !queued.isEmpty else { return }
         var busy: [String: Int] = [:]
         var perCommand: [String: Int] = [:]
         for job in running where !job.isBroadcast {
@@ -110,6 +109,10 @@ public actor Box: JobReporter {
             perCommand[job.command, default: 0] += 1
         }
         let slots = agents.values.map { Scheduler.Slot(agent: $0.record.info, free: $0.record.slots - busy[$0.record.id, default: 0]) }
+        // Every slot taken: nothing can start, so the queue need not be read.
+        guard slots.contains(where: { $0.free > 0 }) else { return }
+        // The oldest jobs first; a bounded window keeps dispatch cheap with a deep queue.
+        guard let queued = try? store.jobs(JobQuery(statuses: [.queued], limit: 1000, oldestFirst: true)) else { return }
         let decisions = scheduler.plan(
             queued: queued, running: perCommand, slots: slots, configuration: snapshot.configuration, engine: snapshot.engine)
         for decision in decisions {

@@ -52,10 +52,12 @@ public enum LabelRules {
     }
 
     static func isAlphanumeric(_ c: Character) -> Bool {
-        c.isASCII && (c.isLetter || c.isNumber)
+        guard let a = c.asciiValue else { return false }
+        return (a >= 48 && a <= 57) || (a >= 65 && a <= 90) || (a >= 97 && a <= 122)
     }
 
     static func isLowerAlphanumeric(_ c: Character) -> Bool {
-        c.isASCII && (c.isLowercase || c.isNumber)
+        guard let a = c.asciiValue else { return false }
+        return (a >= 48 && a <= 57) || (a >= 97 && a <= 122)
     }
 }

@@ -40,14 +40,21 @@ struct PositionedToken: Hashable, Sendable {
 
 /// Splits selector text into tokens, keeping each token's character offset.
 struct SelectorLexer {
-    private let characters: [Character]
+    /// Unicode scalars: cheaper than characters, and the same offsets for anything a selector holds.
+    private let characters: [Unicode.Scalar]
     private var index = 0
 
     init(_ text: String) {
-        characters = Array(text)
+        characters = Array(text.unicodeScalars)
     }
 
-    private static let special: Set<Character> = ["!", "=", "(", ")", ","]
+    private static func isSpecial(_ c: Unicode.Scalar) -> Bool {
+        c == "!" || c == "=" || c == "(" || c == ")" || c == ","
+    }
+
+    private static func isSpace(_ c: Unicode.Scalar) -> Bool {
+        c.isASCII ? (c == " " || c == "\t" || c == "\n" || c == "\r") : c.properties.isWhitespace
+    }
 
     mutating func tokens() -> [PositionedToken] {
         var result: [PositionedToken] = []
@@ -59,11 +66,11 @@ struct SelectorLexer {
     }
 
     private mutating func next() -> PositionedToken {
-        while index < characters.count, characters[index].isWhitespace { index += 1 }
+        while index < characters.count, Self.isSpace(characters[index]) { index += 1 }
         let start = index
         guard index < characters.count else { return PositionedToken(token: .end, offset: start) }
         let c = characters[index]
-        if Self.special.contains(c) {
+        if Self.isSpecial(c) {
             index += 1
             let following = index < characters.count ? characters[index] : nil
             switch (c, following) {
@@ -80,10 +87,11 @@ struct SelectorLexer {
             default: return PositionedToken(token: .comma, offset: start)
             }
         }
-        while index < characters.count, !characters[index].isWhitespace, !Self.special.contains(characters[index]) {
+        while index < characters.count, !Self.isSpace(characters[index]), !Self.isSpecial(characters[index]) {
             index += 1
         }
-        let word = String(characters[start..<index])
+        var word = ""
+        word.unicodeScalars.append(contentsOf: characters[start..<index])
         switch word {
         case "in": return PositionedToken(token: .in, offset: start)
         case "notin": return PositionedToken(token: .notIn, offset: start)

@@ -175,6 +175,11 @@ public final class SQLiteStore: JobStore {
         Int(try database.query("SELECT output_bytes FROM jobs WHERE id = ?", [.integer(id)]).first?.int(0) ?? 0)
     }
 
+    public func queueStats() throws -> (depth: Int, oldest: Double?) {
+        let row = try database.query("SELECT COUNT(*), MIN(created_at) FROM jobs WHERE status = 'queued' AND is_broadcast = 0").first
+        return (Int(row?.int(0) ?? 0), row?.double(1))
+    }
+
     // MARK: Dialogs and agents
 
     public func save(_ dialog: Dialog) throws {

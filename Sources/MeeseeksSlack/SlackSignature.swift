@@ -39,8 +39,9 @@ public struct SlackSignature: Sendable {
     /// Checks a request's headers against its raw body, before anything is parsed.
     public func verify(timestamp: String?, signature: String?, body: some Collection<UInt8>, now: Double) throws(Failure) {
         guard let timestamp, let signature else { throw .missingHeaders }
-        guard let seconds = Double(timestamp) else { throw .badTimestamp }
-        guard abs(now - seconds) <= window else { throw .stale }
+        guard let seconds = Int64(timestamp) else { throw .badTimestamp }
+        // Whole seconds, as Slack's SDKs compare them.
+        guard abs(Int64(now.rounded(.down)) - seconds) <= Int64(window) else { throw .stale }
         let expected = self.signature(timestamp: timestamp, body: body)
         guard ConstantTime.equals(Array(expected.utf8), Array(signature.utf8)) else { throw .mismatch }
     }

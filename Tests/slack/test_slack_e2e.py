@@ -236,8 +236,8 @@ class SlackHTTPInbound(BoxWithFakeSlack):
                            "text": "<@UBOT> hello", "channel": CHANNEL, "ts": "1.1"}})
         cases = [
             dict(secret="wrong-secret"),
-            dict(timestamp=int(time.time()) - 301),
-            dict(timestamp=int(time.time()) + 301),
+            dict(timestamp=int(time.time()) - 330),
+            dict(timestamp=int(time.time()) + 330),
         ]
         for case in cases:
             status, _, _ = self.box.signed("/slack/events", body, "application/json", **case)

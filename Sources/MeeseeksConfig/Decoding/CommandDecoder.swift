@@ -1,4 +1,5 @@
 import MeeseeksLabels
+import Synchronization
 
 /// Decodes one command file's document into a `CommandSpec`, reporting every problem.
 enum CommandDecoder {
@@ -118,6 +119,19 @@ enum CommandDecoder {
 
 /// Selectors written inside YAML, reported at the offending token's column.
 enum SelectorDecoder {
+    /// Parsed selectors by text: configurations repeat a handful of selectors across many commands.
+    private static let parsed = Mutex<[String: (selector: LabelSelector?, errors: [SelectorError])]>([:])
+
+    static func parse(_ text: String) -> (selector: LabelSelector?, errors: [SelectorError]) {
+        if let known = parsed.withLock({ $0[text] }) { return known }
+        let result = LabelSelector.parse(text)
+        parsed.withLock { cache in
+            if cache.count > 10_000 { cache.removeAll() }
+            cache[text] = result
+        }
+        return result
+    }
+
     static func decode(_ node: YAMLNode, key: String, diagnostics: inout [Diagnostic]) -> LabelSelector? {
         guard case .string(let text) = node.resolved else {
             if case .null = node.resolved { return .everything }
@@ -125,7 +139,7 @@ enum SelectorDecoder {
                 .error("wrong-type", at: node.position, "'\(key)' must be a selector string such as \"env in (stg, prd)\""))
             return nil
         }
-        let parsed = LabelSelector.parse(text)
+        let parsed = parse(text)
         for error in parsed.errors {
             diagnostics.append(
                 .error("selector-syntax", at: node.contentPosition.advanced(by: error.offset),

@@ -7,7 +7,9 @@ struct MappingReader {
     let context: String
     private var pairs: [String: YAMLNode.Pair] = [:]
     private var order: [String] = []
-    private var known: [String] = []
+    private var known: Set<String> = []
+    /// The known keys in the order they were asked for, for suggestions.
+    private var knownInOrder: [String] = []
     var diagnostics: [Diagnostic] = []
 
     /// Nil (with a diagnostic) when `node` is not a mapping.
@@ -30,8 +32,13 @@ struct MappingReader {
 
     /// The node under `key`, marking the key as known.
     mutating func node(_ key: String) -> YAMLNode? {
-        known.append(key)
+        if known.insert(key).inserted { knownInOrder.append(key) }
         return pairs[key]?.value
+    }
+
+    /// The node under `key` without marking it known: for rules that run after decoding.
+    func peek(_ key: String) -> YAMLNode? {
+        pairs[key]?.value
     }
 
     /// The position of `key` itself, or of the mapping when it is absent.
@@ -129,7 +136,7 @@ struct MappingReader {
     /// Reports keys nobody read, suggesting the nearest known one.
     mutating func finish() -> [Diagnostic] {
         for key in order where !known.contains(key) {
-            let suggestion = Suggestion.nearest(to: key, among: known).map { "; did you mean '\($0)'?" } ?? ""
+            let suggestion = Suggestion.nearest(to: key, among: knownInOrder).map { "; did you mean '\($0)'?" } ?? ""
             diagnostics.append(
                 .error("unknown-key", at: keyPosition(key), "unknown key '\(key)' in \(context)\(suggestion)"))
         }

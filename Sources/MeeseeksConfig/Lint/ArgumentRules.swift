@@ -10,13 +10,11 @@ enum ArgumentRules {
     static let reserved: Set<String> = ["targets", "user", "job", "command"]
 
     static func check(_ spec: ArgumentSpec, _ reader: inout MappingReader) {
-        var positions: [String: SourcePosition] = [:]
-        for key in ArgumentDecoder.keys { positions[key] = reader.node(key)?.position }
-        let fallback = reader.node.position
+        let snapshot = reader
         var found: [Diagnostic] = []
         defer { reader.diagnostics += found }
         func report(_ key: String, _ code: String, _ message: String) {
-            found.append(.error(code, at: positions[key] ?? fallback, message))
+            found.append(.error(code, at: snapshot.peek(key)?.position ?? snapshot.node.position, message))
         }
         if !isValidName(spec.name) {
             report("name", "bad-name", "argument name '\(spec.name)' must start with a letter and hold only letters, digits and '_'")
@@ -26,12 +24,8 @@ enum ArgumentRules {
         if spec.prompt.count > SlackLimits.sectionText {
             report("prompt", "slack-limit", "prompt is \(spec.prompt.count) characters; Slack shows at most \(SlackLimits.sectionText) in a section")
         }
-        if let pattern = spec.pattern {
-            do {
-                _ = try Regex(pattern)
-            } catch {
-                report("pattern", "bad-pattern", "invalid regular expression in 'pattern': \(error)")
-            }
+        if let pattern = spec.pattern, case .failure(let error) = PatternCache.regex(pattern) {
+            report("pattern", "bad-pattern", "invalid regular expression in 'pattern': \(error)")
         }
         checkChoices(spec, &reader, report)
         if let min = spec.min, let max = spec.max, min > max {
@@ -54,13 +48,13 @@ enum ArgumentRules {
         if spec.kind == .choice, spec.choices.isEmpty {
             report("type", "missing-choices", "a choice argument needs 'choices'")
         }
-        if spec.kind != .choice, !spec.choices.isEmpty, reader.node("type") != nil {
+        if spec.kind != .choice, !spec.choices.isEmpty, reader.peek("type") != nil {
             report("choices", "bad-value", "'choices' apply to choice arguments only, but 'type' is \(spec.kind.rawValue)")
         }
         if spec.choices.count > SlackLimits.selectOptions {
             report("choices", "slack-limit", "\(spec.choices.count) choices; a Slack menu holds at most \(SlackLimits.selectOptions)")
         }
-        if case .sequence(let items) = reader.node("choices")?.kind {
+        if case .sequence(let items) = reader.peek("choices")?.kind {
             var seen: Set<String> = []
             for item in items {
                 guard let text = item.scalarText else { continue }

@@ -22,7 +22,7 @@ public enum ArgumentValidation {
             break
         }
         if let pattern = spec.pattern {
-            guard let regex = try? Regex(pattern) else { return "the command's pattern is invalid" }
+            guard case .success(let regex) = PatternCache.regex(pattern) else { return "the command's pattern is invalid" }
             if (try? regex.wholeMatch(in: value)) == nil {
                 let shown = spec.secret ? "the value" : "'\(value)'"
                 return "\(shown) does not match the pattern \(pattern)"

@@ -12,7 +12,7 @@ enum CommandRules {
     }
 
     static func check(_ spec: CommandSpec, _ reader: inout MappingReader) {
-        let namePosition = reader.node("name")?.position ?? reader.node.position
+        let namePosition = reader.peek("name")?.position ?? reader.node.position
         if !isValidName(spec.name) {
             reader.diagnostics.append(
                 .error("bad-name", at: namePosition,
@@ -23,33 +23,33 @@ enum CommandRules {
         }
         if spec.summary.count > SlackLimits.buttonText {
             reader.diagnostics.append(
-                .error("slack-limit", at: reader.node("summary")?.position ?? namePosition,
+                .error("slack-limit", at: reader.peek("summary")?.position ?? namePosition,
                     "summary is \(spec.summary.count) characters; a Slack button shows at most \(SlackLimits.buttonText)"))
         }
         if spec.summary.contains("\n") {
             reader.diagnostics.append(
-                .error("bad-value", at: reader.node("summary")?.position ?? namePosition, "summary must be one line"))
+                .error("bad-value", at: reader.peek("summary")?.position ?? namePosition, "summary must be one line"))
         }
         if let description = spec.description, description.count > SlackLimits.sectionText {
             reader.diagnostics.append(
-                .error("slack-limit", at: reader.node("description")?.position ?? namePosition,
+                .error("slack-limit", at: reader.peek("description")?.position ?? namePosition,
                     "description is \(description.count) characters; Slack shows at most \(SlackLimits.sectionText) in a section"))
         }
         checkArgumentNames(spec, &reader)
         let argumentNames = Set(spec.arguments.map(\.name))
-        if case .run = spec.action, case .sequence(let items) = reader.node("run")?.kind {
+        if case .run = spec.action, case .sequence(let items) = reader.peek("run")?.kind {
             for item in items {
                 guard let text = item.scalarText else { continue }
                 checkPlaceholders(Template(text), in: item, allowed: argumentNames, key: "run", &reader)
             }
         }
-        if case .template(let template) = spec.confirm, let node = reader.node("confirm") {
+        if case .template(let template) = spec.confirm, let node = reader.peek("confirm") {
             checkPlaceholders(template, in: node, allowed: argumentNames.union(["targets", "user"]), key: "confirm", &reader)
         }
     }
 
     private static func checkArgumentNames(_ spec: CommandSpec, _ reader: inout MappingReader) {
-        guard case .sequence(let items) = reader.node("args")?.kind else { return }
+        guard case .sequence(let items) = reader.peek("args")?.kind else { return }
         var seen: [String: SourcePosition] = [:]
         for item in items {
             guard case .mapping(let pairs) = item.kind,

@@ -1,3 +1,5 @@
+import Dispatch
+
 /// Accumulates files into one configuration while loading.
 struct LoadSession {
     enum FileRole {
@@ -32,52 +34,91 @@ struct LoadSession {
                 diagnostics.append(
                     .warning("empty-config", at: .file(directory), "\(directory) holds no .yaml files: no commands are declared"))
             }
-            for path in paths { add(path: path, as: role) }
+            add(paths: paths, as: role)
         }
     }
 
     mutating func add(path: String, as role: FileRole?) {
-        files.append(path)
-        let text: String
+        absorb(Self.process(path, as: role))
+    }
+
+    /// Adds files read and decoded in parallel (command files are independent of each other), then
+    /// merges them in order, so the result and its diagnostics do not depend on timing.
+    mutating func add(paths: [String], as role: FileRole?) {
+        var outcomes = [FileOutcome?](repeating: nil, count: paths.count)
+        outcomes.withUnsafeMutableBufferPointer { slots in
+            nonisolated(unsafe) let slots = slots
+            DispatchQueue.concurrentPerform(iterations: paths.count) { i in
+                // Policies and settings merge into shared state: they are decoded in order below.
+                slots[i] = Self.process(paths[i], as: role, decodeCommandsOnly: true)
+            }
+        }
+        for outcome in outcomes { absorb(outcome!) }
+    }
+
+    /// What one file contributes.
+    struct FileOutcome {
+        var path: String
+        var text: String?
+        var diagnostics: [Diagnostic] = []
+        var command: CommandSpec?
+        /// A document still to decode in order (policies, settings).
+        var pending: (YAMLNode, FileRole)?
+    }
+
+    static func process(_ path: String, as role: FileRole?, decodeCommandsOnly: Bool = false) -> FileOutcome {
+        var outcome = FileOutcome(path: path)
         switch ConfigFile.read(path) {
         case .failure(let diagnostic):
-            diagnostics.append(diagnostic)
-            return
+            outcome.diagnostics.append(diagnostic)
+            return outcome
         case .success(let read):
-            text = read
+            outcome.text = read
         }
-        hasher.combine(path)
-        hasher.combine(text)
-        let parsed = YAMLParser.parse(text, file: path)
-        diagnostics += parsed.diagnostics
+        let parsed = YAMLParser.parse(outcome.text!, file: path)
+        outcome.diagnostics += parsed.diagnostics
         guard let document = parsed.documents.first else {
             if parsed.diagnostics.isEmpty {
-                diagnostics.append(.warning("empty-file", at: .file(path), "file is empty; it declares nothing"))
+                outcome.diagnostics.append(.warning("empty-file", at: .file(path), "file is empty; it declares nothing"))
             }
-            return
+            return outcome
         }
         if parsed.documents.count > 1 {
-            diagnostics.append(
+            outcome.diagnostics.append(
                 .error("multiple-documents", at: parsed.documents[1].position,
                     "a configuration file holds one YAML document; split this one into several files"))
         }
         if case .null = document.resolved {
-            diagnostics.append(.warning("empty-file", at: .file(path), "file is empty; it declares nothing"))
-            return
+            outcome.diagnostics.append(.warning("empty-file", at: .file(path), "file is empty; it declares nothing"))
+            return outcome
         }
-        switch role ?? guessRole(path: path, document: document) {
-        case .command:
-            if let command = CommandDecoder.decode(document, diagnostics: &diagnostics) { commands.append(command) }
-        case .policy:
-            PolicyDecoder.decode(document, into: &policy, diagnostics: &diagnostics)
-        case .settings:
-            settings = SettingsDecoder.decode(document, diagnostics: &diagnostics)
+        let resolvedRole = role ?? guessRole(path: path, document: document)
+        if resolvedRole == .command {
+            outcome.command = CommandDecoder.decode(document, diagnostics: &outcome.diagnostics)
+        } else {
+            outcome.pending = (document, resolvedRole)
+        }
+        return outcome
+    }
+
+    mutating func absorb(_ outcome: FileOutcome) {
+        files.append(outcome.path)
+        if let text = outcome.text {
+            hasher.combine(outcome.path)
+            hasher.combine(text)
+        }
+        diagnostics += outcome.diagnostics
+        if let command = outcome.command { commands.append(command) }
+        switch outcome.pending {
+        case (let document, .policy)?: PolicyDecoder.decode(document, into: &policy, diagnostics: &diagnostics)
+        case (let document, .settings)?: settings = SettingsDecoder.decode(document, diagnostics: &diagnostics)
+        default: break
         }
     }
 
     /// A file named on the command line: policies have `roles` or `grants`, settings are
     /// `meeseeks.yaml`, the rest are commands.
-    private func guessRole(path: String, document: YAMLNode) -> FileRole {
+    private static func guessRole(path: String, document: YAMLNode) -> FileRole {
         let base = path.split(separator: "/").last.map(String.init) ?? path
         if base == "meeseeks.yaml" || base == "meeseeks.yml" { return .settings }
         if case .mapping(let pairs) = document.kind,

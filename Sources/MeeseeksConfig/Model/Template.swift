@@ -20,24 +20,39 @@ public struct Template: Hashable, Sendable, Codable, CustomStringConvertible {
         self.source = source
         var parts: [Part] = []
         var placeholders: [(String, Int)] = []
-        var rest = Substring(source)
-        while let open = rest.firstRange(of: "{{") {
-            guard let close = rest[open.upperBound...].firstRange(of: "}}") else { break }
-            if open.lowerBound > rest.startIndex { parts.append(.literal(String(rest[..<open.lowerBound]))) }
-            let name = String(rest[open.upperBound..<close.lowerBound]).trimmingSpaces
+        // Scans UTF-8 bytes: braces are ASCII, so byte positions are safe cut points.
+        let bytes = Array(source.utf8)
+        var literalStart = 0
+        var index = 0
+        var unclosed = false
+        while index + 1 < bytes.count {
+            guard bytes[index] == UInt8(ascii: "{"), bytes[index + 1] == UInt8(ascii: "{") else {
+                index += 1
+                continue
+            }
+            var close = index + 2
+            while close + 1 < bytes.count, !(bytes[close] == UInt8(ascii: "}") && bytes[close + 1] == UInt8(ascii: "}")) {
+                close += 1
+            }
+            guard close + 1 < bytes.count else {
+                unclosed = true
+                break
+            }
+            if index > literalStart { parts.append(.literal(String(decoding: bytes[literalStart..<index], as: UTF8.self))) }
+            let name = String(decoding: bytes[(index + 2)..<close], as: UTF8.self).trimmingSpaces
             parts.append(.placeholder(name))
-            placeholders.append((name, source.distance(from: source.startIndex, to: open.lowerBound)))
-            rest = rest[close.upperBound...]
+            placeholders.append((name, String(decoding: bytes[0..<index], as: UTF8.self).count))
+            index = close + 2
+            literalStart = index
         }
-        if !rest.isEmpty { parts.append(.literal(String(rest))) }
+        if literalStart < bytes.count { parts.append(.literal(String(decoding: bytes[literalStart...], as: UTF8.self))) }
         self.parts = parts
         self.placeholders = placeholders
+        self.hasUnclosedPlaceholder = unclosed
     }
 
     /// True when `{{` appears without a matching `}}`.
-    public var hasUnclosedPlaceholder: Bool {
-        parts.contains { if case .literal(let text) = $0 { return text.contains("{{") } else { return false } }
-    }
+    public let hasUnclosedPlaceholder: Bool
 
     /// Fills placeholders from `values`; unknown names are left as written.
     public func render(_ values: [String: String]) -> String {

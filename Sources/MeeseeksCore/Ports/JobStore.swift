@@ -23,6 +23,8 @@ public protocol JobStore: Sendable {
     /// Output from byte `offset`, at most `limit` bytes.
     func output(_ id: Int64, from offset: Int, limit: Int) throws -> [UInt8]
     func outputSize(_ id: Int64) throws -> Int
+    /// Jobs waiting to start (broadcast parents aside), and when the oldest was queued.
+    func queueStats() throws -> (depth: Int, oldest: Double?)
 
     // Dialogs
     func save(_ dialog: Dialog) throws
