@@ -39,6 +39,9 @@ let package = Package(
             name: "CSQLite", path: "Sources/CSQLite", pkgConfig: "sqlite3",
             providers: [.apt(["libsqlite3-dev"])]),
 
+        // glibc's spawn extensions, which need _GNU_SOURCE.
+        .target(name: "CSpawn", path: "Sources/CSpawn"),
+
         // Config → Core: pure, no I/O beyond reading configuration files.
         .target(name: "MeeseeksLabels", swiftSettings: swiftSettings),
         .target(name: "MeeseeksConfig", dependencies: ["MeeseeksLabels", "CYAML"], swiftSettings: swiftSettings),
@@ -54,7 +57,8 @@ let package = Package(
         // Adapters: each imports Core and its own technology, never each other.
         .target(name: "MeeseeksSQLite", dependencies: ["MeeseeksCore", "CSQLite"], swiftSettings: swiftSettings),
         .target(
-            name: "MeeseeksExec", dependencies: ["MeeseeksConfig", "MeeseeksCore", "MeeseeksTwoFactor"], swiftSettings: swiftSettings),
+            name: "MeeseeksExec", dependencies: ["CSpawn", "MeeseeksConfig", "MeeseeksCore", "MeeseeksTwoFactor"],
+            swiftSettings: swiftSettings),
         .target(
             name: "MeeseeksHTTP",
             dependencies: [

@@ -143,7 +143,7 @@ public actor Agent: JobReporter {
         }
         guard running.count < options.slots else { return reject("busy", "agent \(options.id) has no free slot") }
         running[plan.jobID] = Running(plan: plan)
-        Gauge(label: "meeseeks_agent_jobs_running").record(running.count)
+        MetricCache.gauge("meeseeks_agent_jobs_running").record(running.count)
         logger.info("job started", metadata: ["job_id": "\(plan.jobID)", "command": "\(plan.command)", "attempt": "\(plan.attempt)"])
         let executor = executor
         // Owned by the agent: the job runs on whatever connection comes and goes meanwhile.
@@ -158,8 +158,8 @@ public actor Agent: JobReporter {
 
     public func jobRefused(_ id: Int64, attempt: Int, code: String, reason: String) {
         guard running.removeValue(forKey: id) != nil else { return }
-        Gauge(label: "meeseeks_agent_jobs_running").record(running.count)
-        Counter(label: "meeseeks_agent_refusals_total", dimensions: [("code", code)]).increment()
+        MetricCache.gauge("meeseeks_agent_jobs_running").record(running.count)
+        MetricCache.counter("meeseeks_agent_refusals_total", [("code", code)]).increment()
         logger.notice("job refused", metadata: ["job_id": "\(id)", "code": "\(code)", "reason": "\(reason)"])
         _ = send(.with {
             $0.rejected = .with { r in
@@ -195,8 +195,8 @@ public actor Agent: JobReporter {
 
     public func jobFinished(_ id: Int64, attempt: Int, _ outcome: JobOutcome) {
         guard let job = running.removeValue(forKey: id) else { return }
-        Gauge(label: "meeseeks_agent_jobs_running").record(running.count)
-        Counter(label: "meeseeks_agent_jobs_total", dimensions: [("status", outcome.status.rawValue)]).increment()
+        MetricCache.gauge("meeseeks_agent_jobs_running").record(running.count)
+        MetricCache.counter("meeseeks_agent_jobs_total", [("status", outcome.status.rawValue)]).increment()
         var result = Meeseeks_Agent_V1_JobResult(
             jobID: id, attempt: attempt, outcome: outcome, duration: Date().timeIntervalSince(job.started))
         if !job.continuous {

@@ -3,6 +3,7 @@ import GRPCCore
 import GRPCNIOTransportHTTP2
 public import Logging
 import MeeseeksGRPC
+import MeeseeksCore
 import Metrics
 import SwiftProtobuf
 
@@ -34,8 +35,8 @@ public struct AgentConnection: Sendable {
                 logger.warning("connection to the box lost", metadata: ["error": "\(error)"])
             }
             await agent.detach()
-            Gauge(label: "meeseeks_agent_connected").record(0)
-            Counter(label: "meeseeks_agent_reconnects_total").increment()
+            MetricCache.gauge("meeseeks_agent_connected").record(0)
+            MetricCache.counter("meeseeks_agent_reconnects_total").increment()
             if Date().timeIntervalSince(started) > 30 { failures = 0 }
             failures += 1
             let backoff = min(30, 0.25 * pow(2, Double(min(failures, 8))) * Double.random(in: 0.5...1.5))
@@ -70,7 +71,7 @@ public struct AgentConnection: Sendable {
                         if case .registered(let registered)? = message.kind {
                             logger.notice("connected to the box", metadata: ["agent": "\(registered.agentID)"])
                             await agent.attach(continuation)
-                            Gauge(label: "meeseeks_agent_connected").record(1)
+                            MetricCache.gauge("meeseeks_agent_connected").record(1)
                             let interval = max(1, Int(registered.heartbeatSeconds))
                             heartbeat = Task {
                                 while !Task.isCancelled {

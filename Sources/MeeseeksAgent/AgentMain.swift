@@ -3,6 +3,7 @@ public import Logging
 import Hummingbird
 import MeeseeksHTTP
 import MeeseeksExec
+import MeeseeksCore
 import Metrics
 public import Prometheus
 import MeeseeksTwoFactor
@@ -63,7 +64,7 @@ public struct AgentMain: Sendable {
     }
 
     public func run() async throws {
-        Gauge(label: "meeseeks_agent_slots").record(settings.options.slots)
+        MetricCache.gauge("meeseeks_agent_slots").record(settings.options.slots)
         var gate: TwoFactorGate?
         if let secrets = settings.twoFactorSecrets {
             gate = TwoFactorGate(secrets: secrets)

@@ -38,6 +38,8 @@ extension Box {
             logger.info("result ignored: job already ended or attempt is stale", metadata: ["job_id": "\(id)"])
             return
         }
+        // A job that had started held a slot until now.
+        if job.startedAt != nil { load?.ended(job) }
         secrets[id] = nil
         record(AuditRecord(
                 action: "job.finished", user: job.requester, command: job.command, outcome: job.status.rawValue,

@@ -30,6 +30,10 @@ public actor Box: JobReporter {
     let startedAt: Double
     /// False once shutdown began: queued jobs wait for the next start.
     var accepting = true
+    /// Running jobs per agent and per command, kept in step with the store by the only code that
+    /// changes job states (this actor), so a full fleet costs no query per event.
+    var load: RunningLoad?
+    var lastQueueMetrics: Double = 0
     var scheduler = Scheduler()
     /// Real argument values and 2FA codes of queued jobs, kept in memory only (the store holds the
     /// masked arguments).
@@ -92,36 +96,55 @@ public actor Box: JobReporter {
     func dispatch() {
         guard accepting else { return }
         let snapshot = config.snapshot
-        let running: [Job]
-        do {
-            running = try store.jobs(JobQuery(statuses: [.running], limit: 100_000))
-            let stats = try store.queueStats()
-            metrics.queue(depth: stats.depth, oldest: stats.oldest.map { clock() - $0 } ?? 0)
-            if stats.depth == 0 { return }
-        } catch {
-            logger.error("cannot read the queue", metadata: ["error": "\(error)"])
-            return
+        let load: RunningLoad
+        if let known = self.load {
+            load = known
+        } else {
+            guard let running = try? store.jobs(JobQuery(statuses: [.running], limit: 100_000)) else {
+                logger.error("cannot read the running jobs")
+                return
+            }
+            load = RunningLoad(running)
+            self.load = load
         }
-        var busy: [String: Int] = [:]
-        var perCommand: [String: Int] = [:]
-        for job in running where !job.isBroadcast {
-            if let agent = job.agent { busy[agent, default: 0] += 1 }
-            perCommand[job.command, default: 0] += 1
+        let now = clock()
+        if now - lastQueueMetrics > 0.25, let stats = try? store.queueStats() {
+            lastQueueMetrics = now
+            metrics.queue(depth: stats.depth, oldest: stats.oldest.map { now - $0 } ?? 0)
         }
-        let slots = agents.values.map { Scheduler.Slot(agent: $0.record.info, free: $0.record.slots - busy[$0.record.id, default: 0]) }
+        let perCommand = load.commands
+        let slots = agents.values.map { Scheduler.Slot(agent: $0.record.info, free: $0.record.slots - load.agents[$0.record.id, default: 0]) }
         // Every slot taken: nothing can start, so the queue need not be read.
         guard slots.contains(where: { $0.free > 0 }) else { return }
-        // The oldest jobs first; a bounded window keeps dispatch cheap with a deep queue.
-        guard let queued = try? store.jobs(JobQuery(statuses: [.queued], limit: 1000, oldestFirst: true)) else { return }
-        let decisions = scheduler.plan(
-            queued: queued, running: perCommand, slots: slots, configuration: snapshot.configuration, engine: snapshot.engine)
-        for decision in decisions {
-            switch decision {
-            case .fail(let id, let reason):
-                complete(id, attempt: nil, JobOutcome(status: .failed, reason: reason))
-            case .start(let id, let agentID):
-                start(id, on: agentID, snapshot.configuration)
+        // The oldest jobs first, a page at a time: a deep queue costs nothing while slots are
+        // full, and a page of jobs held back (by concurrency, say) does not block later ones.
+        let free = slots.reduce(0) { $0 + max(0, $1.free) }
+        let pageSize = max(8, free * 2)
+        var pages = 0
+        var after: Int64 = 0
+        var runningByCommand = perCommand
+        var remaining = slots
+        while pages < 64 {
+            guard let queued = try? store.jobs(JobQuery(statuses: [.queued], limit: pageSize, afterID: after, oldestFirst: true)),
+                let last = queued.last
+            else { break }
+            after = last.id
+            let decisions = scheduler.plan(
+                queued: queued, running: runningByCommand, slots: remaining, configuration: snapshot.configuration,
+                engine: snapshot.engine)
+            for decision in decisions {
+                switch decision {
+                case .fail(let id, let reason):
+                    complete(id, attempt: nil, JobOutcome(status: .failed, reason: reason))
+                case .start(let id, let agentID):
+                    guard let job = queued.first(where: { $0.id == id }) else { continue }
+                    start(id, on: agentID, snapshot.configuration)
+                    runningByCommand[job.command, default: 0] += 1
+                    if let i = remaining.firstIndex(where: { $0.agent.id == agentID }) { remaining[i].free -= 1 }
+                }
             }
+            if !remaining.contains(where: { $0.free > 0 }) || queued.count < pageSize { break }
+            pages += 1
         }
     }
 
@@ -130,6 +153,7 @@ public actor Box: JobReporter {
         let now = clock()
         guard let job = try? store.start(id, agent: agentID, at: now), let spec = configuration.command(named: job.command)
         else { return }
+        load?.started(job)
         if let parent = job.parentID { _ = try? store.start(parent, agent: "*", at: now) }
         let kept = secrets[id]
         var plan = ExecutionPlan(
@@ -154,9 +178,32 @@ public actor Box: JobReporter {
     /// A job the agent could not take goes back to the queue.
     func handBack(_ id: Int64, attempt: Int, secrets kept: (arguments: [String: String], code: String?)?, because reason: String) {
         logger.warning("job handed back", metadata: ["job_id": "\(id)", "reason": "\(reason)"])
-        if (try? store.requeue(id, attempt: attempt)) == true {
+        if let job = try? store.job(id), (try? store.requeue(id, attempt: attempt)) == true {
+            load?.ended(job)
             if let kept { secrets[id] = kept }
             dispatch()
         }
+    }
+}
+
+/// How many jobs run on each agent and of each command.
+struct RunningLoad {
+    var agents: [String: Int] = [:]
+    var commands: [String: Int] = [:]
+
+    init(_ running: [Job]) {
+        for job in running { started(job) }
+    }
+
+    mutating func started(_ job: Job) {
+        guard !job.isBroadcast, let agent = job.agent else { return }
+        agents[agent, default: 0] += 1
+        commands[job.command, default: 0] += 1
+    }
+
+    mutating func ended(_ job: Job) {
+        guard !job.isBroadcast, let agent = job.agent else { return }
+        agents[agent, default: 0] -= 1
+        commands[job.command, default: 0] -= 1
     }
 }

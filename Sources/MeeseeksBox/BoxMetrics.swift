@@ -11,7 +11,7 @@ public struct BoxMetrics: Sendable {
     let queued = Counter(label: "meeseeks_jobs_queued_total")
 
     public init() {
-        Gauge(label: "meeseeks_build_info", dimensions: [("version", BuildVersion.current)]).record(1)
+        MetricCache.gauge("meeseeks_build_info", [("version", BuildVersion.current)]).record(1)
     }
 
     func jobQueued() {
@@ -28,15 +28,15 @@ public struct BoxMetrics: Sendable {
     }
 
     func jobFinished(command: String, status: JobStatus, duration: Double?) {
-        Counter(label: "meeseeks_jobs_finished_total", dimensions: [("command", command), ("status", status.rawValue)]).increment()
+        MetricCache.counter("meeseeks_jobs_finished_total", [("command", command), ("status", status.rawValue)]).increment()
         if let duration {
-            Timer(label: "meeseeks_job_duration_seconds", dimensions: [("command", command)], preferredDisplayUnit: .seconds)
+            MetricCache.timer("meeseeks_job_duration_seconds", [("command", command)])
                 .recordNanoseconds(Int64(duration * 1_000_000_000))
         }
     }
 
     func dialogCompleted() {
-        Counter(label: "meeseeks_dialogs_total", dimensions: [("outcome", "completed")]).increment()
+        MetricCache.counter("meeseeks_dialogs_total", [("outcome", "completed")]).increment()
     }
 
     /// Counters derived from audit records.
@@ -44,18 +44,18 @@ public struct BoxMetrics: Sendable {
         let command = knownCommand ? (record.command ?? "none") : "unknown"
         switch record.action {
         case "dialog.opened":
-            Counter(label: "meeseeks_dialogs_total", dimensions: [("outcome", "opened")]).increment()
+            MetricCache.counter("meeseeks_dialogs_total", [("outcome", "opened")]).increment()
         case "dialog.expired", "dialog.cancelled", "dialog.declined":
-            Counter(label: "meeseeks_dialogs_total", dimensions: [("outcome", "abandoned")]).increment()
+            MetricCache.counter("meeseeks_dialogs_total", [("outcome", "abandoned")]).increment()
         case "policy.allowed":
-            Counter(label: "meeseeks_commands_total", dimensions: [("command", command), ("decision", "allowed"), ("reason", "granted")]).increment()
+            MetricCache.counter("meeseeks_commands_total", [("command", command), ("decision", "allowed"), ("reason", "granted")]).increment()
         case "policy.denied", "command.requested":
             Counter(
                 label: "meeseeks_commands_total",
                 dimensions: [("command", command), ("decision", "refused"), ("reason", record.reason ?? record.outcome)]
             ).increment()
         case "2fa.passed", "2fa.failed", "2fa.locked":
-            Counter(label: "meeseeks_two_factor_attempts_total", dimensions: [("outcome", record.outcome)]).increment()
+            MetricCache.counter("meeseeks_two_factor_attempts_total", [("outcome", record.outcome)]).increment()
         default:
             break
         }

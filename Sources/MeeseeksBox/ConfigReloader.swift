@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 public import MeeseeksConfig
+import MeeseeksCore
 import Metrics
 
 /// Reloads the configuration directory: the whole set is read and linted off the hot path, then
@@ -70,7 +71,7 @@ public actor ConfigReloader {
             logger.error(
                 "configuration reload refused; keeping the running configuration",
                 metadata: ["reason": "\(reason)", "errors": "\(result.diagnostics.errors.count)"])
-            Counter(label: "meeseeks_config_reloads_total", dimensions: [("outcome", "failure")]).increment()
+            MetricCache.counter("meeseeks_config_reloads_total", [("outcome", "failure")]).increment()
             return Outcome(applied: false, diagnostics: result.diagnostics, fingerprint: nil)
         }
         for diagnostic in result.diagnostics { logger.warning("\(diagnostic)") }
@@ -79,7 +80,7 @@ public actor ConfigReloader {
         holder.replace(with: configuration, resolvedHandles: handles, at: now)
         Self.publish(configuration, at: now, replacing: publishedFingerprint)
         publishedFingerprint = configuration.fingerprint
-        Counter(label: "meeseeks_config_reloads_total", dimensions: [("outcome", "success")]).increment()
+        MetricCache.counter("meeseeks_config_reloads_total", [("outcome", "success")]).increment()
         logger.info(
             "configuration reloaded",
             metadata: ["reason": "\(reason)", "commands": "\(configuration.commands.count)", "fingerprint": "\(configuration.fingerprint)"])
@@ -89,10 +90,10 @@ public actor ConfigReloader {
     /// The live configuration's load time and hash, as metrics.
     static func publish(_ configuration: Configuration, at time: Double, replacing previous: String?) {
         if let previous, previous != configuration.fingerprint {
-            Gauge(label: "meeseeks_config_info", dimensions: [("fingerprint", previous)]).record(0)
+            MetricCache.gauge("meeseeks_config_info", [("fingerprint", previous)]).record(0)
         }
-        Gauge(label: "meeseeks_config_last_reload_timestamp_seconds").record(time)
-        Gauge(label: "meeseeks_config_info", dimensions: [("fingerprint", configuration.fingerprint)]).record(1)
-        Gauge(label: "meeseeks_config_commands").record(configuration.commands.count)
+        MetricCache.gauge("meeseeks_config_last_reload_timestamp_seconds").record(time)
+        MetricCache.gauge("meeseeks_config_info", [("fingerprint", configuration.fingerprint)]).record(1)
+        MetricCache.gauge("meeseeks_config_commands").record(configuration.commands.count)
     }
 }

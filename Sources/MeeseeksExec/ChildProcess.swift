@@ -1,3 +1,4 @@
+import CSpawn
 import Foundation
 import Synchronization
 
@@ -7,8 +8,6 @@ import Glibc
 
 /// A program started with `posix_spawn` in its own process group, stdout and stderr joined into
 /// one pipe (so their order is kept), stdin from /dev/null. No shell is involved at any point.
-private let spawnLock = NSLock()
-
 final class ChildProcess: Sendable {
     let pid: pid_t
     private let readFD: Int32
@@ -21,15 +20,8 @@ final class ChildProcess: Sendable {
     /// Starts `argv[0]` (looked up in `PATH` when it has no slash) with `environment`.
     init(argv: [String], environment: [String: String]) throws {
         guard let program = argv.first, !program.isEmpty else { throw SpawnError(description: "no program to run") }
-        // One spawn at a time: the pipe is made close-on-exec in two steps, and no other spawn of
-        // ours may inherit it in between (a stray write end would keep the pipe from closing).
-        spawnLock.lock()
-        defer { spawnLock.unlock() }
-        Self.markDescriptorsCloseOnExec()
         var fds: [Int32] = [-1, -1]
-        guard pipe(&fds) == 0 else { throw SpawnError(description: "pipe: \(String(cString: strerror(errno)))") }
-        _ = fcntl(fds[0], F_SETFD, FD_CLOEXEC)
-        _ = fcntl(fds[1], F_SETFD, FD_CLOEXEC)
+        guard meeseeks_pipe_cloexec(&fds) == 0 else { throw SpawnError(description: "pipe: \(String(cString: strerror(errno)))") }
 
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
@@ -37,6 +29,8 @@ final class ChildProcess: Sendable {
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_adddup2(&actions, fds[1], 1)
         posix_spawn_file_actions_adddup2(&actions, fds[1], 2)
+        // Nothing of the server's (sockets, the database, other jobs' pipes) reaches the job.
+        meeseeks_spawn_addclosefrom(&actions, 3)
 
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
@@ -73,17 +67,6 @@ final class ChildProcess: Sendable {
         }
         self.pid = pid
         self.readFD = fds[0]
-    }
-
-    /// Jobs must not inherit the server's sockets or files (a job left running would hold the
-    /// listening port). Descriptors opened without close-on-exec get it here.
-    private static func markDescriptorsCloseOnExec() {
-        guard let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd") else { return }
-        for entry in entries {
-            guard let fd = Int32(entry), fd > 2 else { continue }
-            let flags = fcntl(fd, F_GETFD)
-            if flags >= 0, flags & FD_CLOEXEC == 0 { _ = fcntl(fd, F_SETFD, flags | FD_CLOEXEC) }
-        }
     }
 
     /// `posix_spawnp` searches the server's PATH; jobs must search the PATH they will run with.

@@ -16,8 +16,11 @@ public final class SQLiteStore: JobStore {
         created_at, started_at, finished_at, attempt, dialog_id, is_broadcast
         """
 
+    /// Shared: making a decoder per row cost more than decoding the row.
+    static let decoder = JSONDecoder()
+
     static func job(from row: Row) -> Job {
-        let arguments = (try? JSONDecoder().decode([String: String].self, from: Data(row.blob(3)))) ?? [:]
+        let arguments = (try? decoder.decode([String: String].self, from: Data(row.blob(3)))) ?? [:]
         return Job(
             id: row.int(0) ?? 0, parentID: row.int(1), command: row.string(2) ?? "", arguments: arguments,
             requester: row.string(4) ?? "", channel: row.string(5), selector: row.string(6) ?? "", agent: row.string(7),
@@ -84,6 +87,10 @@ public final class SQLiteStore: JobStore {
             values.append(.integer(parent))
         }
         if query.topLevelOnly { clauses.append("parent_id IS NULL") }
+        if let after = query.afterID {
+            clauses.append("id > ?")
+            values.append(.integer(after))
+        }
         let whereClause = clauses.isEmpty ? "" : "WHERE " + clauses.joined(separator: " AND ")
         values.append(.integer(Int64(query.limit)))
         return try database.query(

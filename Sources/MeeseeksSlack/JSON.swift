@@ -76,7 +76,26 @@ public enum JSON: Hashable, Sendable, Codable, ExpressibleByStringLiteral, Expre
         return Array((try? encoder.encode(self)) ?? Data("null".utf8))
     }
 
+    /// Parses JSON text; nil if it is not JSON. (JSONSerialization: several times faster than
+    /// decoding this enum through Codable, which tries each type in turn.)
     public static func decode(_ bytes: some Collection<UInt8>) -> JSON? {
-        try? JSONDecoder().decode(JSON.self, from: Data(bytes))
+        guard let object = try? JSONSerialization.jsonObject(with: Data(bytes), options: [.fragmentsAllowed]) else { return nil }
+        return JSON(any: object)
+    }
+
+    init(any object: Any) {
+        switch object {
+        case let value as String: self = .string(value)
+        case let value as NSNumber:
+            // NSNumber wraps booleans too: JSON's true and false come back with the `char` type.
+            if String(cString: value.objCType) == "c" {
+                self = .bool(value.boolValue)
+            } else {
+                self = .number(value.doubleValue)
+            }
+        case let value as [Any]: self = .array(value.map { JSON(any: $0) })
+        case let value as [String: Any]: self = .object(value.mapValues { JSON(any: $0) })
+        default: self = .null
+        }
     }
 }

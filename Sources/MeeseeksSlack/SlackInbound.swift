@@ -102,14 +102,41 @@ public enum SlackInbound {
         text.replacing("&lt;", with: "<").replacing("&gt;", with: ">").replacing("&amp;", with: "&")
     }
 
-    /// `a=1&b=2` into a dictionary, `+` as space, percent escapes undone.
+    /// `a=1&b=2` into a dictionary, `+` as space, percent escapes undone (bytes, then UTF-8).
     public static func form(_ body: some Collection<UInt8>) -> [String: String] {
         var result: [String: String] = [:]
-        for pair in String(decoding: body, as: UTF8.self).split(separator: "&") {
-            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            func decode(_ s: Substring) -> String { (String(s).replacing("+", with: " ").removingPercentEncoding) ?? String(s) }
-            result[decode(parts[0])] = parts.count > 1 ? decode(parts[1]) : ""
+        for pair in Array(body).split(separator: UInt8(ascii: "&")) {
+            let parts = pair.split(separator: UInt8(ascii: "="), maxSplits: 1, omittingEmptySubsequences: false)
+            result[percentDecode(parts[0])] = parts.count > 1 ? percentDecode(parts[1]) : ""
         }
         return result
+    }
+
+    static func percentDecode(_ bytes: ArraySlice<UInt8>) -> String {
+        var out = [UInt8]()
+        out.reserveCapacity(bytes.count)
+        var i = bytes.startIndex
+        while i < bytes.endIndex {
+            let byte = bytes[i]
+            if byte == UInt8(ascii: "+") {
+                out.append(UInt8(ascii: " "))
+            } else if byte == UInt8(ascii: "%"), i + 2 < bytes.endIndex, let high = hexValue(bytes[i + 1]), let low = hexValue(bytes[i + 2]) {
+                out.append(high << 4 | low)
+                i += 2
+            } else {
+                out.append(byte)
+            }
+            i += 1
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    static func hexValue(_ byte: UInt8) -> UInt8? {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
+        default: nil
+        }
     }
 }

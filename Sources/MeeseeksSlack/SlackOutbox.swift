@@ -60,7 +60,7 @@ public actor SlackOutbox {
 
     private func heads() -> [OutboxMessage] {
         let messages = (try? store.outboxHeads(limit: 500)) ?? []
-        Gauge(label: "meeseeks_slack_outbox_depth").record((try? store.outboxDepth()) ?? 0)
+        MetricCache.gauge("meeseeks_slack_outbox_depth").record((try? store.outboxDepth()) ?? 0)
         return messages
     }
 
@@ -107,7 +107,7 @@ public actor SlackOutbox {
         case .retry(let reason, let after):
             let attempts = message.attempts + 1
             let delay = after ?? min(15, 0.2 * pow(2, Double(min(attempts - 1, 10))))
-            Counter(label: "meeseeks_slack_retries_total", dimensions: [("method", method)]).increment()
+            MetricCache.counter("meeseeks_slack_retries_total", [("method", method)]).increment()
             logger.warning(
                 "Slack delivery will be retried",
                 metadata: ["method": "\(method)", "reason": "\(reason)", "delay_seconds": "\(delay)", "attempt": "\(attempts)"])

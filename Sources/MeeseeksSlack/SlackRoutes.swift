@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 public import Hummingbird
 import Logging
+import MeeseeksCore
 import Metrics
 
 /// `POST /slack/events`, `/slack/interactivity` and `/slack/commands`: signature first, then a
@@ -64,8 +65,8 @@ public struct SlackRoutes<Context: RequestContext>: Sendable {
         let started = ContinuousClock.now
         var outcome = "ok"
         defer {
-            Counter(label: "meeseeks_slack_requests_total", dimensions: [("route", route), ("outcome", outcome)]).increment()
-            Timer(label: "meeseeks_slack_request_duration_seconds", dimensions: [("route", route)], preferredDisplayUnit: .seconds)
+            MetricCache.counter("meeseeks_slack_requests_total", [("route", route), ("outcome", outcome)]).increment()
+            MetricCache.timer("meeseeks_slack_request_duration_seconds", [("route", route)])
                 .recordInterval(since: started)
         }
         var request = request

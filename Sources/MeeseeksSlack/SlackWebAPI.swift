@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Foundation
 import Logging
+import MeeseeksCore
 import Metrics
 import NIOCore
 import NIOHTTP1
@@ -61,8 +62,8 @@ public struct SlackWebAPI: Sendable {
         } catch {
             outcome = .retry(reason: "network: \(error)", after: nil)
         }
-        Counter(label: "meeseeks_slack_api_calls_total", dimensions: [("method", method), ("status", status)]).increment()
-        Timer(label: "meeseeks_slack_api_duration_seconds", dimensions: [("method", method)], preferredDisplayUnit: .seconds)
+        MetricCache.counter("meeseeks_slack_api_calls_total", [("method", method), ("status", status)]).increment()
+        MetricCache.timer("meeseeks_slack_api_duration_seconds", [("method", method)])
             .recordInterval(since: started)
         return outcome
     }

@@ -2,6 +2,7 @@ import Foundation
 import HummingbirdWSClient
 import NIOWebSocket
 public import Logging
+import MeeseeksCore
 import Metrics
 import Synchronization
 
@@ -43,7 +44,7 @@ public final class SocketModeClient: Sendable {
                 if let after { try? await Task.sleep(for: .seconds(after)) }
                 failures += 1
             }
-            Counter(label: "meeseeks_slack_socket_reconnects_total").increment()
+            MetricCache.counter("meeseeks_slack_socket_reconnects_total").increment()
             let backoff = failures == 0 ? 0.2 : min(30, 0.5 * pow(2, Double(min(failures, 6)))) * Double.random(in: 0.8...1.2)
             try? await Task.sleep(for: .milliseconds(Int(backoff * 1000)))
         }

@@ -56,13 +56,16 @@ public struct JobQuery: Hashable, Sendable {
     /// Only top-level jobs (no broadcast children).
     public var topLevelOnly: Bool
     public var limit: Int
+    /// Only jobs with a larger id (oldest-first paging that survives rows changing status).
+    public var afterID: Int64?
     /// Oldest first (the queue) instead of newest first (history).
     public var oldestFirst: Bool
 
     public init(
         requester: String? = nil, statuses: Set<JobStatus>? = nil, parentID: Int64? = nil, topLevelOnly: Bool = false,
-        limit: Int = 50, oldestFirst: Bool = false
+        limit: Int = 50, afterID: Int64? = nil, oldestFirst: Bool = false
     ) {
+        self.afterID = afterID
         self.requester = requester
         self.statuses = statuses
         self.parentID = parentID
