@@ -14,7 +14,31 @@ public struct AgentConnection: Sendable {
     let host: String
     let port: Int
     let token: String
+    let tls: AgentMain.TLS?
     let logger: Logger
+
+    /// Plaintext, or TLS verifying the box against a CA (the system's by default), presenting a
+    /// client certificate when one is given.
+    var security: HTTP2ClientTransport.Posix.TransportSecurity {
+        guard let tls else { return .plaintext }
+        return .tls(
+            .defaults { config in
+                if let ca = tls.ca { config.trustRoots = .certificates([.file(path: ca, format: .pem)]) }
+                if let certificate = tls.certificate, let key = tls.key {
+                    config.certificateChain = [.file(path: certificate, format: .pem)]
+                    config.privateKey = .file(path: key, format: .pem)
+                }
+            })
+    }
+
+    /// An IP literal is dialled as such: as a DNS name its authority would become the TLS SNI,
+    /// where IP addresses are not allowed; the certificate is then checked against the IP.
+    var target: any ResolvableTarget {
+        var v4 = in_addr(), v6 = in6_addr()
+        if inet_pton(AF_INET, host, &v4) == 1 { return .ipv4(host: host, port: port) }
+        if inet_pton(AF_INET6, host, &v6) == 1 { return .ipv6(host: host, port: port) }
+        return .dns(host: host, port: port)
+    }
 
     public enum Event: Sendable {
         case connected(heartbeat: Int)
@@ -46,7 +70,9 @@ public struct AgentConnection: Sendable {
 
     private func connectOnce() async throws {
         try await withGRPCClient(
-            transport: .http2NIOPosix(target: .dns(host: host, port: port), transportSecurity: .plaintext)
+            transport: .http2NIOPosix(
+                target: target, transportSecurity: security,
+                config: .defaults { config in if let name = tls?.serverName { config.http2.authority = name } })
         ) { client in
             let service = Meeseeks_Agent_V1_AgentService.Client(wrapping: client)
             var metadata = Metadata()

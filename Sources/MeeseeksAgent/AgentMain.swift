@@ -21,6 +21,8 @@ public struct AgentMain: Sendable {
         public var environment: [String: String]
         public var twoFactorSecrets: String?
         public var twoFactorCommands: [String]
+        /// TLS to the box, if wanted.
+        public var tls: TLS?
         /// `HOST:PORT` for `/metrics`, and the registry the executable bootstrapped swift-metrics with.
         public var metrics: (host: String, port: Int, registry: PrometheusCollectorRegistry)?
 
@@ -36,6 +38,23 @@ public struct AgentMain: Sendable {
             self.stateDirectory = stateDirectory
             self.grace = grace
             self.environment = environment
+        }
+    }
+
+    /// PEM files for TLS to the box: a CA to verify it (the system's when nil), and a client
+    /// certificate and key for mutual TLS.
+    public struct TLS: Sendable {
+        public var ca: String?
+        public var certificate: String?
+        public var key: String?
+        /// The name the box's certificate must carry, when it is not the host dialled.
+        public var serverName: String?
+
+        public init(ca: String?, certificate: String?, key: String?, serverName: String?) {
+            self.ca = ca
+            self.certificate = certificate
+            self.key = key
+            self.serverName = serverName
         }
     }
 
@@ -76,7 +95,8 @@ public struct AgentMain: Sendable {
             twoFactorCommands: settings.twoFactorCommands)
         let ledger = try ResultLedger(directory: "\(settings.stateDirectory)/results")
         let agent = Agent(options: settings.options, executor: executor, ledger: ledger, logger: logger)
-        let connection = AgentConnection(agent: agent, host: settings.box.host, port: settings.box.port, token: settings.token, logger: logger)
+        let connection = AgentConnection(
+            agent: agent, host: settings.box.host, port: settings.box.port, token: settings.token, tls: settings.tls, logger: logger)
         logger.notice(
             "mrmeeseeks starting",
             metadata: ["agent": "\(settings.options.id)", "box": "\(settings.box.host):\(settings.box.port)", "labels": "\(settings.options.labels)"])

@@ -11,17 +11,34 @@ struct AgentServer: Service {
     let host: String
     let port: Int
     let token: String?
+    let tls: BoxServer.TLSFiles?
     let logger: Logger
 
+    /// Plaintext, TLS with the box's certificate, or mutual TLS when a client CA is given.
+    var security: HTTP2ServerTransport.Posix.TransportSecurity {
+        guard let tls else { return .plaintext }
+        return .tls(
+            certificateChain: [.file(path: tls.certificate, format: .pem)], privateKey: .file(path: tls.key, format: .pem)
+        ) { config in
+            if let clientCA = tls.clientCA {
+                // Clients are known by their CA, not by a name: there is no hostname to check them against.
+                config.clientCertificateVerification = .noHostnameVerification
+                config.trustRoots = .certificates([.file(path: clientCA, format: .pem)])
+            }
+        }
+    }
+
     func run() async throws {
-        let transport = HTTP2ServerTransport.Posix(address: .ipv4(host: host, port: port), transportSecurity: .plaintext)
+        let transport = HTTP2ServerTransport.Posix(address: .ipv4(host: host, port: port), transportSecurity: security)
         let server = GRPCServer(
             transport: transport,
             services: [AgentService(host: box, token: token, logger: logger), HealthService()])
         try await withThrowingDiscardingTaskGroup { group in
             group.addTask { try await server.serve() }
             if let address = try await transport.listeningAddress.ipv4 {
-                logger.notice("grpc listening", metadata: ["address": "\(address.host):\(address.port)"])
+                logger.notice(
+                    "grpc listening",
+                    metadata: ["address": "\(address.host):\(address.port)", "tls": "\(tls == nil ? "off" : tls?.clientCA == nil ? "on" : "mutual")"])
                 FileHandle.standardOutput.write(Data("meeseeks: grpc listening on \(address.host):\(address.port)\n".utf8))
             }
             if token == nil { logger.warning("MEESEEKS_AGENT_TOKEN is not set: every remote agent will be refused") }

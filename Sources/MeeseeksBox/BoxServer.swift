@@ -27,6 +27,8 @@ public struct BoxServer: Sendable {
         public var twoFactorSecrets: String?
         /// Seconds running jobs get to finish on SIGTERM.
         public var grace: Double = 30
+        /// TLS for the agents' listener.
+        public var grpcTLS: TLSFiles?
 
         public init(
             configDirectory: String, http: String, grpc: String, database: String?, localAgent: Bool, localSlots: Int,
@@ -177,7 +179,9 @@ public struct BoxServer: Sendable {
         if let socket = slack?.socket { services.append(LoopService(name: "slack-socket") { await socket.run() }) }
         let grpcAddress = try Self.split(options.grpc, flag: "--grpc")
         services.append(
-            AgentServer(box: box, host: grpcAddress.host, port: grpcAddress.port, token: options.environment["MEESEEKS_AGENT_TOKEN"], logger: logger))
+            AgentServer(
+                box: box, host: grpcAddress.host, port: grpcAddress.port, token: options.environment["MEESEEKS_AGENT_TOKEN"],
+                tls: options.grpcTLS, logger: logger))
         services.append(LoopService(name: "reaper") {
             while !Task.isCancelled {
                 await box.reapLostJobs()
@@ -189,6 +193,20 @@ public struct BoxServer: Sendable {
             configuration: .init(
                 services: services.map { .init(service: $0) }, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
+    }
+
+    /// PEM files for the gRPC listener: its certificate and key, and a CA to require client
+    /// certificates from (mutual TLS).
+    public struct TLSFiles: Sendable {
+        public var certificate: String
+        public var key: String
+        public var clientCA: String?
+
+        public init(certificate: String, key: String, clientCA: String?) {
+            self.certificate = certificate
+            self.key = key
+            self.clientCA = clientCA
+        }
     }
 
     struct Slack: Sendable {

@@ -44,10 +44,28 @@ extension Meeseeks {
         @Option(name: .long, help: "Seconds running jobs get to finish on SIGTERM before they are cancelled.")
         var grace: Double = 30
 
+        @Option(name: .customLong("grpc-tls-cert"), help: "PEM certificate (chain) for the agents' listener; enables TLS.")
+        var grpcTLSCert: String?
+
+        @Option(name: .customLong("grpc-tls-key"), help: "PEM private key of --grpc-tls-cert.")
+        var grpcTLSKey: String?
+
+        @Option(name: .customLong("grpc-tls-client-ca"), help: "PEM CA that agents' client certificates must chain to (mutual TLS).")
+        var grpcTLSClientCA: String?
+
         @OptionGroup var logging: LoggingOptions
 
         func validate() throws {
             guard localSlots >= 1 else { throw ValidationError("--local-slots must be at least 1") }
+            if (grpcTLSCert == nil) != (grpcTLSKey == nil) {
+                throw ValidationError("--grpc-tls-cert and --grpc-tls-key go together")
+            }
+            if grpcTLSClientCA != nil, grpcTLSCert == nil {
+                throw ValidationError("--grpc-tls-client-ca needs --grpc-tls-cert and --grpc-tls-key")
+            }
+            for path in [grpcTLSCert, grpcTLSKey, grpcTLSClientCA].compactMap({ $0 }) where !FileManager.default.isReadableFile(atPath: path) {
+                throw ValidationError("cannot read \(path)")
+            }
         }
 
         func run() async throws {
@@ -65,6 +83,9 @@ extension Meeseeks {
                 configDirectory: config, http: http, grpc: grpc, database: db, localAgent: !noLocalAgent,
                 localSlots: localSlots, environment: ProcessInfo.processInfo.environment, twoFactorSecrets: twoFactorSecrets)
             options.grace = grace
+            if let grpcTLSCert, let grpcTLSKey {
+                options.grpcTLS = BoxServer.TLSFiles(certificate: grpcTLSCert, key: grpcTLSKey, clientCA: grpcTLSClientCA)
+            }
             do {
                 try await BoxServer(options: options, configuration: configuration, logger: logger, registry: registry).run()
             } catch let error as BoxServer.StartupError {

@@ -50,6 +50,21 @@ struct MrMeeseeks: AsyncParsableCommand {
     @Option(name: .long, help: "Seconds running jobs may take to finish on SIGTERM before they are cancelled.")
     var grace: Double = 30
 
+    @Flag(name: .long, help: "Connect to the box over TLS (verified against --tls-ca, or the system's CAs).")
+    var tls = false
+
+    @Option(name: .customLong("tls-ca"), help: "PEM CA that the box's certificate must chain to; implies --tls.")
+    var tlsCA: String?
+
+    @Option(name: .customLong("tls-cert"), help: "PEM client certificate, for a box that requires mutual TLS; implies --tls.")
+    var tlsCert: String?
+
+    @Option(name: .customLong("tls-key"), help: "PEM private key of --tls-cert.")
+    var tlsKey: String?
+
+    @Option(name: .customLong("tls-server-name"), help: "The name the box's certificate carries, if not the --box host.")
+    var tlsServerName: String?
+
     @Option(name: .long, help: "Serve Prometheus metrics at HOST:PORT/metrics (jobs running, slots, reconnects).")
     var metrics: String?
 
@@ -92,6 +107,10 @@ struct MrMeeseeks: AsyncParsableCommand {
         guard slots >= 1 else { throw ValidationError("--slots must be at least 1") }
         guard grace >= 0 else { throw ValidationError("--grace must not be negative") }
         if let id, id.isEmpty { throw ValidationError("--id must not be empty") }
+        if (tlsCert == nil) != (tlsKey == nil) { throw ValidationError("--tls-cert and --tls-key go together") }
+        for path in [tlsCA, tlsCert, tlsKey].compactMap({ $0 }) where !FileManager.default.isReadableFile(atPath: path) {
+            throw ValidationError("cannot read \(path)")
+        }
         if !twoFactorCommands.isEmpty, twoFactorSecrets == nil {
             throw ValidationError("--two-factor-commands needs --two-factor-secrets: without secrets no code can be verified")
         }
@@ -127,6 +146,9 @@ struct MrMeeseeks: AsyncParsableCommand {
             twoFactorCommands: twoFactorCommands.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty })
         var withMetrics = settings
         withMetrics.metrics = exposition
+        if tls || tlsCA != nil || tlsCert != nil {
+            withMetrics.tls = AgentMain.TLS(ca: tlsCA, certificate: tlsCert, key: tlsKey, serverName: tlsServerName)
+        }
         try await AgentMain(settings: withMetrics, logger: logger).run()
     }
 }

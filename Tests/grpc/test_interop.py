@@ -14,7 +14,7 @@ from grpc_tools import protoc
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(REPO, "Tests", "slack"))
-from harness import Spawned, BIN, config_dir, API_TOKEN  # noqa: E402
+from harness import Spawned, BIN, config_dir, API_TOKEN  # noqa: E402,F401
 
 GENERATED = tempfile.mkdtemp(prefix="meeseeks-proto-")
 assert protoc.main(["protoc", "-I" + os.path.join(REPO, "Protos"), "--python_out=" + GENERATED,
