@@ -287,8 +287,8 @@ struct Maintenance: Service {
     let holder: ConfigHolder
     let logger: Logger
 
-    func run() async throws {
-        try await cancelWhenGracefulShutdown {
+    func run() async {
+        await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
                 let retention = Double(holder.snapshot.configuration.settings.historyRetention)
                 if let purged = try? store.purge(before: Date().timeIntervalSince1970 - retention), purged > 0 {

@@ -85,6 +85,58 @@ final class ChildProcess: Sendable {
         return ENOENT
     }
 
+    /// Reads the output and waits for the program to exit, in one blocking call (one thread per
+    /// child instead of two); then kills what the program left in its group and reads what is
+    /// left. Returns how the program ended.
+    func supervise(_ onOutput: @escaping @Sendable ([UInt8]) -> Void) -> (code: Int?, signal: Int?) {
+        let pidfd = meeseeks_pidfd_open(pid)
+        guard pidfd >= 0 else {
+            // An old kernel: a second thread reads while this one waits.
+            let reading = DispatchSemaphore(value: 0)
+            Thread.detachNewThread {
+                self.readOutput(onOutput)
+                reading.signal()
+            }
+            let exit = waitForExit()
+            signalGroup(SIGKILL)
+            stopReadingOutput()
+            reading.wait()
+            return exit
+        }
+        defer { close(pidfd) }
+        var buffer = [UInt8](repeating: 0, count: 64 * 1024)
+        var fds = [pollfd(fd: readFD, events: Int16(POLLIN), revents: 0), pollfd(fd: pidfd, events: Int16(POLLIN), revents: 0)]
+        var pipeOpen = true
+        while true {
+            let ready = poll(&fds, 2, -1)
+            if ready < 0 {
+                if errno == EINTR { continue }
+                break
+            }
+            // Output first: what the program wrote before it exited comes before its end.
+            if fds[0].revents != 0 {
+                let n = buffer.withUnsafeMutableBytes { read(readFD, $0.baseAddress, $0.count) }
+                if n > 0 {
+                    onOutput(Array(buffer[0..<n]))
+                } else if n == 0 || (errno != EINTR && errno != EAGAIN) {
+                    // The program closed its output but runs on: only its exit is awaited now.
+                    pipeOpen = false
+                    fds[0].fd = -1
+                }
+            }
+            if fds[1].revents != 0 { break }
+        }
+        let exit = waitForExit()
+        signalGroup(SIGKILL)
+        if pipeOpen {
+            stopReadingOutput()
+            readOutput(onOutput)
+        } else {
+            close(readFD)
+        }
+        return exit
+    }
+
     /// Reads output until end of file or `stopReading()`, calling `onOutput` for each chunk.
     /// Blocking: call it from a thread of its own.
     func readOutput(_ onOutput: ([UInt8]) -> Void) {

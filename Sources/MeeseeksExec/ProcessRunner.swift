@@ -37,29 +37,18 @@ public final class ProcessRunner: Sendable {
         state.started(child)
         defer { state.ended(child) }
 
-        let reader = Task.detached {
-            await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
-                Thread.detachNewThread {
-                    child.readOutput(onOutput)
-                    done.resume()
-                }
-            }
-        }
         let exit: (code: Int?, signal: Int?) = await withTaskGroup(of: Void.self) { group in
             group.addTask { [state] in
                 try? await Task.sleep(for: .seconds(spec.timeout))
                 if !Task.isCancelled { await state.terminate(child, grace: spec.grace, because: .timedOut) }
             }
+            // Blocking reads and waits belong on a thread of their own, not the cooperative pool.
             let result = await withCheckedContinuation { continuation in
-                Thread.detachNewThread { continuation.resume(returning: child.waitForExit()) }
+                Thread.detachNewThread { continuation.resume(returning: child.supervise(onOutput)) }
             }
             group.cancelAll()
             return result
         }
-        // The program is gone; whatever it left running in its group goes too.
-        child.signalGroup(SIGKILL)
-        child.stopReadingOutput()
-        await reader.value
 
         switch state.reason(for: child) {
         case .timedOut:

@@ -91,4 +91,27 @@ struct ProcessControlEndToEndTests {
         let ran = try await waitForJob(again, queued.id)
         #expect(ran.status == .succeeded)
     }
+
+    @Test("a program that closes its output is still waited for; a descendant that escapes its group does not hold the job open")
+    func outputClosedAndEscapedDescendant() async throws {
+        let quiet = "name: quiet\nsummary: Closes its output\nscript: |\n  #!/bin/sh\n  echo before\n  exec >&- 2>&-\n  sleep 1\n  exit 3\n"
+        let escape = "name: escape\nsummary: Leaves a daemon\nscript: |\n  #!/bin/sh\n  setsid sh -c 'echo \"child $$\"; exec sleep 60' &\n  sleep 0.2\n"
+        let config = try ConfigDirectory([
+            "commands.d/quiet.yaml": quiet, "commands.d/escape.yaml": escape, "policies.d/p.yaml": ConfigDirectory.policy,
+        ])
+        let box = try await BoxProcess(directory: config.path)
+        let client = box.client(as: "U_SRE")
+
+        let closed = try await waitForJob(client, try await client.run(API.RunRequest(command: "quiet")).id, timeout: 30)
+        #expect(closed.status == .failed)
+        #expect(closed.exitCode == 3)
+        #expect(String(decoding: try await client.output(closed.id, from: 0, wait: 0).bytes, as: UTF8.self) == "before\n")
+
+        let started = Date()
+        let escaped = try await waitForJob(client, try await client.run(API.RunRequest(command: "escape")).id, timeout: 30)
+        #expect(escaped.status == .succeeded)
+        #expect(Date().timeIntervalSince(started) < 10)
+        let daemon = try #require(pid(in: String(decoding: try await client.output(escaped.id, from: 0, wait: 0).bytes, as: UTF8.self)))
+        kill(daemon, SIGKILL)
+    }
 }

@@ -52,8 +52,6 @@ public enum BuiltinFormatter {
     }
 
     public static func timestamp(_ time: Double) -> String {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime]
-        return formatter.string(from: Date(timeIntervalSince1970: time))
+        Date(timeIntervalSince1970: time).formatted(.iso8601)
     }
 }
