@@ -71,31 +71,15 @@ public enum JSON: Hashable, Sendable, Codable, ExpressibleByStringLiteral, Expre
     public var number: Double? { if case .number(let n) = self { n } else { nil } }
 
     public func encoded() -> [UInt8] {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return Array((try? encoder.encode(self)) ?? Data("null".utf8))
+        var out: [UInt8] = []
+        out.reserveCapacity(256)
+        write(into: &out)
+        return out
     }
 
-    /// Parses JSON text; nil if it is not JSON. (JSONSerialization: several times faster than
-    /// decoding this enum through Codable, which tries each type in turn.)
+    /// Parses JSON text; nil if it is not JSON.
     public static func decode(_ bytes: some Collection<UInt8>) -> JSON? {
-        guard let object = try? JSONSerialization.jsonObject(with: Data(bytes), options: [.fragmentsAllowed]) else { return nil }
-        return JSON(any: object)
-    }
-
-    init(any object: Any) {
-        switch object {
-        case let value as String: self = .string(value)
-        case let value as NSNumber:
-            // NSNumber wraps booleans too: JSON's true and false come back with the `char` type.
-            if String(cString: value.objCType) == "c" {
-                self = .bool(value.boolValue)
-            } else {
-                self = .number(value.doubleValue)
-            }
-        case let value as [Any]: self = .array(value.map { JSON(any: $0) })
-        case let value as [String: Any]: self = .object(value.mapValues { JSON(any: $0) })
-        default: self = .null
-        }
+        if let parsed = bytes.withContiguousStorageIfAvailable({ JSONReader.parse($0) }) { return parsed }
+        return Array(bytes).withUnsafeBufferPointer { JSONReader.parse($0) }
     }
 }
