@@ -29,10 +29,10 @@ public struct SlackSignature: Sendable {
         }
     }
 
-    public func signature(timestamp: String, body: some Collection<UInt8>) -> String {
+    public func signature(timestamp: String, body: [UInt8]) -> String {
         var mac = HMAC<SHA256>(key: key)
         mac.update(data: Array("v0:\(timestamp):".utf8))
-        mac.update(data: Array(body))
+        mac.update(data: body)
         return "v0=" + Self.hex(Array(mac.finalize()))
     }
 
@@ -50,7 +50,7 @@ public struct SlackSignature: Sendable {
     }
 
     /// Checks a request's headers against its raw body, before anything is parsed.
-    public func verify(timestamp: String?, signature: String?, body: some Collection<UInt8>, now: Double) throws(Failure) {
+    public func verify(timestamp: String?, signature: String?, body: [UInt8], now: Double) throws(Failure) {
         guard let timestamp, let signature else { throw .missingHeaders }
         guard let seconds = Int64(timestamp) else { throw .badTimestamp }
         // Whole seconds, as Slack's SDKs compare them.
