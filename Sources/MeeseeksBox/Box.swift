@@ -164,14 +164,11 @@ public actor Box: JobReporter {
         record(AuditRecord(action: "job.started", user: job.requester, command: job.command, outcome: "running", jobID: id, detail: "on \(agentID)"))
         logger.info("job started", metadata: ["job_id": "\(id)", "agent": "\(agentID)", "attempt": "\(job.attempt)"])
         notifier.changed(id)
-        let link = connected.link
-        // Owned by the box: delivery must not hold the actor; a failed delivery hands the job back.
-        Task {
-            do {
-                try await link.dispatch(plan)
-            } catch {
-                self.handBack(id, attempt: job.attempt, secrets: kept, because: "\(error)")
-            }
+        do {
+            try connected.link.dispatch(plan)
+        } catch {
+            // Later, not from inside this scheduling pass: a handed-back job dispatches again.
+            Task { self.handBack(id, attempt: job.attempt, secrets: kept, because: "\(error)") }
         }
     }
 

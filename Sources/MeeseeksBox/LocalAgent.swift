@@ -23,7 +23,7 @@ public final class LocalAgent: AgentLink {
             slots: slots, version: "embedded", connected: true, lastSeen: Date().timeIntervalSince1970)
     }
 
-    public func dispatch(_ plan: ExecutionPlan) async throws {
+    public func dispatch(_ plan: ExecutionPlan) throws {
         let executor = executor
         let reporter = reporter
         // Owned by the local agent: the job outlives the dispatch call, as on a remote agent.

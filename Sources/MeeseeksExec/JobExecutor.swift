@@ -104,14 +104,16 @@ extension JobExecutor {
             await reporter.jobRefused(plan.jobID, attempt: plan.attempt, code: verdict.code, reason: verdict.message)
             return
         }
-        await reporter.jobStarted(plan.jobID, attempt: plan.attempt)
         let (chunks, sink) = AsyncStream.makeStream(of: [UInt8].self)
-        async let delivered: Void = {
-            for await chunk in chunks { await reporter.jobOutput(plan.jobID, attempt: plan.attempt, chunk) }
+        // The program starts while its start is reported, not after: output waits in the stream
+        // and is delivered once the report is in, so the reporter still sees start, output, end.
+        async let outcome: JobOutcome = {
+            let outcome = await run(plan) { sink.yield($0) }
+            sink.finish()
+            return outcome
         }()
-        let outcome = await run(plan) { sink.yield($0) }
-        sink.finish()
-        await delivered
-        await reporter.jobFinished(plan.jobID, attempt: plan.attempt, outcome)
+        await reporter.jobStarted(plan.jobID, attempt: plan.attempt)
+        for await chunk in chunks { await reporter.jobOutput(plan.jobID, attempt: plan.attempt, chunk) }
+        await reporter.jobFinished(plan.jobID, attempt: plan.attempt, await outcome)
     }
 }

@@ -212,7 +212,7 @@ final class GRPCAgentLink: AgentLink {
         return true
     }
 
-    func dispatch(_ plan: ExecutionPlan) async throws {
+    func dispatch(_ plan: ExecutionPlan) throws {
         guard send(.with { $0.job = Meeseeks_Agent_V1_JobAssignment(plan) }) else { throw Closed() }
     }
 

@@ -1,7 +1,8 @@
 /// The box's handle on one connected agent: the embedded one, or a remote `mrmeeseeks` over gRPC.
 public protocol AgentLink: Sendable {
-    /// Hands a job to the agent. Throws when it cannot be delivered; the job is then requeued.
-    func dispatch(_ plan: ExecutionPlan) async throws
+    /// Hands a job to the agent without waiting for it (the box calls this while it schedules).
+    /// Throws when it cannot be delivered; the job is then requeued.
+    func dispatch(_ plan: ExecutionPlan) throws
     /// Asks the agent to stop a job (SIGTERM to its process group, then SIGKILL).
     func cancel(jobID: Int64, attempt: Int) async
 }
