@@ -29,6 +29,8 @@ public struct BoxServer: Sendable {
         public var grace: Double = 30
         /// TLS for the agents' listener.
         public var grpcTLS: TLSFiles?
+        /// Reload when configuration files change, not only on SIGHUP.
+        public var watch = false
 
         public init(
             configDirectory: String, http: String, grpc: String, database: String?, localAgent: Bool, localSlots: Int,
@@ -169,6 +171,9 @@ public struct BoxServer: Sendable {
             SignalReloader(reloader: reloader, logger: logger),
             Maintenance(store: store, holder: holder, logger: logger),
         ]
+        if options.watch {
+            services.append(ConfigWatcher(directory: directory, holder: holder, reloader: reloader, logger: logger))
+        }
         // Started in this order and stopped in reverse: listeners stop first, then the drain lets
         // jobs finish while the outbox still delivers.
         if let slack {

@@ -44,6 +44,9 @@ extension Meeseeks {
         @Option(name: .long, help: "Seconds running jobs get to finish on SIGTERM before they are cancelled.")
         var grace: Double = 30
 
+        @Flag(name: .long, help: "Also reload when files in commands.d, policies.d or meeseeks.yaml change (checked every second).")
+        var watch = false
+
         @Option(name: .customLong("grpc-tls-cert"), help: "PEM certificate (chain) for the agents' listener; enables TLS.")
         var grpcTLSCert: String?
 
@@ -83,6 +86,7 @@ extension Meeseeks {
                 configDirectory: config, http: http, grpc: grpc, database: db, localAgent: !noLocalAgent,
                 localSlots: localSlots, environment: ProcessInfo.processInfo.environment, twoFactorSecrets: twoFactorSecrets)
             options.grace = grace
+            options.watch = watch
             if let grpcTLSCert, let grpcTLSKey {
                 options.grpcTLS = BoxServer.TLSFiles(certificate: grpcTLSCert, key: grpcTLSKey, clientCA: grpcTLSClientCA)
             }

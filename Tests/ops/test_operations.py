@@ -163,6 +163,28 @@ class Reload(unittest.TestCase):
         self.assertEqual(meeseeks(self.box.url, "run", "--as", "U_SRE", "bye").returncode, 0)
         self.assertEqual(self.box.spawned.proc.poll(), None)
 
+    def test_watch_reloads_on_file_changes(self):
+        self.box.stop()
+        self.box = Box(self.config, self.fake, extra_args=["--watch"])
+        bye = os.path.join(self.config, "commands.d", "bye.yaml")
+        with open(bye, "w") as f:
+            f.write("name: bye\nsummary: Say bye\nrun: [/bin/echo, bye]\n")
+        self.wait_log("configuration reloaded")
+        self.assertIn("reason=watch", "".join(self.box.spawned.err))
+        result = meeseeks(self.box.url, "run", "--as", "U_SRE", "bye")
+        self.assertEqual((result.returncode, result.stdout), (0, "bye\n"))
+        # A broken edit is refused as a SIGHUP's would be; the running commands stay.
+        with open(bye, "w") as f:
+            f.write("name: bye\nsumary: Say bye\nrun: [/bin/echo, bye]\n")
+        self.wait_log("configuration reload refused")
+        self.assertEqual(meeseeks(self.box.url, "run", "--as", "U_SRE", "bye").returncode, 0)
+        # Removing the file removes the command.
+        os.unlink(bye)
+        self.wait_log("configuration reloaded", count=2)
+        self.assertEqual(meeseeks(self.box.url, "run", "--as", "U_SRE", "bye").returncode, 1)
+        self.assertEqual(self.reloads("success"), 2)
+        self.assertEqual(self.reloads("failure"), 1)
+
     def test_reload_through_the_api(self):
         status, body, _ = http("POST", self.box.url + "/api/v1/reload", {}, {"Authorization": "Bearer " + API_TOKEN})
         self.assertEqual(status, 200, body)

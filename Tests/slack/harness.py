@@ -105,7 +105,7 @@ class Fake:
 class Box:
     """`meeseeks serve` pointed at the fake."""
 
-    def __init__(self, config_dir, fake, socket_mode=False, db=None, extra_env=None):
+    def __init__(self, config_dir, fake, socket_mode=False, db=None, extra_env=None, extra_args=()):
         env = dict(os.environ)
         env.update({"SLACK_API_URL": fake.url + "/api/", "SLACK_BOT_TOKEN": "xoxb-test", "SLACK_SIGNING_SECRET": SECRET,
                     "MEESEEKS_API_TOKEN": API_TOKEN})
@@ -117,6 +117,7 @@ class Box:
                 "--grpc", "127.0.0.1:0"]
         if db:
             argv += ["--db", db]
+        argv += list(extra_args)
         self.spawned = Spawned(argv, env=env)
         line = self.spawned.wait_line("http listening on")
         self.url = "http://" + line.split()[-1]

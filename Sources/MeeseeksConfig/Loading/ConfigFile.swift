@@ -6,7 +6,7 @@ import Darwin
 
 /// Reads configuration files with the checks an operator's mistakes call for: too large, not text,
 /// unreadable, a symlink loop. Each failure is a diagnostic, never a crash.
-enum ConfigFile {
+public enum ConfigFile {
     /// Configuration files larger than this are refused unread.
     static let maxSize = 1 << 20
 
@@ -74,7 +74,7 @@ enum ConfigFile {
     }
 
     /// YAML files directly in `directory`, sorted by name, or a diagnostic.
-    static func yamlFiles(in directory: String) -> Result<[String], Diagnostic> {
+    public static func yamlFiles(in directory: String) -> Result<[String], Diagnostic> {
         guard let dir = opendir(directory) else {
             return .failure(.error("unreadable", at: .file(directory), "cannot list \(directory): \(errorText(errno))"))
         }

@@ -1,0 +1,67 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+import Logging
+import MeeseeksConfig
+import ServiceLifecycle
+
+/// `meeseeks serve --watch`: reloads when a file the configuration is read from appears, changes
+/// or goes away. It polls file stamps (name, size, modification time, inode) once a second rather
+/// than using inotify: it is portable, sees directories that are replaced whole (as `kubectl`
+/// ConfigMap mounts are), and costs a `stat` per file. A change is acted on once the files have
+/// stopped changing for a moment, so a half-copied directory is not loaded.
+struct ConfigWatcher: Service {
+    let directory: String
+    let holder: ConfigHolder
+    let reloader: ConfigReloader
+    let logger: Logger
+    var interval: Duration = .seconds(1)
+    var settle: Duration = .milliseconds(300)
+
+    struct Stamp: Hashable {
+        var size: Int64
+        var modified: Int64
+        var inode: UInt64
+    }
+
+    func run() async {
+        await cancelWhenGracefulShutdown {
+            var seen = scan()
+            while !Task.isCancelled {
+                try? await Task.sleep(for: interval)
+                let now = scan()
+                guard now != seen else { continue }
+                try? await Task.sleep(for: settle)
+                guard scan() == now else { continue }  // still being written: look again next round
+                seen = now
+                logger.info("configuration files changed: reloading")
+                await reloader.reload(reason: "watch")
+            }
+        }
+    }
+
+    /// The stamps of every file a load would read, by path.
+    func scan() -> [String: Stamp] {
+        let paths = holder.snapshot.configuration.settings.paths
+        var stamps: [String: Stamp] = [:]
+        for name in ["meeseeks.yaml", "meeseeks.yml"] {
+            let path = ConfigLoader.resolve(name, in: directory)
+            if let stamp = Self.stamp(path) { stamps[path] = stamp }
+        }
+        for folder in [paths.commands, paths.policies].map({ ConfigLoader.resolve($0, in: directory) }) {
+            guard case .success(let files) = ConfigFile.yamlFiles(in: folder) else { continue }
+            for path in files {
+                if let stamp = Self.stamp(path) { stamps[path] = stamp }
+            }
+        }
+        return stamps
+    }
+
+    static func stamp(_ path: String) -> Stamp? {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return nil }
+        let modified = Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec)
+        return Stamp(size: Int64(info.st_size), modified: modified, inode: UInt64(info.st_ino))
+    }
+}
