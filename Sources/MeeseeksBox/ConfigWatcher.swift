@@ -1,7 +1,3 @@
-import Foundation
-#if canImport(Glibc)
-import Glibc
-#endif
 import Logging
 import MeeseeksConfig
 import ServiceLifecycle
@@ -18,12 +14,6 @@ struct ConfigWatcher: Service {
     let logger: Logger
     var interval: Duration = .seconds(1)
     var settle: Duration = .milliseconds(300)
-
-    struct Stamp: Hashable {
-        var size: Int64
-        var modified: Int64
-        var inode: UInt64
-    }
 
     func run() async {
         await cancelWhenGracefulShutdown {
@@ -42,26 +32,20 @@ struct ConfigWatcher: Service {
     }
 
     /// The stamps of every file a load would read, by path.
-    func scan() -> [String: Stamp] {
+    func scan() -> [String: ConfigFile.Stamp] {
         let paths = holder.snapshot.configuration.settings.paths
-        var stamps: [String: Stamp] = [:]
+        var stamps: [String: ConfigFile.Stamp] = [:]
         for name in ["meeseeks.yaml", "meeseeks.yml"] {
             let path = ConfigLoader.resolve(name, in: directory)
-            if let stamp = Self.stamp(path) { stamps[path] = stamp }
+            if let stamp = ConfigFile.stamp(path) { stamps[path] = stamp }
         }
         for folder in [paths.commands, paths.policies].map({ ConfigLoader.resolve($0, in: directory) }) {
             guard case .success(let files) = ConfigFile.yamlFiles(in: folder) else { continue }
             for path in files {
-                if let stamp = Self.stamp(path) { stamps[path] = stamp }
+                if let stamp = ConfigFile.stamp(path) { stamps[path] = stamp }
             }
         }
         return stamps
     }
 
-    static func stamp(_ path: String) -> Stamp? {
-        var info = stat()
-        guard stat(path, &info) == 0 else { return nil }
-        let modified = Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec)
-        return Stamp(size: Int64(info.st_size), modified: modified, inode: UInt64(info.st_ino))
-    }
 }

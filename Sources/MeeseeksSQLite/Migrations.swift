@@ -87,6 +87,14 @@ enum Migrations {
             ts TEXT NOT NULL
         )
         """,
+        // 3: inbound chat events already taken, so a retry after a restart is not a new request.
+        """
+        CREATE TABLE chat_events (
+            id TEXT PRIMARY KEY,
+            seen_at REAL NOT NULL
+        );
+        CREATE INDEX chat_events_seen ON chat_events(seen_at)
+        """,
     ]
 
     static func apply(to database: SQLiteDatabase) throws {

@@ -53,6 +53,14 @@ extension SQLiteStore: OutboxStore {
         return (channel, ts)
     }
 
+    public func firstSighting(ofEvent id: String, at time: Double, forgetBefore: Double) throws -> Bool {
+        try database.transaction { db in
+            try db.query("DELETE FROM chat_events WHERE seen_at < ?", [.real(forgetBefore)])
+            try db.query("INSERT OR IGNORE INTO chat_events (id, seen_at) VALUES (?, ?)", [.text(id), .real(time)])
+            return db.changes == 1
+        }
+    }
+
     public func setMessageReference(_ key: String, channel: String, ts: String) throws {
         try database.query(
             "INSERT INTO message_refs (key, channel, ts) VALUES (?, ?, ?) ON CONFLICT(key) DO UPDATE SET channel = excluded.channel, ts = excluded.ts",

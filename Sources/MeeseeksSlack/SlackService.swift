@@ -2,7 +2,6 @@ import Foundation
 public import Logging
 public import MeeseeksConfig
 public import MeeseeksCore
-import Synchronization
 
 /// What the Slack adapter needs from the box: dialogs, by id.
 public protocol SlackDialogHost: Sendable {
@@ -24,7 +23,6 @@ public final class SlackService: ChatTransport {
     let api: SlackWebAPI
     let outbox: SlackOutbox
     let logger: Logger
-    private let seenEvents = Mutex<[String: Double]>([:])
     private let queue: AsyncStream<SlackRequest>.Continuation
     private let requests: AsyncStream<SlackRequest>
 
@@ -41,12 +39,15 @@ public final class SlackService: ChatTransport {
     @discardableResult
     public func accept(_ request: SlackRequest) -> Bool {
         if case .open(_, _, _, _, let eventID?) = request {
+            // Kept in the store, not in memory: Slack retries for minutes, across a restart too.
             let now = Date().timeIntervalSince1970
-            let fresh = seenEvents.withLock { seen -> Bool in
-                if seen.count > 10_000 { seen = seen.filter { now - $0.value < 3600 } }
-                if seen[eventID] != nil { return false }
-                seen[eventID] = now
-                return true
+            let fresh: Bool
+            do {
+                fresh = try outbox.store.firstSighting(ofEvent: eventID, at: now, forgetBefore: now - 3600)
+            } catch {
+                // A possible duplicate beats a lost request.
+                logger.error("cannot record a Slack event id", metadata: ["event_id": "\(eventID)", "error": "\(error)"])
+                fresh = true
             }
             guard fresh else {
                 logger.info("duplicate Slack event ignored", metadata: ["event_id": "\(eventID)"])

@@ -71,6 +71,18 @@ struct SQLiteStoreTests {
         #expect(try reopened.messageReference("dialog:x")?.ts == "1.2")
     }
 
+    @Test("an inbound event id is new once, across reopening, until it is forgotten")
+    func eventSightings() throws {
+        let (store, path) = try store()
+        #expect(try store.firstSighting(ofEvent: "Ev1", at: 100, forgetBefore: 0))
+        #expect(try !store.firstSighting(ofEvent: "Ev1", at: 101, forgetBefore: 0))
+        let reopened = try SQLiteStore(path: path)
+        #expect(try !reopened.firstSighting(ofEvent: "Ev1", at: 200, forgetBefore: 50))
+        #expect(try reopened.firstSighting(ofEvent: "Ev2", at: 200, forgetBefore: 50))
+        // An hour later Slack has long stopped retrying: the id is dropped, and new again.
+        #expect(try reopened.firstSighting(ofEvent: "Ev1", at: 3800, forgetBefore: 200))
+    }
+
     @Test("audit filters, tokens by hash, and purging old history")
     func auditTokensPurge() throws {
         let (store, _) = try store()

@@ -268,6 +268,19 @@ class SlackHTTPInbound(BoxWithFakeSlack):
         time.sleep(0.5)
         self.assertEqual(len([c for c in self.fake.calls("chat.postMessage") if "Greet world" in text_of(c)]), 1)
 
+    def test_a_retry_after_a_restart_still_runs_once(self):
+        self.fake.control("reset")
+        event = {"type": "app_mention", "user": "U_SRE", "text": "<@UBOT> hello who=Rick", "channel": CHANNEL, "ts": "3.3"}
+        greeted = lambda: [c for c in self.fake.calls("chat.postMessage") if "Greet Rick" in text_of(c)]  # noqa: E731
+        self.assertEqual(self.box.event(event, event_id="EvAcrossRestart")[0], 200)
+        self.fake.wait_calls(lambda calls: greeted())
+        self.box.stop()
+        type(self).box = Box(self.config, self.fake)
+        retry = {"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"}
+        self.assertEqual(self.box.event(event, event_id="EvAcrossRestart", headers=retry)[0], 200)
+        time.sleep(1)
+        self.assertEqual(len(greeted()), 1)
+
     def test_slash_command_answers_fast(self):
         body = "command=%2Fmeeseeks&text=help&user_id=U_DEV&channel_id=C0OPS&response_url=http%3A%2F%2Fx&trigger_id=1.2"
         started = time.time()

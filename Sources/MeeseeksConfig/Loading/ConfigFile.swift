@@ -73,6 +73,21 @@ public enum ConfigFile {
         return .success(text)
     }
 
+    /// What tells one version of a file from the next without reading it.
+    public struct Stamp: Hashable, Sendable {
+        public var size: Int64
+        public var modified: Int64
+        public var inode: UInt64
+    }
+
+    /// The file's stamp, or nil if it cannot be stat'ed.
+    public static func stamp(_ path: String) -> Stamp? {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return nil }
+        let modified = Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec)
+        return Stamp(size: Int64(info.st_size), modified: modified, inode: UInt64(info.st_ino))
+    }
+
     /// YAML files directly in `directory`, sorted by name, or a diagnostic.
     public static func yamlFiles(in directory: String) -> Result<[String], Diagnostic> {
         guard let dir = opendir(directory) else {
