@@ -124,15 +124,20 @@ public struct BoxServer: Sendable {
             }
         }
 
-        let slackDirectory = slack.map { SlackDirectory(api: $0.api, logger: self.logger) }
+        let slackDirectory = slack?.directory
         let resolveHandles: @Sendable (Configuration) async -> [String: String] = { configuration in
             guard let slackDirectory else { return [:] }
             return await slackDirectory.resolve(Self.handles(in: configuration))
         }
-        if let slackDirectory, !Self.handles(in: configuration).isEmpty {
-            holder.replace(
-                with: configuration, resolvedHandles: await slackDirectory.resolve(Self.handles(in: configuration)),
-                at: holder.snapshot.loadedAt)
+        if let slackDirectory {
+            if Self.handles(in: configuration).isEmpty {
+                // Names for the text the box shows; nothing waits for them.
+                Task { _ = await slackDirectory.resolve([]) }
+            } else {
+                holder.replace(
+                    with: configuration, resolvedHandles: await slackDirectory.resolve(Self.handles(in: configuration)),
+                    at: holder.snapshot.loadedAt)
+            }
         }
         let reloader = ConfigReloader(directory: directory, holder: holder, logger: logger, resolveHandles: resolveHandles) { outcome, reason in
             await box.record(
@@ -219,6 +224,7 @@ public struct BoxServer: Sendable {
         var outbox: SlackOutbox
         var socket: SocketModeClient?
         var api: SlackWebAPI
+        var directory: SlackDirectory
     }
 
     /// The `@handle` members of a policy.
@@ -244,11 +250,12 @@ public struct BoxServer: Sendable {
         }
         let api = SlackWebAPI(baseURL: env["SLACK_API_URL"], botToken: bot, appToken: app)
         let outbox = SlackOutbox(store: store, api: api, logger: logger)
-        let service = SlackService(host: BoxSlackHost(box: box), api: api, outbox: outbox, logger: logger)
+        let directory = SlackDirectory(api: api, logger: logger)
+        let service = SlackService(host: BoxSlackHost(box: box), api: api, outbox: outbox, directory: directory, logger: logger)
         await box.register(transport: service, kind: "slack")
         let socket = app.map { _ in SocketModeClient(api: api, service: service, logger: logger) }
         logger.notice("Slack is on", metadata: ["mode": "\(socket == nil ? "http" : "socket")", "api": "\(api.baseURL)"])
-        return Slack(service: service, outbox: outbox, socket: socket, api: api)
+        return Slack(service: service, outbox: outbox, socket: socket, api: api, directory: directory)
     }
 
     /// Writes `text` to a new file only its owner can read.

@@ -1,10 +1,16 @@
 public import Logging
+import Synchronization
 
-/// Resolves `@handle` role members to Slack user IDs through `users.list`, when the box loads or
-/// reloads its policy. Handles can be changed by their owners, which is why lint warns about them.
-public struct SlackDirectory: Sendable {
+/// Who is who in the workspace: `@handle` role members resolved to user IDs through `users.list`
+/// when the box loads or reloads its policy (handles can be changed by their owners, which is why
+/// lint warns about them), and display names for user IDs in the text the box shows, learnt from
+/// the same listing and from `users.info`, and cached.
+public final class SlackDirectory: Sendable {
     let api: SlackWebAPI
     let logger: Logger
+    private let names = Mutex<[String: String]>([:])
+    /// IDs being looked up, so a burst of messages asks Slack once.
+    private let asking = Mutex<Set<String>>([])
 
     public init(api: SlackWebAPI, logger: Logger) {
         self.api = api
@@ -12,33 +18,112 @@ public struct SlackDirectory: Sendable {
     }
 
     /// Handle (without `@`) → user ID, for the handles that match an active user's name or
-    /// display name.
+    /// display name. Learns every listed user's display name on the way.
     public func resolve(_ handles: Set<String>) async -> [String: String] {
-        guard !handles.isEmpty else { return [:] }
         var resolved: [String: String] = [:]
-        var cursor = ""
         let wanted = Set(handles.map { $0.lowercased() })
-        for _ in 0..<100 {  // at most 20,000 users
+        let listed = await list { member, id in
+            for name in [member["name"]?.string, member["profile"]?["display_name"]?.string].compactMap({ $0 })
+            where wanted.contains(name.lowercased()) {
+                let handle = handles.first { $0.lowercased() == name.lowercased() }!
+                resolved[handle] = id
+            }
+        }
+        if !listed, !handles.isEmpty { logger.warning("cannot list Slack users: @handle members stay unresolved") }
+        for handle in handles.subtracting(resolved.keys).sorted() where listed {
+            logger.warning("policy member @\(handle) matches no Slack user; it grants nothing")
+        }
+        return resolved
+    }
+
+    /// Walks `users.list` (at most 20,000 users), learning names and handing each active member
+    /// to `visit`. False if Slack could not be asked.
+    private func list(_ visit: (JSON, String) -> Void) async -> Bool {
+        var cursor = ""
+        for _ in 0..<100 {
             var body: JSON = ["limit": "200"]
             if !cursor.isEmpty { body["cursor"] = .string(cursor) }
-            guard case .ok(let page) = await api.call("users.list", body, form: true) else {
-                logger.warning("cannot list Slack users: @handle members stay unresolved")
-                break
-            }
+            guard case .ok(let page) = await api.call("users.list", body, form: true) else { return false }
             for member in page["members"]?.array ?? [] where member["deleted"]?.bool != true {
                 guard let id = member["id"]?.string else { continue }
-                for name in [member["name"]?.string, member["profile"]?["display_name"]?.string].compactMap({ $0 })
-                where wanted.contains(name.lowercased()) {
-                    let handle = handles.first { $0.lowercased() == name.lowercased() }!
-                    resolved[handle] = id
-                }
+                learn(member, id: id)
+                visit(member, id)
             }
             cursor = page["response_metadata"]?["next_cursor"]?.string ?? ""
             if cursor.isEmpty { break }
         }
-        for handle in handles.subtracting(resolved.keys).sorted() {
-            logger.warning("policy member @\(handle) matches no Slack user; it grants nothing")
+        return true
+    }
+
+    private func learn(_ user: JSON, id: String) {
+        let candidates = [user["profile"]?["display_name"]?.string, user["real_name"]?.string, user["name"]?.string]
+        if let name = candidates.compactMap({ $0 }).first(where: { !$0.isEmpty }) {
+            names.withLock { $0[id] = name }
         }
-        return resolved
+    }
+
+    /// The cached display name of a user ID.
+    public func displayName(_ id: String) -> String? {
+        names.withLock { $0[id] }.flatMap { $0.isEmpty ? nil : $0 }
+    }
+
+    /// Asks `users.info` about the IDs not cached yet (each once at a time).
+    public func lookUp(_ ids: Set<String>) async {
+        let unknown = names.withLock { known in ids.filter { known[$0] == nil } }
+        let mine = asking.withLock { asking in
+            let fresh = unknown.subtracting(asking)
+            asking.formUnion(fresh)
+            return fresh
+        }
+        for id in mine.sorted() {
+            switch await api.call("users.info", ["user": .string(id)], form: true) {
+            case .ok(let answer):
+                if let user = answer["user"] { learn(user, id: id) }
+            case .refused:
+                // Not a user (a word that only looks like an ID): remembered, not asked again.
+                names.withLock { $0[id] = "" }
+            case .retry:
+                break
+            }
+            _ = asking.withLock { $0.remove(id) }
+        }
+    }
+
+    /// Words of `text` that look like user IDs (`U…` or `W…`, capitals, digits and underscores).
+    public static func userIDs(in text: String) -> Set<String> {
+        let words = text.split { !isWordCharacter($0) }
+        return Set(words.filter(looksLikeUserID).map(String.init))
+    }
+
+    private static func isWordCharacter(_ character: Character) -> Bool {
+        character.isLetter || character.isNumber || character == "_"
+    }
+
+    private static func looksLikeUserID(_ word: Substring) -> Bool {
+        guard word.count >= 5, let first = word.first, first == "U" || first == "W" else { return false }
+        return word.allSatisfy { $0.isUppercase || $0.isNumber || $0 == "_" }
+    }
+
+    /// `text` with each known user ID followed by the user's name: `U01SRE (rick)`.
+    public func annotate(_ text: String) -> String {
+        let known = names.withLock { $0 }
+        guard !known.isEmpty else { return text }
+        var out = ""
+        var word = ""
+        func flush() {
+            out += word
+            if let name = known[word], !name.isEmpty { out += " (\(name))" }
+            word = ""
+        }
+        for character in text {
+            if Self.isWordCharacter(character) {
+                word.append(character)
+            } else {
+                flush()
+                out.append(character)
+            }
+        }
+        flush()
+        return out
     }
 }

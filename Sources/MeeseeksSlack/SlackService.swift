@@ -22,14 +22,17 @@ public final class SlackService: ChatTransport {
     let host: any SlackDialogHost
     let api: SlackWebAPI
     let outbox: SlackOutbox
+    /// Display names for the user IDs in built-ins' answers.
+    let directory: SlackDirectory?
     let logger: Logger
     private let queue: AsyncStream<SlackRequest>.Continuation
     private let requests: AsyncStream<SlackRequest>
 
-    public init(host: any SlackDialogHost, api: SlackWebAPI, outbox: SlackOutbox, logger: Logger) {
+    public init(host: any SlackDialogHost, api: SlackWebAPI, outbox: SlackOutbox, directory: SlackDirectory? = nil, logger: Logger) {
         self.host = host
         self.api = api
         self.outbox = outbox
+        self.directory = directory
         self.logger = logger
         (requests, queue) = AsyncStream.makeStream(of: SlackRequest.self)
     }
@@ -115,9 +118,21 @@ public final class SlackService: ChatTransport {
         enqueue(view, in: dialog, operation: .post)
     }
 
+    /// A built-in's answer (`jobs`, `audit`, …) with each user ID followed by the user's name,
+    /// from the cache; IDs not in it are looked up for the next answer, which nothing waits for.
+    private func named(_ view: DialogView) -> DialogView {
+        guard case .notice(var notice) = view, notice.kind == .info, let directory else { return view }
+        let ids = SlackDirectory.userIDs(in: notice.text)
+        if ids.contains(where: { directory.displayName($0) == nil }) {
+            Task { await directory.lookUp(ids) }
+        }
+        notice.text = directory.annotate(notice.text)
+        return .notice(notice)
+    }
+
     private func enqueue(_ view: DialogView, in dialog: Dialog, operation: OutboxMessage.Operation) {
         guard let channel = dialog.transport["channel"] else { return }
-        let message = renderer.render(view)
+        let message = renderer.render(named(view))
         var payload: JSON = ["text": .string(message.text), "blocks": .array(message.blocks)]
         if let thread = dialog.transport["thread"] { payload["thread_ts"] = .string(thread) }
         outbox.send(

@@ -219,6 +219,9 @@ class FakeSlack:
         if action == "faults":
             self.faults.setdefault(body["method"], []).append(dict(body))
             return web.json_response({"ok": True})
+        if action == "add_user":
+            self.users[body["id"]] = dict({"deleted": False, "is_bot": False}, **body)
+            return web.json_response({"ok": True})
         if action == "clear_faults":
             self.faults.clear()
             return web.json_response({"ok": True})

@@ -321,3 +321,36 @@ class HandleMembers(unittest.TestCase):
         finally:
             box.stop()
             fake.stop()
+
+
+class SlackNames(BoxWithFakeSlack):
+    """User IDs in built-ins' answers carry display names: from users.list when the box starts,
+    from users.info (once) for users who joined since, none for IDs Slack does not know."""
+
+    def mention(self, user, text, ts):
+        event = {"type": "app_mention", "user": user, "text": "<@UBOT> " + text, "channel": CHANNEL, "ts": ts}
+        self.assertEqual(self.box.event(event)[0], 200)
+
+    def audit_text(self, ts):
+        self.fake.control("reset")
+        self.mention("U_ADMIN", "audit", ts)
+        self.fake.wait_calls(lambda calls: any("policy" in text_of(c) for c in calls if c.get("ok")), what="the audit answer")
+        return "\n".join(text_of(c) for c in self.fake.control("calls") if c.get("ok"))
+
+    def test_user_ids_in_builtins_carry_names(self):
+        self.fake.control("add_user", {"id": "U_NEW", "name": "summer", "real_name": "Summer Smith",
+                                       "profile": {"display_name": "summer"}})
+        self.mention("U_SRE", "hello who=world", "6.1")
+        self.mention("U_NEW", "hello who=world", "6.2")  # no role: refused, and audited
+        time.sleep(1)
+        first = self.audit_text("6.3")
+        self.assertIn("U_SRE (rick)", first)
+        time.sleep(1)
+        second = self.audit_text("6.4")
+        self.assertIn("U_SRE (rick)", second)
+        self.assertIn("U_NEW (summer)", second)
+        self.assertIn("U_ADMIN", second)
+        self.assertNotIn("U_ADMIN (", second)
+        asked = [c["args"].get("user") for c in self.fake.control("calls") if c["method"] == "users.info"]
+        self.assertNotIn("U_SRE", asked)
+
