@@ -118,8 +118,11 @@ extension Box {
         job.isBroadcast ? ((try? store.jobs(JobQuery(parentID: job.id, limit: 1000, oldestFirst: true))) ?? []) : []
     }
 
-    /// Expires idle dialogs: called periodically.
-    public func expireDialogs(_ ids: [String]) {
+    /// Ends dialogs left waiting longer than the idle timeout, telling their users (the message
+    /// is updated in place) rather than waiting for a click on a dead button. Called periodically.
+    public func expireIdleDialogs() {
+        let timeout = Double(config.snapshot.configuration.settings.dialogIdleTimeout)
+        let ids = (try? store.idleDialogs(before: clock() - timeout, limit: 500)) ?? []
         for id in ids { handle(id, DialogInput(.tick)) }
     }
 }

@@ -192,6 +192,12 @@ public struct BoxServer: Sendable {
             AgentServer(
                 box: box, host: grpcAddress.host, port: grpcAddress.port, token: options.environment["MEESEEKS_AGENT_TOKEN"],
                 tls: options.grpcTLS, logger: logger))
+        services.append(LoopService(name: "dialog-expiry") {
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .seconds(5))
+                await box.expireIdleDialogs()
+            }
+        })
         services.append(LoopService(name: "reaper") {
             while !Task.isCancelled {
                 await box.reapLostJobs()

@@ -95,6 +95,11 @@ enum Migrations {
         );
         CREATE INDEX chat_events_seen ON chat_events(seen_at)
         """,
+        // 4: dialogs waiting for their user, so idle ones can be expired without reading them all.
+        """
+        ALTER TABLE dialogs ADD COLUMN waiting INTEGER NOT NULL DEFAULT 0;
+        CREATE INDEX dialogs_waiting ON dialogs(waiting, updated_at)
+        """,
     ]
 
     static func apply(to database: SQLiteDatabase) throws {

@@ -201,8 +201,17 @@ public final class SQLiteStore: JobStore {
 
     public func save(_ dialog: Dialog) throws {
         try database.query(
-            "INSERT INTO dialogs (id, user, state, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at",
-            [.text(dialog.id), .text(dialog.user), .text(Self.encode(dialog)), .real(dialog.updatedAt)])
+            """
+            INSERT INTO dialogs (id, user, state, updated_at, waiting) VALUES (?, ?, ?, ?, ?)
+            ON CONFLICT(id) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at, waiting = excluded.waiting
+            """,
+            [.text(dialog.id), .text(dialog.user), .text(Self.encode(dialog)), .real(dialog.updatedAt), .integer(dialog.phase.isInteractive ? 1 : 0)])
+    }
+
+    public func idleDialogs(before time: Double, limit: Int) throws -> [String] {
+        try database.query(
+            "SELECT id FROM dialogs WHERE waiting = 1 AND updated_at < ? ORDER BY updated_at LIMIT ?", [.real(time), .integer(Int64(limit))]
+        ).compactMap { $0.string(0) }
     }
 
     public func dialog(_ id: String) throws -> Dialog? {

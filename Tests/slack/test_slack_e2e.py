@@ -354,3 +354,16 @@ class SlackNames(BoxWithFakeSlack):
         asked = [c["args"].get("user") for c in self.fake.control("calls") if c["method"] == "users.info"]
         self.assertNotIn("U_SRE", asked)
 
+
+
+class SlackIdleDialogs(BoxWithFakeSlack):
+    files = {"commands.d/hello.yaml": HELLO, "policies.d/p.yaml": POLICY, "meeseeks.yaml": "dialogs: {idle_timeout: 1s}\n"}
+
+    def test_an_idle_dialog_is_ended_in_place_without_a_click(self):
+        self.fake.control("reset")
+        event = {"type": "app_mention", "user": "U_SRE", "text": "<@UBOT> hello", "channel": CHANNEL, "ts": "7.1"}
+        self.assertEqual(self.box.event(event)[0], 200)
+        self.fake.wait_calls(lambda calls: any("Who?" in text_of(c) for c in calls if c.get("ok")), what="the prompt")
+        # Nobody answers: the box ends the dialog itself, editing the prompt it posted.
+        self.fake.wait_calls(lambda calls: any("expired" in text_of(c) for c in calls if c["method"] == "chat.update" and c.get("ok")),
+                             what="the prompt replaced by an expiry notice")

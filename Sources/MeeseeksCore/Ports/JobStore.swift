@@ -29,6 +29,8 @@ public protocol JobStore: Sendable {
     // Dialogs
     func save(_ dialog: Dialog) throws
     func dialog(_ id: String) throws -> Dialog?
+    /// Dialogs waiting for their user since before `time` (oldest first).
+    func idleDialogs(before time: Double, limit: Int) throws -> [String]
 
     // Agents
     func save(_ agent: AgentRecord) throws
