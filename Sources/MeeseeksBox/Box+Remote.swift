@@ -67,10 +67,12 @@ extension Box: AgentHost {
     private func ownJob(_ id: Int64, attempt: Int, agent: String) -> Job? {
         guard let job = try? store.job(id) else {
             logger.warning("report about an unknown job", metadata: ["job_id": "\(id)", "agent": "\(agent)"])
+            metrics.agentReportIgnored("unknown_job")
             return nil
         }
         guard job.agent == agent, job.attempt == attempt else {
             logger.warning("report about a job of another agent or attempt", metadata: ["job_id": "\(id)", "agent": "\(agent)", "attempt": "\(attempt)"])
+            metrics.agentReportIgnored("not_its_job")
             return nil
         }
         return job

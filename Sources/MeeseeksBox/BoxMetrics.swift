@@ -35,6 +35,12 @@ public struct BoxMetrics: Sendable {
         }
     }
 
+    /// An agent's report that changes nothing: about a job the box does not know, or one that
+    /// another agent or attempt holds.
+    func agentReportIgnored(_ reason: String) {
+        MetricCache.counter("meeseeks_agent_reports_ignored_total", [("reason", reason)]).increment()
+    }
+
     func dialogCompleted() {
         MetricCache.counter("meeseeks_dialogs_total", [("outcome", "completed")]).increment()
     }
@@ -56,6 +62,8 @@ public struct BoxMetrics: Sendable {
             ).increment()
         case "2fa.passed", "2fa.failed", "2fa.locked":
             MetricCache.counter("meeseeks_two_factor_attempts_total", [("outcome", record.outcome)]).increment()
+        case "agent.refused":
+            MetricCache.counter("meeseeks_agents_refused_total").increment()
         default:
             break
         }

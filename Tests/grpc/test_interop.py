@@ -127,6 +127,38 @@ class Interop(unittest.TestCase):
         self.assertEqual(agent.error.code(), grpc.StatusCode.UNAUTHENTICATED)
         self.assertEqual(agent.inbox, [])
 
+    def metric(self, name, **labels):
+        from prometheus_client.parser import text_string_to_metric_families
+        import urllib.request
+        text = urllib.request.urlopen(self.http + "/metrics", timeout=10).read().decode()
+        return sum(sample.value for family in text_string_to_metric_families(text) for sample in family.samples
+                   if sample.name == name and all(sample.labels.get(k) == v for k, v in labels.items()))
+
+    def test_reports_about_jobs_it_does_not_hold_are_ignored_and_counted(self):
+        refused_before = self.metric("meeseeks_agents_refused_total")
+        ignored_before = self.metric("meeseeks_agent_reports_ignored_total", reason="unknown_job")
+        intruder = PythonAgent(self.grpc, token="nope", agent_id="py-intruder-2")
+        deadline = time.time() + 10
+        while intruder.error is None and time.time() < deadline:
+            time.sleep(0.02)
+        intruder.close()
+        agent = PythonAgent(self.grpc, agent_id="py-confused")
+        try:
+            agent.wait("registered")
+            agent.outbox.put(agent_pb2.AgentMessage(result=agent_pb2.JobResult(
+                job_id=987654321, attempt=1, status="succeeded", has_exit_code=True, exit_code=0)))
+            agent.outbox.put(agent_pb2.AgentMessage(output=agent_pb2.JobOutput(job_id=987654321, attempt=1, offset=0, data=b"x")))
+            deadline = time.time() + 10
+            while self.metric("meeseeks_agent_reports_ignored_total", reason="unknown_job") < ignored_before + 2 and time.time() < deadline:
+                time.sleep(0.05)
+            self.assertEqual(self.metric("meeseeks_agent_reports_ignored_total", reason="unknown_job"), ignored_before + 2)
+            self.assertIsNone(agent.error)  # the stream stays up
+            self.assertEqual(self.metric("meeseeks_agents_refused_total"), refused_before + 1)
+            result = self.cli("jobs", "--as", "U_SRE")
+            self.assertNotIn("987654321", result.stdout)
+        finally:
+            agent.close()
+
     def test_health_service(self):
         with grpc.insecure_channel(self.grpc) as channel:
             stub = health_pb2_grpc.HealthStub(channel)
