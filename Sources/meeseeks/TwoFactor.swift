@@ -42,7 +42,10 @@ extension Meeseeks.TwoFactor {
     struct Enroll: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Create a secret for a user and print the otpauth:// URI for their authenticator app.",
-            discussion: "Show the URI to the user only (as a QR code from a tool you trust, or typed in); it is the secret.")
+            discussion: """
+                Show the URI and the QR code to the user only: they are the secret. The QR code is printed when the
+                output is a terminal (or with --qr), after the URI; scan it with the authenticator app.
+                """)
 
         @Argument(help: "The Slack user ID, such as U01SRE0001.")
         var user: String
@@ -60,6 +63,9 @@ extension Meeseeks.TwoFactor {
 
         @Flag(help: "Replace an existing secret for this user.")
         var force = false
+
+        @Flag(inversion: .prefixedNo, help: "Print the URI as a QR code too (default: when the output is a terminal).")
+        var qr: Bool?
 
         func validate() throws {
             guard digits == 6 || digits == 8 else { throw ValidationError("--digits must be 6 or 8") }
@@ -81,7 +87,15 @@ extension Meeseeks.TwoFactor {
                 try file.save()
                 FileOutput.standardError.write("enrolled \(user) in \(path)\n")
             }
-            print(totp.uri(account: user, issuer: issuer))
+            let uri = totp.uri(account: user, issuer: issuer)
+            print(uri)
+            if qr ?? (isatty(STDOUT_FILENO) == 1) {
+                do {
+                    print(try QRCode(Array(uri.utf8)).terminalText())
+                } catch {
+                    FileOutput.standardError.write("the URI is too long for a QR code here; type it into the app instead\n")
+                }
+            }
         }
     }
 
