@@ -160,7 +160,7 @@ let package = Package(
         .executableTarget(
             name: "mrmeeseeks",
             dependencies: [
-                "MeeseeksAgent", "MeeseeksLabels", "MeeseeksLogging",
+                "MeeseeksAgent", "MeeseeksCore", "MeeseeksLabels", "MeeseeksLogging",
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Logging", package: "swift-log"),

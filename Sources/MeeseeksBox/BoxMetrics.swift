@@ -70,7 +70,3 @@ public struct BoxMetrics: Sendable {
     }
 }
 
-/// The version the binaries report.
-public enum BuildVersion {
-    public static let current = "0.1.0"
-}

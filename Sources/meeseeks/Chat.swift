@@ -10,7 +10,7 @@ extension Meeseeks {
         static let configuration = CommandConfiguration(
             abstract: "Talk to a running box in the terminal: the same dialog as Slack.",
             discussion: """
-                Answer with a number, a value, yes/no, or 'cancel'. Text after the options opens the dialog
+                Answer with a number, a value, yes/no, or 'cancel'. Text after the options opens the dialog \
                 with it, as a mention would: meeseeks chat --as U01SRE0001 restart service=nginx
                 """)
 

@@ -1,4 +1,5 @@
 import ArgumentParser
+import MeeseeksCore
 
 /// `meeseeks`: the box and its admin CLI.
 @main
@@ -10,7 +11,7 @@ struct Meeseeks: AsyncParsableCommand {
 
             Start with `meeseeks lint` on your configuration directory, then `meeseeks serve`.
             """,
-        version: BuildInfo.version,
+        version: BuildVersion.current,
         subcommands: [
             Serve.self, Lint.self, Chat.self, Run.self, Jobs.self, Logs.self, Cancel.self, Agents.self, Token.self, Policy.self,
             Slack.self, TwoFactor.self, Audit.self,
@@ -38,6 +39,3 @@ struct Meeseeks: AsyncParsableCommand {
     }
 }
 
-enum BuildInfo {
-    static let version = "0.1.0"
-}

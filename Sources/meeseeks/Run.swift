@@ -8,7 +8,7 @@ extension Meeseeks {
         static let configuration = CommandConfiguration(
             abstract: "Run a command through the box and print its output.",
             discussion: """
-                Arguments are given in the command's order, or as name=value. The exit status follows the
+                Arguments are given in the command's order, or as name=value. The exit status follows the \
                 job: the program's own status, 124 if it timed out, 130 if cancelled, 1 otherwise.
                 Example: meeseeks run restart nginx reason="disk full" -l env=stg
                 """)

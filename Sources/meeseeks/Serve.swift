@@ -12,12 +12,14 @@ extension Meeseeks {
         static let configuration = CommandConfiguration(
             abstract: "Run the box.",
             discussion: """
-                Reads DIR/meeseeks.yaml (optional), DIR/commands.d and DIR/policies.d. Without other agents an
+                Reads DIR/meeseeks.yaml (optional), DIR/commands.d and DIR/policies.d. Without other agents an \
                 embedded agent (labels agent=local) runs jobs on this machine.
 
-                Environment: SLACK_SIGNING_SECRET, SLACK_BOT_TOKEN (HTTP mode), SLACK_APP_TOKEN (Socket Mode),
+                Environment: SLACK_SIGNING_SECRET, SLACK_BOT_TOKEN (HTTP mode), SLACK_APP_TOKEN (Socket Mode), \
                 SLACK_API_URL, MEESEEKS_AGENT_TOKEN (agents), MEESEEKS_API_TOKEN (an admin token for the API).
-                Signals: SIGHUP reloads the configuration; SIGTERM drains and stops.
+
+                Signals: SIGHUP reloads the configuration (so does a file change, with --watch); SIGTERM drains \
+                and stops, a second SIGTERM at once.
                 """)
 
         @Option(name: .long, help: "The configuration directory.")

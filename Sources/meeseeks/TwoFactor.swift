@@ -8,9 +8,9 @@ extension Meeseeks {
             commandName: "2fa",
             abstract: "Enroll users for 2FA in agents' secrets files.",
             discussion: """
-                Secrets live with the agents that verify codes (mrmeeseeks --two-factor-secrets FILE, or
-                meeseeks serve --two-factor-secrets FILE for the embedded agent), never in the box. Run
-                this on the agent's host as the agent's user; give several --secrets to enroll one user
+                Secrets live with the agents that verify codes (mrmeeseeks --two-factor-secrets FILE, or \
+                meeseeks serve --two-factor-secrets FILE for the embedded agent), never in the box. Run \
+                this on the agent's host as the agent's user; give several --secrets to enroll one user \
                 on several agents with the same secret.
                 """,
             subcommands: [Enroll.self, Revoke.self, List.self])
@@ -43,7 +43,7 @@ extension Meeseeks.TwoFactor {
         static let configuration = CommandConfiguration(
             abstract: "Create a secret for a user and print the otpauth:// URI for their authenticator app.",
             discussion: """
-                Show the URI and the QR code to the user only: they are the secret. The QR code is printed when the
+                Show the URI and the QR code to the user only: they are the secret. The QR code is printed when the \
                 output is a terminal (or with --qr), after the URI; scan it with the authenticator app.
                 """)
 

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import MeeseeksAgent
+import MeeseeksCore
 import MeeseeksLabels
 import MeeseeksLogging
 import Metrics
@@ -19,7 +20,7 @@ struct MrMeeseeks: AsyncParsableCommand {
             Example: mrmeeseeks --box box.internal:9090 --labels env=prd,role=web --commands 'restart,deploy-*' --slots 4
             SIGTERM stops taking jobs, lets running ones finish (--grace), delivers their results, and exits.
             """,
-        version: "0.1.0")
+        version: BuildVersion.current)
 
     @Option(name: .long, help: "The box's gRPC address, HOST:PORT.")
     var box: String
@@ -138,7 +139,7 @@ struct MrMeeseeks: AsyncParsableCommand {
         let options = Agent.Options(
             id: id ?? hostname, hostname: hostname, labels: try parsedLabels.values,
             commands: commands.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty },
-            slots: slots, version: "0.1.0")
+            slots: slots, version: BuildVersion.current)
         let settings = AgentMain.Settings(
             box: try parsedBox, token: environment["MEESEEKS_AGENT_TOKEN"] ?? "", options: options,
             stateDirectory: "\(stateDirectory)/\(options.id)", grace: grace, environment: jobEnvironment,
