@@ -102,6 +102,26 @@ struct SQLiteStoreTests {
         #expect(try store.audit(AuditQuery()).count == 1)
     }
 
+    @Test("a database of the previous release (schema 2) is upgraded in place, its rows kept")
+    func upgradeFromSchema2() throws {
+        let (store, path) = try store()
+        let (queued, _) = try store.insert(job(), children: [])
+        var waiting = Dialog(id: "d1", user: "U1", channel: "C1", now: 10)
+        waiting.phase = .menu
+        try store.save(waiting)
+        // What schema 2 looked like: no event ledger, dialogs without the waiting mark.
+        try store.database.execute("DROP TABLE chat_events; DROP INDEX dialogs_waiting; ALTER TABLE dialogs DROP COLUMN waiting; PRAGMA user_version = 2")
+        let upgraded = try SQLiteStore(path: path)
+        #expect(try upgraded.database.query("PRAGMA user_version").first?.int(0) == 4)
+        #expect(try upgraded.job(queued.id)?.command == "hello")
+        #expect(try upgraded.dialog("d1")?.user == "U1")
+        // Old dialogs are not marked waiting (they still expire when clicked); new saves are.
+        #expect(try upgraded.idleDialogs(before: 100, limit: 10).isEmpty)
+        try upgraded.save(waiting)
+        #expect(try upgraded.idleDialogs(before: 100, limit: 10) == ["d1"])
+        #expect(try upgraded.firstSighting(ofEvent: "Ev1", at: 1, forgetBefore: 0))
+    }
+
     @Test("a database from a newer build is refused")
     func newerSchema() throws {
         let (store, path) = try store()
