@@ -33,17 +33,14 @@ struct ConfigWatcher: Service {
 
     /// The stamps of every file a load would read, by path.
     func scan() -> [String: ConfigFile.Stamp] {
-        let paths = holder.snapshot.configuration.settings.paths
-        var stamps: [String: ConfigFile.Stamp] = [:]
-        for name in ["meeseeks.yaml", "meeseeks.yml"] {
-            let path = ConfigLoader.resolve(name, in: directory)
-            if let stamp = ConfigFile.stamp(path) { stamps[path] = stamp }
+        let folders = ConfigLoader.folders(in: directory, paths: holder.snapshot.configuration.settings.paths)
+        var paths = ConfigLoader.settingsFiles(in: directory)
+        for folder in [folders.commands, folders.policies] {
+            if case .success(let files) = ConfigFile.yamlFiles(in: folder) { paths += files }
         }
-        for folder in [paths.commands, paths.policies].map({ ConfigLoader.resolve($0, in: directory) }) {
-            guard case .success(let files) = ConfigFile.yamlFiles(in: folder) else { continue }
-            for path in files {
-                if let stamp = ConfigFile.stamp(path) { stamps[path] = stamp }
-            }
+        var stamps: [String: ConfigFile.Stamp] = [:]
+        for path in paths {
+            if let stamp = ConfigFile.stamp(path) { stamps[path] = stamp }
         }
         return stamps
     }

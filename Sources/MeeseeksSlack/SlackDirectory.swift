@@ -67,9 +67,14 @@ public final class SlackDirectory: Sendable {
         names.withLock { $0[id] }.flatMap { $0.isEmpty ? nil : $0 }
     }
 
+    /// The IDs Slack has not been asked about yet (known users and known non-users left out).
+    public func unlearnt(_ ids: Set<String>) -> Set<String> {
+        names.withLock { known in ids.filter { known[$0] == nil } }
+    }
+
     /// Asks `users.info` about the IDs not cached yet (each once at a time).
     public func lookUp(_ ids: Set<String>) async {
-        let unknown = names.withLock { known in ids.filter { known[$0] == nil } }
+        let unknown = unlearnt(ids)
         let mine = asking.withLock { asking in
             let fresh = unknown.subtracting(asking)
             asking.formUnion(fresh)

@@ -122,9 +122,9 @@ public final class SlackService: ChatTransport {
     /// from the cache; IDs not in it are looked up for the next answer, which nothing waits for.
     private func named(_ view: DialogView) -> DialogView {
         guard case .notice(var notice) = view, notice.kind == .info, let directory else { return view }
-        let ids = SlackDirectory.userIDs(in: notice.text)
-        if ids.contains(where: { directory.displayName($0) == nil }) {
-            Task { await directory.lookUp(ids) }
+        let unknown = directory.unlearnt(SlackDirectory.userIDs(in: notice.text))
+        if !unknown.isEmpty {
+            Task { await directory.lookUp(unknown) }
         }
         notice.text = directory.annotate(notice.text)
         return .notice(notice)

@@ -26,13 +26,21 @@ public enum ConfigLoader {
         case .file, .other:
             return session.finish(extra: [.error("missing-config", at: .file(dir), "\(dir) is not a directory")])
         }
-        for name in ["meeseeks.yaml", "meeseeks.yml"] where ConfigFile.kind(of: resolve(name, in: dir)) != .missing {
-            session.add(path: resolve(name, in: dir), as: .settings)
-        }
-        let paths = session.settings.paths
-        session.addDirectory(resolve(paths.commands, in: dir), as: .command, required: true)
-        session.addDirectory(resolve(paths.policies, in: dir), as: .policy, required: false)
+        for path in settingsFiles(in: dir) { session.add(path: path, as: .settings) }
+        let read = folders(in: dir, paths: session.settings.paths)
+        session.addDirectory(read.commands, as: .command, required: true)
+        session.addDirectory(read.policies, as: .policy, required: false)
         return session.finish(checkReachability: true)
+    }
+
+    /// `meeseeks.yaml` (or `.yml`) in `directory`, where present.
+    public static func settingsFiles(in directory: String) -> [String] {
+        ["meeseeks.yaml", "meeseeks.yml"].map { resolve($0, in: directory) }.filter { ConfigFile.kind(of: $0) != .missing }
+    }
+
+    /// The folders commands and policies are read from, as the settings name them.
+    public static func folders(in directory: String, paths: BoxSettings.Paths) -> (commands: String, policies: String) {
+        (resolve(paths.commands, in: directory), resolve(paths.policies, in: directory))
     }
 
     /// Loads individual files (or directories of them), telling commands from policies by content.
