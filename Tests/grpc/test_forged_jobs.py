@@ -2,17 +2,15 @@
 two-factor command run by an agent: the agent verifies codes itself, with its own secrets."""
 import os
 import queue
-import subprocess
-import sys
 import tempfile
 import time
 import unittest
 from concurrent import futures
 
 import grpc
-import pyotp
 
 from test_interop import agent_pb2, agent_pb2_grpc, BIN, Spawned  # noqa: F401  (generates the stubs)
+from harness import enroll
 
 TOKEN = "forge-token"
 
@@ -57,9 +55,7 @@ class ForgedJobs(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.secrets = os.path.join(tempfile.mkdtemp(prefix="meeseeks-2fa-"), "secrets")
-        enrolled = subprocess.run([os.path.join(BIN, "meeseeks"), "2fa", "enroll", "U_SRE", "--secrets", cls.secrets],
-                                  capture_output=True, text=True, check=True)
-        cls.totp = pyotp.parse_uri(enrolled.stdout.strip())
+        cls.totp = enroll("U_SRE", cls.secrets)
         cls.impostor = ImpostorBox()
         cls.server = grpc.server(futures.ThreadPoolExecutor(max_workers=4))
         agent_pb2_grpc.add_AgentServiceServicer_to_server(cls.impostor, cls.server)

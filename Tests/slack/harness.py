@@ -1,7 +1,6 @@
 """Shared helpers for the Slack tests: processes, the fake, signed requests."""
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -151,6 +150,15 @@ def config_dir(files):
             f.write(text)
     return path
 
+
+
+def enroll(user, secrets):
+    """`meeseeks 2fa enroll` into `secrets`; the user's authenticator, as pyotp reads the URI."""
+    import pyotp
+    result = subprocess.run([os.path.join(BIN, "meeseeks"), "2fa", "enroll", user, "--secrets", secrets],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    return pyotp.parse_uri(result.stdout.strip())
 
 POLICY = """roles:
   admin: {members: [U_ADMIN]}

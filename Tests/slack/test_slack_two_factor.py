@@ -2,15 +2,12 @@
 right one runs the job; the code appears nowhere (Slack payloads, logs, the database)."""
 import json
 import os
-import subprocess
 import tempfile
 import time
 import unittest
-import urllib.parse
 
-import pyotp
 
-from harness import BIN, Box, Fake, POLICY, blocks_of, check_blocks, check_view, click, config_dir, find_action
+from harness import BIN, Box, Fake, POLICY, blocks_of, check_blocks, check_view, click, config_dir, enroll
 
 CHANNEL = "C0SEC"
 RESTART = """name: restart
@@ -30,9 +27,7 @@ def text_of(call):
 class SlackTwoFactor(unittest.TestCase):
     def setUp(self):
         self.secrets = os.path.join(tempfile.mkdtemp(prefix="meeseeks-2fa-"), "secrets")
-        enrolled = subprocess.run([os.path.join(BIN, "meeseeks"), "2fa", "enroll", "U_SRE", "--secrets", self.secrets],
-                                  capture_output=True, text=True, check=True)
-        self.totp = pyotp.parse_uri(enrolled.stdout.strip())
+        self.totp = enroll("U_SRE", self.secrets)
         self.fake = Fake()
         self.config = config_dir({"commands.d/restart.yaml": RESTART, "policies.d/p.yaml": POLICY})
         self.db = os.path.join(self.config, "state.db")

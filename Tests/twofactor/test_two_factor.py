@@ -5,15 +5,13 @@ import os
 import subprocess
 import sys
 import tempfile
-import time
 import unittest
 
-import pyotp
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(REPO, "Tests", "slack"))
-from harness import API_TOKEN, BIN, Spawned, config_dir  # noqa: E402
+from harness import API_TOKEN, BIN, Spawned, config_dir, enroll  # noqa: E402
 
 RESTART = """name: restart
 summary: Restart a service
@@ -28,12 +26,6 @@ POLICY = "roles:\n  admin: {members: [U_ADMIN]}\n  sre: {members: [U_SRE, U_OTHE
 
 def meeseeks(*args, env=None):
     return subprocess.run([os.path.join(BIN, "meeseeks"), *args], capture_output=True, text=True, env=env, timeout=60)
-
-
-def enroll(user, secrets):
-    result = meeseeks("2fa", "enroll", user, "--secrets", secrets)
-    assert result.returncode == 0, result.stderr
-    return pyotp.parse_uri(result.stdout.strip())
 
 
 class BoxWithSecrets:
