@@ -23,6 +23,7 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: []),
         .package(url: "https://github.com/hummingbird-project/hummingbird-websocket", from: "2.8.1"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.3"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
@@ -93,6 +94,11 @@ let package = Package(
             ],
             swiftSettings: swiftSettings),
 
+        // Sealing secrets at rest with the box's key (AES-GCM).
+        .target(
+            name: "MeeseeksVault", dependencies: ["MeeseeksCore", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: swiftSettings),
+
         // The CLI's client of the box's JSON API.
         .target(
             name: "MeeseeksClient",
@@ -117,7 +123,7 @@ let package = Package(
             name: "MeeseeksBox",
             dependencies: [
                 "MeeseeksLabels", "MeeseeksConfig", "MeeseeksCore", "MeeseeksSQLite", "MeeseeksExec", "MeeseeksHTTP", "MeeseeksTwoFactor",
-                "MeeseeksSlack", "MeeseeksGRPC",
+                "MeeseeksSlack", "MeeseeksGRPC", "MeeseeksVault",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -174,10 +180,16 @@ let package = Package(
         .testTarget(name: "MeeseeksConfigTests", dependencies: ["MeeseeksConfig"], swiftSettings: swiftSettings),
         .testTarget(name: "MeeseeksCoreTests", dependencies: ["MeeseeksCore"], swiftSettings: swiftSettings),
         .testTarget(name: "MeeseeksSlackTests", dependencies: ["MeeseeksSlack"], swiftSettings: swiftSettings),
-        .testTarget(name: "MeeseeksSQLiteTests", dependencies: ["MeeseeksSQLite", "MeeseeksCore"], swiftSettings: swiftSettings),
+        .testTarget(name: "MeeseeksSQLiteTests", dependencies: ["MeeseeksSQLite", "MeeseeksCore", "MeeseeksVault"], swiftSettings: swiftSettings),
         .testTarget(name: "MeeseeksTwoFactorTests", dependencies: ["MeeseeksTwoFactor"], swiftSettings: swiftSettings),
         .testTarget(
-            name: "EndToEndTests", dependencies: ["MeeseeksClient", "MeeseeksHTTP", "MeeseeksCore", "MeeseeksConfig"],
+            name: "EndToEndTests",
+            dependencies: [
+                "MeeseeksClient", "MeeseeksHTTP", "MeeseeksCore", "MeeseeksConfig", "MeeseeksTwoFactor",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
             swiftSettings: swiftSettings),
     ]
 )

@@ -21,3 +21,161 @@ int meeseeks_pidfd_open(pid_t pid) {
     return -1;
 #endif
 }
+
+#include <errno.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <pthread.h>
+
+int meeseeks_set_undumpable(void) {
+    return prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+}
+
+/// The guardian's parent when it started; a different parent means the real one died.
+static pid_t guardian_parent;
+
+static void guardian_on_parent_death(int signal) {
+    (void)signal;
+    if (getppid() != guardian_parent) kill(0, SIGKILL);  // the whole group, the guardian included
+}
+
+static void write_all(int fd, const void *data, size_t size) {
+    const char *p = data;
+    while (size > 0) {
+        ssize_t n = write(fd, p, size);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) return;
+        p += n;
+        size -= (size_t)n;
+    }
+}
+
+/// Closes every descriptor from 3 up except `keep_a` and `keep_b` (async-signal-safe).
+static void close_all_except(int keep_a, int keep_b) {
+    int low = keep_a < keep_b ? keep_a : keep_b;
+    int high = keep_a < keep_b ? keep_b : keep_a;
+    int bounds[3][2] = {{3, low - 1}, {low + 1, high - 1}, {high + 1, -1}};
+    for (int i = 0; i < 3; i++) {
+        int from = bounds[i][0], to = bounds[i][1];
+        if (to != -1 && from > to) continue;
+        if (syscall(SYS_close_range, (unsigned)from, to == -1 ? ~0U : (unsigned)to, 0) == 0) continue;
+        for (int fd = from; fd <= (to == -1 ? 65535 : to); fd++) close(fd);  // kernels before 5.9
+    }
+}
+
+/// In the program's process, between fork and exec: async-signal-safe calls only.
+static void become_program(const char *path, char *const argv[], char *const envp[], int out_fd, int status_fd) {
+    struct sigaction defaults;
+    defaults.sa_handler = SIG_DFL;
+    defaults.sa_flags = 0;
+    sigemptyset(&defaults.sa_mask);
+    for (int s = 1; s < NSIG; s++) sigaction(s, &defaults, NULL);
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+    int null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    if (null_fd < 0 || dup2(null_fd, 0) < 0 || dup2(out_fd, 1) < 0 || dup2(out_fd, 2) < 0) {
+        int error = errno;
+        write_all(status_fd, &error, sizeof error);
+        _exit(127);
+    }
+    // Everything from 3 up closes, except the status pipe, which closes itself at exec.
+    close_all_except(status_fd, status_fd);
+    execve(path, argv, envp);
+    int error = errno;
+    write_all(status_fd, &error, sizeof error);
+    _exit(127);
+}
+
+/// In the guardian, after fork: async-signal-safe calls only. Never returns.
+static void become_guardian(pid_t parent, const char *path, char *const argv[], char *const envp[], int out_fd, int status_fd) {
+    setpgid(0, 0);
+    // Nothing of the parent's (sockets, the database, other jobs' pipes) stays open here.
+    close_all_except(out_fd, status_fd);
+    guardian_parent = parent;
+    struct sigaction on_death;
+    on_death.sa_handler = guardian_on_parent_death;
+    on_death.sa_flags = 0;
+    sigemptyset(&on_death.sa_mask);
+    sigaction(SIGHUP, &on_death, NULL);
+    prctl(PR_SET_PDEATHSIG, SIGHUP, 0, 0, 0);
+    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+    if (getppid() != parent) kill(0, SIGKILL);  // the parent died before the request took
+    // Termination signals sent to the group are for the program; the guardian outlives it only
+    // to report how it ended.
+    struct sigaction ignore;
+    ignore.sa_handler = SIG_IGN;
+    ignore.sa_flags = 0;
+    sigemptyset(&ignore.sa_mask);
+    sigaction(SIGTERM, &ignore, NULL);
+    sigaction(SIGINT, &ignore, NULL);
+    sigaction(SIGQUIT, &ignore, NULL);
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+
+    pid_t program = fork();
+    if (program < 0) {
+        int error = errno;
+        write_all(status_fd, &error, sizeof error);
+        _exit(127);
+    }
+    if (program == 0) become_program(path, argv, envp, out_fd, status_fd);
+    close(status_fd);
+    close(out_fd);
+    int status = 0;
+    while (waitpid(program, &status, 0) < 0) {
+        if (errno != EINTR) _exit(127);
+    }
+    if (WIFEXITED(status)) _exit(WEXITSTATUS(status));
+    int signal = WIFSIGNALED(status) ? WTERMSIG(status) : SIGKILL;
+    struct sigaction defaults;
+    defaults.sa_handler = SIG_DFL;
+    defaults.sa_flags = 0;
+    sigemptyset(&defaults.sa_mask);
+    sigaction(signal, &defaults, NULL);
+    sigset_t just;
+    sigemptyset(&just);
+    sigaddset(&just, signal);
+    sigprocmask(SIG_UNBLOCK, &just, NULL);
+    kill(getpid(), signal);
+    _exit(128 + signal);
+}
+
+pid_t meeseeks_spawn_guarded(const char *path, char *const argv[], char *const envp[], int out_fd) {
+    int status_pipe[2];
+    if (pipe2(status_pipe, O_CLOEXEC) != 0) return -errno;
+    // Every signal blocked across fork, so no handler of this process runs in the child before
+    // it has set its own.
+    sigset_t all, previous;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &previous);
+    pid_t parent = getpid();
+    pid_t guardian = fork();
+    if (guardian == 0) {
+        close(status_pipe[0]);
+        become_guardian(parent, path, argv, envp, out_fd, status_pipe[1]);
+    }
+    int fork_error = errno;
+    pthread_sigmask(SIG_SETMASK, &previous, NULL);
+    close(status_pipe[1]);
+    if (guardian < 0) {
+        close(status_pipe[0]);
+        return -fork_error;
+    }
+    // Both ends of the status pipe close on the program's exec (or with the guardian): nothing
+    // to read means the program started; an int is the errno of its failed start.
+    int error = 0;
+    ssize_t n;
+    do {
+        n = read(status_pipe[0], &error, sizeof error);
+    } while (n < 0 && errno == EINTR);
+    close(status_pipe[0]);
+    if (n == (ssize_t)sizeof error) {
+        int status;
+        while (waitpid(guardian, &status, 0) < 0 && errno == EINTR) {}
+        return -(error ? error : EIO);
+    }
+    return guardian;
+}

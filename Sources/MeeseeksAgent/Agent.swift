@@ -44,10 +44,24 @@ public actor Agent: JobReporter {
     let ledger: ResultLedger
     let logger: Logger
     var running: [Int64: Running] = [:]
-    var outbound: AsyncStream<Meeseeks_Agent_V1_AgentMessage>.Continuation?
+    var outbound: BoundedChannel<Meeseeks_Agent_V1_AgentMessage>?
     var draining = false
-    /// Output kept per job for resending.
+    /// Output kept per job for resending after a reconnect.
     let bufferLimit = 1 << 20
+    /// Bytes of messages queued for the box at most; jobs' output waits beyond it.
+    static let outboundCapacity = 1 << 20
+
+    /// A connection's queue of messages to the box: bounded, so output produced faster than the
+    /// network takes it slows the job down instead of filling memory.
+    static func makeOutbound() -> BoundedChannel<Meeseeks_Agent_V1_AgentMessage> {
+        BoundedChannel(capacity: outboundCapacity) { message in
+            switch message.kind {
+            case .output(let output): 64 + output.data.count
+            case .result(let result): 64 + result.outputTail.count
+            default: 64
+            }
+        }
+    }
 
     init(options: Options, executor: JobExecutor, ledger: ResultLedger, logger: Logger) {
         self.options = options
@@ -76,21 +90,33 @@ public actor Agent: JobReporter {
         return .with { $0.register = register }
     }
 
-    /// A connection is up: from now on messages go to `continuation`. Output the box may have
-    /// missed and results it has not acknowledged go first.
-    func attach(_ continuation: AsyncStream<Meeseeks_Agent_V1_AgentMessage>.Continuation) {
-        outbound = continuation
-        for (id, job) in running where !job.buffer.isEmpty {
-            continuation.yield(.with {
-                $0.output = .with { o in
-                    o.jobID = id
-                    o.attempt = Int32(job.plan.attempt)
-                    o.offset = UInt64(job.bufferStart)
-                    o.data = Data(job.buffer)
+    /// A connection is up: from now on messages go to `channel`. Output the box may have missed
+    /// and results it has not acknowledged go first; live output follows only once they are
+    /// queued, so nothing overtakes them (what jobs print meanwhile is sent in a last round).
+    func attach(_ channel: BoundedChannel<Meeseeks_Agent_V1_AgentMessage>) async {
+        for id in running.keys { running[id]?.continuous = false }
+        var sentUpTo: [Int64: Int] = [:]
+        for result in ledger.pending() { await channel.send(.with { $0.result = result }) }
+        while true {
+            // Each round sends what each job printed since the last; the round that finds
+            // nothing new attaches, with no suspension in between.
+            let due = running.compactMap { id, job -> Meeseeks_Agent_V1_AgentMessage? in
+                let from = max(job.bufferStart, sentUpTo[id] ?? job.bufferStart)
+                guard from < job.produced else { return nil }
+                sentUpTo[id] = job.produced
+                return .with {
+                    $0.output = .with { o in
+                        o.jobID = id
+                        o.attempt = Int32(job.plan.attempt)
+                        o.offset = UInt64(from)
+                        o.data = Data(job.buffer[(from - job.bufferStart)...])
+                    }
                 }
-            })
+            }
+            if due.isEmpty { break }
+            for message in due { await channel.send(message) }
         }
-        for result in ledger.pending() { continuation.yield(.with { $0.result = result }) }
+        outbound = channel
     }
 
     func detach() {
@@ -99,17 +125,18 @@ public actor Agent: JobReporter {
         for id in running.keys { running[id]?.continuous = false }
     }
 
-    private func send(_ message: Meeseeks_Agent_V1_AgentMessage) -> Bool {
+    /// Sends on the current connection, waiting while its queue is full; false without one.
+    @discardableResult
+    private func send(_ message: Meeseeks_Agent_V1_AgentMessage) async -> Bool {
         guard let outbound else { return false }
-        if case .terminated = outbound.yield(message) { return false }
-        return true
+        return await outbound.send(message)
     }
 
     // MARK: Messages from the box
 
-    func received(_ message: Meeseeks_Agent_V1_BoxMessage) {
+    func received(_ message: Meeseeks_Agent_V1_BoxMessage) async {
         switch message.kind {
-        case .job(let assignment): take(assignment.plan)
+        case .job(let assignment): await take(assignment.plan)
         case .cancel(let cancel):
             let executor = executor
             Task { await executor.cancel(jobID: cancel.jobID) }
@@ -124,10 +151,10 @@ public actor Agent: JobReporter {
         options.commands.isEmpty || options.commands.contains { Glob.matches($0, command) }
     }
 
-    private func take(_ plan: ExecutionPlan) {
-        func reject(_ code: String, _ reason: String) {
+    private func take(_ plan: ExecutionPlan) async {
+        func reject(_ code: String, _ reason: String) async {
             logger.info("job rejected", metadata: ["job_id": "\(plan.jobID)", "code": "\(code)", "reason": "\(reason)"])
-            _ = send(.with {
+            await send(.with {
                 $0.rejected = .with { r in
                     r.jobID = plan.jobID
                     r.attempt = Int32(plan.attempt)
@@ -137,11 +164,14 @@ public actor Agent: JobReporter {
             })
         }
         if running[plan.jobID] != nil { return }  // a repeated assignment: already running
-        if draining { return reject("shutting_down", "agent \(options.id) is shutting down") }
+        if draining { return await reject("shutting_down", "agent \(options.id) is shutting down") }
         guard accepts(plan.command) else {
-            return reject("not_accepted", "agent \(options.id) does not accept '\(plan.command)' (its --commands)")
+            return await reject("not_accepted", "agent \(options.id) does not accept '\(plan.command)' (its --commands)")
         }
-        guard running.count < options.slots else { return reject("busy", "agent \(options.id) has no free slot") }
+        guard (1...Int(Int32.max)).contains(plan.timeout), plan.outputLimit >= 0 else {
+            return await reject("invalid", "agent \(options.id) refuses a job with a timeout of \(plan.timeout)s or a negative output limit")
+        }
+        guard running.count < options.slots else { return await reject("busy", "agent \(options.id) has no free slot") }
         running[plan.jobID] = Running(plan: plan)
         MetricCache.gauge("meeseeks_agent_jobs_running").record(running.count)
         logger.info("job started", metadata: ["job_id": "\(plan.jobID)", "command": "\(plan.command)", "attempt": "\(plan.attempt)"])
@@ -152,16 +182,16 @@ public actor Agent: JobReporter {
 
     // MARK: JobReporter
 
-    public func jobStarted(_ id: Int64, attempt: Int) {
-        _ = send(.with { $0.started = .with { s in s.jobID = id; s.attempt = Int32(attempt) } })
+    public func jobStarted(_ id: Int64, attempt: Int) async {
+        await send(.with { $0.started = .with { s in s.jobID = id; s.attempt = Int32(attempt) } })
     }
 
-    public func jobRefused(_ id: Int64, attempt: Int, code: String, reason: String) {
+    public func jobRefused(_ id: Int64, attempt: Int, code: String, reason: String) async {
         guard running.removeValue(forKey: id) != nil else { return }
         MetricCache.gauge("meeseeks_agent_jobs_running").record(running.count)
         MetricCache.counter("meeseeks_agent_refusals_total", [("code", code)]).increment()
         logger.notice("job refused", metadata: ["job_id": "\(id)", "code": "\(code)", "reason": "\(reason)"])
-        _ = send(.with {
+        await send(.with {
             $0.rejected = .with { r in
                 r.jobID = id
                 r.attempt = Int32(attempt)
@@ -171,17 +201,17 @@ public actor Agent: JobReporter {
         })
     }
 
-    public func jobOutput(_ id: Int64, attempt: Int, _ bytes: [UInt8]) {
-        guard var job = running[id] else { return }
-        let offset = job.produced
-        job.produced += bytes.count
-        job.buffer += bytes
-        if job.buffer.count > bufferLimit {
-            let drop = job.buffer.count - bufferLimit
-            job.buffer.removeFirst(drop)
-            job.bufferStart += drop
+    public func jobOutput(_ id: Int64, attempt: Int, _ bytes: [UInt8]) async {
+        guard let offset = running[id]?.produced else { return }
+        // Changed in place (no copy of the window per chunk). The resend window keeps the last
+        // `bufferLimit` bytes, compacted only once it is twice that: each byte moves at most once.
+        running[id]?.produced += bytes.count
+        running[id]?.buffer += bytes
+        if let size = running[id]?.buffer.count, size > 2 * bufferLimit {
+            running[id]?.buffer.removeFirst(size - bufferLimit)
+            running[id]?.bufferStart += size - bufferLimit
         }
-        let sent = send(.with {
+        let sent = await send(.with {
             $0.output = .with { o in
                 o.jobID = id
                 o.attempt = Int32(attempt)
@@ -189,11 +219,10 @@ public actor Agent: JobReporter {
                 o.data = Data(bytes)
             }
         })
-        if !sent { job.continuous = false }
-        running[id] = job
+        if !sent { running[id]?.continuous = false }
     }
 
-    public func jobFinished(_ id: Int64, attempt: Int, _ outcome: JobOutcome) {
+    public func jobFinished(_ id: Int64, attempt: Int, _ outcome: JobOutcome) async {
         guard let job = running.removeValue(forKey: id) else { return }
         MetricCache.gauge("meeseeks_agent_jobs_running").record(running.count)
         MetricCache.counter("meeseeks_agent_jobs_total", [("status", outcome.status.rawValue)]).increment()
@@ -209,7 +238,7 @@ public actor Agent: JobReporter {
             logger.error("cannot keep a result on disk", metadata: ["job_id": "\(id)", "error": "\(error)"])
         }
         logger.info("job finished", metadata: ["job_id": "\(id)", "status": "\(outcome.status.rawValue)"])
-        _ = send(.with { $0.result = result })
+        await send(.with { $0.result = result })
     }
 
     // MARK: Shutdown

@@ -77,7 +77,7 @@ public struct AgentConnection: Sendable {
             let service = Meeseeks_Agent_V1_AgentService.Client(wrapping: client)
             var metadata = Metadata()
             metadata.addString("Bearer \(token)", forKey: "authorization")
-            let (outbound, continuation) = AsyncStream.makeStream(of: Meeseeks_Agent_V1_AgentMessage.self)
+            let outbound = Agent.makeOutbound()
             let registration = await agent.registration(token: token)
             let agent = agent
             let logger = logger
@@ -91,19 +91,20 @@ public struct AgentConnection: Sendable {
                     var heartbeat: Task<Void, Never>?
                     defer {
                         heartbeat?.cancel()
-                        continuation.finish()
+                        outbound.finish()
                     }
                     for try await message in response.messages {
                         if case .registered(let registered)? = message.kind {
                             logger.notice("connected to the box", metadata: ["agent": "\(registered.agentID)"])
-                            await agent.attach(continuation)
+                            await agent.attach(outbound)
                             MetricCache.gauge("meeseeks_agent_connected").record(1)
                             let interval = max(1, Int(registered.heartbeatSeconds))
                             heartbeat = Task {
                                 while !Task.isCancelled {
                                     try? await Task.sleep(for: .seconds(interval))
                                     let busy = await agent.busy
-                                    continuation.yield(.with { $0.heartbeat = .with { $0.busy = Int32(busy) } })
+                                    // Skipped when the queue is full: the output in it proves we are alive.
+                                    outbound.trySend(.with { $0.heartbeat = .with { $0.busy = Int32(busy) } })
                                 }
                             }
                         } else {

@@ -89,9 +89,14 @@ public struct AgentMain: Sendable {
             gate = TwoFactorGate(secrets: secrets)
             let users = try gate!.check()
             logger.info("2FA secrets loaded", metadata: ["users": "\(users)", "commands": "\(settings.twoFactorCommands)"])
+            if let problem = gate!.stateProblem() {
+                logger.error("2FA jobs will be refused until the replay state can be kept", metadata: ["problem": "\(problem)"])
+            }
         }
+        try FileManager.default.createDirectory(
+            atPath: settings.stateDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         let executor = try JobExecutor(
-            environment: settings.environment, scratchDirectory: "\(settings.stateDirectory)/scratch", gate: gate,
+            environment: settings.environment, scratchParent: settings.stateDirectory, gate: gate,
             twoFactorCommands: settings.twoFactorCommands)
         let ledger = try ResultLedger(directory: "\(settings.stateDirectory)/results")
         let agent = Agent(options: settings.options, executor: executor, ledger: ledger, logger: logger)

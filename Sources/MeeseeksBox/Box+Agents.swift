@@ -55,9 +55,30 @@ extension Box {
         agents.values.map(\.record.info).sorted { $0.id < $1.id }
     }
 
-    /// After a restart: jobs that were running on the embedded agent died with the box.
+    /// A running job its agent no longer holds: lost if the agent had started it, queued again
+    /// (at once) if it never had.
+    func settleUnheld(_ job: Job, agent: String, reason: String) {
+        guard !job.confirmed else {
+            complete(job.id, attempt: nil, JobOutcome(status: .lost, reason: reason))
+            return
+        }
+        do {
+            if try store.requeue(job.id, attempt: job.attempt, notBefore: 0) {
+                load?.ended(job)
+                logger.info("job never started by its agent: queued again", metadata: ["job_id": "\(job.id)", "agent": "\(agent)"])
+            }
+        } catch {
+            logger.error("cannot queue a job again", metadata: ["job_id": "\(job.id)", "error": "\(error)"])
+        }
+    }
+
+    /// After a restart: jobs that were running on the embedded agent died with the box (or, if it
+    /// never started them, go back to the queue).
     public func recover(localAgent: String) {
-        loseRunningJobs(on: localAgent, reason: "the box restarted while it ran")
+        let running = (try? store.jobs(JobQuery(statuses: [.running], limit: 100_000))) ?? []
+        for job in running where job.agent == localAgent && !job.isBroadcast {
+            settleUnheld(job, agent: localAgent, reason: "the box restarted while it ran")
+        }
         let queued = (try? store.jobs(JobQuery(statuses: [.queued], limit: 100_000))) ?? []
         if !queued.isEmpty { logger.info("resuming queued jobs", metadata: ["count": "\(queued.count)"]) }
     }

@@ -15,11 +15,13 @@ extension Box: AgentHost {
         connect(record, link: link)
         agents[record.id]?.session = session
         absentSince[record.id] = nil
-        // Jobs the box thinks this agent runs, but which it no longer holds, ended unseen.
+        // Jobs the box thinks this agent runs, but which it no longer holds: one it confirmed it
+        // started ended unseen (lost); one it never confirmed never reached it (the box stopped
+        // between dispatch and delivery), so it is queued again, not lost.
         let held = Set(holding.map(\.jobID))
         let running = (try? store.jobs(JobQuery(statuses: [.running], limit: 100_000))) ?? []
         for job in running where job.agent == record.id && !held.contains(job.id) && !job.isBroadcast {
-            complete(job.id, attempt: nil, JobOutcome(status: .lost, reason: "agent \(record.id) came back without it"))
+            settleUnheld(job, agent: record.id, reason: "agent \(record.id) came back without it")
         }
     }
 
@@ -85,21 +87,47 @@ extension Box: AgentHost {
 
     /// A job's process started: for a two-factor command, the agent accepted the code.
     func started(_ job: Job) {
+        do {
+            _ = try store.confirmStarted(job.id, attempt: job.attempt)
+        } catch {
+            logger.error("cannot record a job's start", metadata: ["job_id": "\(job.id)", "error": "\(error)"])
+        }
         if config.snapshot.configuration.command(named: job.command)?.twoFactor == true {
             record(AuditRecord(action: "2fa.passed", user: job.requester, command: job.command, outcome: "passed", jobID: job.id, detail: "verified by \(job.agent ?? "?")"))
         }
         notifier.changed(job.id)
     }
 
-    public func remoteOutput(_ jobID: Int64, attempt: Int, offset: Int, bytes: [UInt8], agent: String) {
+    public func remoteOutput(_ jobID: Int64, attempt: Int, offset: Int, bytes: [UInt8], isTail: Bool, agent: String) {
         guard let job = ownJob(jobID, attempt: attempt, agent: agent), job.status == .running else { return }
-        let received = outputReceived[jobID] ?? ((try? store.outputSize(jobID)) ?? 0)
-        let end = offset + bytes.count
+        let received: Int
+        if let known = outputReceived[jobID] {
+            received = known
+        } else {
+            do {
+                received = try store.outputSize(jobID)
+            } catch {
+                logger.error("cannot read a job's output size", metadata: ["job_id": "\(jobID)", "error": "\(error)"])
+                return
+            }
+        }
+        let end = offset + bytes.count  // the service checked it does not overflow
         guard end > received else { return }
-        let fresh = Array(bytes.suffix(end - max(offset, received)))
+        var fresh = Array(bytes.suffix(end - max(offset, received)))
+        if offset > received {
+            // A gap: bytes the box never got (a reconnect after more than the agent keeps). A
+            // live chunk waits for the tail, which comes with the result; the tail is kept with
+            // a marker, never silently joined across the hole.
+            guard isTail else { return }
+            fresh = Array("\n[… \(offset - received) bytes of output were lost while the agent was disconnected …]\n".utf8) + fresh
+        }
         outputReceived[jobID] = end
         let limit = config.snapshot.configuration.settings.outputLimit
-        try? store.appendOutput(jobID, fresh, limit: limit)
+        do {
+            try store.appendOutput(jobID, fresh, limit: limit)
+        } catch {
+            logger.error("cannot store output", metadata: ["job_id": "\(jobID)", "error": "\(error)"])
+        }
         notifier.changed(jobID)
     }
 
@@ -123,10 +151,16 @@ extension Box: AgentHost {
             if let dialogID {
                 handle(dialogID, DialogInput(.codeRejected(message: reason, final: code == "two_factor_locked")))
             }
+        case "invalid":
+            complete(jobID, attempt: attempt, JobOutcome(status: .failed, reason: reason))
         case "not_accepted":
             complete(jobID, attempt: attempt, JobOutcome(status: .failed, reason: "agent \(agent) does not accept '\(job.command)'"))
+        case "shutting_down":
+            // It takes nothing more on this connection; others (or it, after a restart) will.
+            agents[agent]?.draining = true
+            handBack(jobID, attempt: attempt, because: "\(agent): \(reason)")
         default:
-            handBack(jobID, attempt: attempt, secrets: nil, because: "\(agent): \(reason)")
+            handBack(jobID, attempt: attempt, because: "\(agent): \(reason)")
         }
     }
 }

@@ -40,7 +40,7 @@ extension Box {
         }
         // A job that had started held a slot until now.
         if job.startedAt != nil { load?.ended(job) }
-        secrets[id] = nil
+        outputReceived[id] = nil
         record(AuditRecord(
                 action: "job.finished", user: job.requester, command: job.command, outcome: job.status.rawValue,
                 reason: outcome.reason, jobID: id, detail: job.agent.map { "on \($0)" }))

@@ -20,6 +20,8 @@ public actor Box: JobReporter {
         var link: any AgentLink
         /// One per stream, so the end of an old stream never removes a newer one.
         var session: String = "local"
+        /// The agent said it is shutting down: it gets no more jobs on this connection.
+        var draining = false
     }
 
     var agents: [String: Connected] = [:]
@@ -35,9 +37,9 @@ public actor Box: JobReporter {
     var load: RunningLoad?
     var lastQueueMetrics: Double = 0
     var scheduler = Scheduler()
-    /// Real argument values and 2FA codes of queued jobs, kept in memory only (the store holds the
-    /// masked arguments).
-    var secrets: [Int64: (arguments: [String: String], code: String?)] = [:]
+    /// The earliest time a handed-back job may be dispatched again, so the periodic pass knows
+    /// when a deferred job is due.
+    var nextDeferred: Double?
     var transports: [String: any ChatTransport] = [:]
     let notifier = JobNotifier()
     public nonisolated let metrics = BoxMetrics()
@@ -66,6 +68,7 @@ public actor Box: JobReporter {
             selector: request.selector.isEverything ? "" : request.selector.description, createdAt: now,
             dialogID: request.dialogID)
         let (job, children): (Job, [Job])
+        let secrets = request.secrets(for: spec)
         if request.mode == .all {
             var parent = template
             parent.isBroadcast = true
@@ -75,12 +78,9 @@ public actor Box: JobReporter {
                 child.dialogID = nil
                 return child
             }
-            (job, children) = try store.insert(parent, children: subJobs)
+            (job, children) = try store.insert(parent, children: subJobs, secrets: secrets)
         } else {
-            (job, children) = try store.insert(template, children: [])
-        }
-        for id in ([job] + children).filter({ !$0.isBroadcast }).map(\.id) {
-            secrets[id] = (request.arguments, request.twoFactorCode)
+            (job, children) = try store.insert(template, children: [], secrets: secrets)
         }
         record(AuditRecord(action: "job.queued", user: request.requester, command: request.command, outcome: "queued", jobID: job.id,
                 detail: children.isEmpty ? nil : "broadcast to \(children.compactMap(\.agent).joined(separator: ","))"))
@@ -113,7 +113,9 @@ public actor Box: JobReporter {
             metrics.queue(depth: stats.depth, oldest: stats.oldest.map { now - $0 } ?? 0)
         }
         let perCommand = load.commands
-        let slots = agents.values.map { Scheduler.Slot(agent: $0.record.info, free: $0.record.slots - load.agents[$0.record.id, default: 0]) }
+        let slots = agents.values.filter { !$0.draining }.map {
+            Scheduler.Slot(agent: $0.record.info, free: $0.record.slots - load.agents[$0.record.id, default: 0])
+        }
         // Every slot taken: nothing can start, so the queue need not be read.
         guard slots.contains(where: { $0.free > 0 }) else { return }
         // The oldest jobs first, a page at a time: a deep queue costs nothing while slots are
@@ -129,8 +131,11 @@ public actor Box: JobReporter {
                 let last = queued.last
             else { break }
             after = last.id
+            // Handed-back jobs wait out their backoff; the periodic pass comes back for them.
+            let due = queued.filter { $0.notBefore <= now }
+            for job in queued where job.notBefore > now { nextDeferred = min(nextDeferred ?? job.notBefore, job.notBefore) }
             let decisions = scheduler.plan(
-                queued: queued, running: runningByCommand, slots: remaining, configuration: snapshot.configuration,
+                queued: due, running: runningByCommand, slots: remaining, configuration: snapshot.configuration,
                 engine: snapshot.engine)
             for decision in decisions {
                 switch decision {
@@ -155,12 +160,26 @@ public actor Box: JobReporter {
         else { return }
         load?.started(job)
         if let parent = job.parentID { _ = try? store.start(parent, agent: "*", at: now) }
-        let kept = secrets[id]
+        // Secrets are opened only now, to dispatch; a job whose secrets are gone fails rather than
+        // run with masked values.
+        let kept: JobSecrets?
+        do {
+            kept = try store.secrets(of: id)
+        } catch {
+            logger.error("cannot open a job's secrets", metadata: ["job_id": "\(id)", "error": "\(error)"])
+            complete(id, attempt: job.attempt, JobOutcome(status: .failed, reason: "its secret values could not be recovered (\(error)); run it again"))
+            return
+        }
+        if let missing = Self.missingSecret(job, spec: spec, kept: kept) {
+            complete(id, attempt: job.attempt, JobOutcome(status: .failed, reason: missing))
+            return
+        }
+        var arguments = job.arguments
+        arguments.merge(kept?.arguments ?? [:]) { _, real in real }
         var plan = ExecutionPlan(
-            spec: spec, arguments: kept?.arguments ?? job.arguments, jobID: id, attempt: job.attempt, user: job.requester,
-            twoFactorCode: kept?.code)
+            spec: spec, arguments: arguments, jobID: id, attempt: job.attempt, user: job.requester, twoFactorCode: kept?.code)
         plan.environment["MEESEEKS_AGENT_ID"] = agentID
-        secrets[id] = nil
+        plan.outputLimit = configuration.settings.outputLimit
         record(AuditRecord(action: "job.started", user: job.requester, command: job.command, outcome: "running", jobID: id, detail: "on \(agentID)"))
         logger.info("job started", metadata: ["job_id": "\(id)", "agent": "\(agentID)", "attempt": "\(job.attempt)"])
         notifier.changed(id)
@@ -168,18 +187,47 @@ public actor Box: JobReporter {
             try connected.link.dispatch(plan)
         } catch {
             // Later, not from inside this scheduling pass: a handed-back job dispatches again.
-            Task { self.handBack(id, attempt: job.attempt, secrets: kept, because: "\(error)") }
+            Task { self.handBack(id, attempt: job.attempt, because: "\(error)") }
         }
     }
 
-    /// A job the agent could not take goes back to the queue.
-    func handBack(_ id: Int64, attempt: Int, secrets kept: (arguments: [String: String], code: String?)?, because reason: String) {
-        logger.warning("job handed back", metadata: ["job_id": "\(id)", "reason": "\(reason)"])
-        if let job = try? store.job(id), (try? store.requeue(id, attempt: attempt)) == true {
-            load?.ended(job)
-            if let kept { secrets[id] = kept }
-            dispatch()
+    /// Why a job cannot run as it was asked, when its secrets were not kept (a job queued before
+    /// secrets were sealed, or a sealed value lost): nil when nothing is missing.
+    static func missingSecret(_ job: Job, spec: CommandSpec, kept: JobSecrets?) -> String? {
+        let masked = spec.arguments.filter { $0.secret && job.arguments[$0.name] == maskedValue && kept?.arguments[$0.name] == nil }
+        if let first = masked.first {
+            return "the value of its secret argument '\(first.name)' was not kept; run it again"
         }
+        if spec.twoFactor, kept?.code == nil {
+            return "its 2FA code was not kept; run it again"
+        }
+        return nil
+    }
+
+    /// A job the agent could not take goes back to the queue, to be dispatched again after a
+    /// backoff that doubles with each hand-back (half a second up to 30 s): a draining agent
+    /// that is the only candidate never makes it bounce at network speed.
+    func handBack(_ id: Int64, attempt: Int, because reason: String) {
+        logger.warning("job handed back", metadata: ["job_id": "\(id)", "reason": "\(reason)"])
+        do {
+            guard let job = try store.job(id) else { return }
+            let handbacks = try store.handbacks(id)
+            let delay = min(30, 0.5 * Double(1 << min(handbacks, 6)))
+            let notBefore = clock() + delay
+            guard try store.requeue(id, attempt: attempt, notBefore: notBefore) else { return }
+            load?.ended(job)
+            nextDeferred = min(nextDeferred ?? notBefore, notBefore)
+            notifier.changed(id)
+        } catch {
+            logger.error("cannot hand a job back to the queue", metadata: ["job_id": "\(id)", "error": "\(error)"])
+        }
+    }
+
+    /// Dispatches again when a handed-back job's backoff has passed. Called periodically.
+    public func dispatchDeferred() {
+        guard let due = nextDeferred, due <= clock() else { return }
+        nextDeferred = nil
+        dispatch()
     }
 }
 

@@ -48,6 +48,10 @@ public struct BoxAPI: APIService {
         box.config.snapshot.engine.isAdmin(user)
     }
 
+    public func impersonated(by principal: API.Principal, as other: String, request: String) async {
+        await box.record(AuditRecord(action: "api.acted_as", user: principal.user, outcome: "ok", detail: "as \(other): \(request)"))
+    }
+
     // MARK: Dialogs
 
     public func openDialog(_ request: API.OpenDialog, as user: String) async throws -> API.DialogState {
@@ -130,7 +134,13 @@ public struct BoxAPI: APIService {
         return job
     }
 
-    public func agents() async -> [AgentRecord] { await box.agentRecords() }
+    public func agents(as principal: API.Principal) async throws -> [AgentRecord] {
+        guard principal.isAdmin || !box.config.snapshot.engine.roles(of: principal.user).isEmpty else {
+            await box.audit("builtin.denied", principal.user, "agents", "denied", "no_role", detail: "api")
+            throw API.Failure(.forbidden, Refusal.noRole(user: principal.user).description)
+        }
+        return await box.agentRecords()
+    }
 
     public func audit(_ query: AuditQuery) async throws -> [AuditEntry] { try box.store.audit(query) }
 

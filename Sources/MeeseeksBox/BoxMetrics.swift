@@ -56,12 +56,13 @@ public struct BoxMetrics: Sendable {
         case "policy.allowed":
             MetricCache.counter("meeseeks_commands_total", [("command", command), ("decision", "allowed"), ("reason", "granted")]).increment()
         case "policy.denied", "command.requested":
-            Counter(
-                label: "meeseeks_commands_total",
-                dimensions: [("command", command), ("decision", "refused"), ("reason", record.reason ?? record.outcome)]
-            ).increment()
+            // Label values from closed sets only: a reason outside the known codes (a message, a
+            // typed value) would make a new series per request.
+            let reason = record.reason.flatMap { Refusal.reasonCodes.contains($0) ? $0 : nil } ?? "other"
+            MetricCache.counter("meeseeks_commands_total", [("command", command), ("decision", "refused"), ("reason", reason)])
+                .increment()
         case "2fa.passed", "2fa.failed", "2fa.locked":
-            MetricCache.counter("meeseeks_two_factor_attempts_total", [("outcome", record.outcome)]).increment()
+            MetricCache.counter("meeseeks_two_factor_attempts_total", [("outcome", record.action.dropFirst(4).description)]).increment()
         case "agent.refused":
             MetricCache.counter("meeseeks_agents_refused_total").increment()
         default:

@@ -8,6 +8,7 @@ import MeeseeksHTTP
 import MeeseeksSQLite
 import MeeseeksSlack
 import MeeseeksTwoFactor
+import MeeseeksVault
 import Prometheus
 import ServiceLifecycle
 import UnixSignals
@@ -65,15 +66,35 @@ public struct BoxServer: Sendable {
     }
 
     public func run() async throws {
+        // Before anything secret is loaded: jobs of the embedded agent run as this user and must
+        // not read the box's environment or memory through /proc.
+        if !ProcessHardening.makeUndumpable() { logger.warning("cannot make the box undumpable (prctl refused)") }
         let directory = options.configDirectory
         let databasePath = options.database
             ?? configuration.settings.paths.database.map { ConfigLoader.resolve($0, in: directory) }
             ?? "\(directory)/meeseeks.db"
+        let sealer: AESGCMSealer
+        do {
+            let (key, source) = try SecretKey.load(environment: options.environment, file: databasePath + ".key")
+            sealer = AESGCMSealer(key: key)
+            logger.info("secrets at rest are sealed", metadata: ["key": "\(source)"])
+        } catch {
+            throw StartupError(description: error.description)
+        }
         let store: SQLiteStore
         do {
-            store = try SQLiteStore(path: databasePath)
+            store = try SQLiteStore(path: databasePath, sealer: sealer)
         } catch {
             throw StartupError(description: "cannot open the database \(databasePath): \(error)")
+        }
+        // The integrity check runs once, here: readiness must stay cheap.
+        do {
+            let verdict = try store.database.query("PRAGMA quick_check").first?.string(0) ?? "no answer"
+            guard verdict == "ok" else { throw StartupError(description: "the database \(databasePath) failed its integrity check: \(verdict)") }
+        } catch let error as StartupError {
+            throw error
+        } catch {
+            throw StartupError(description: "cannot check the database \(databasePath): \(error)")
         }
         logger.info("database open", metadata: ["path": "\(databasePath)"])
 
@@ -87,9 +108,9 @@ public struct BoxServer: Sendable {
         await box.recover(localAgent: LocalAgent.id)
 
         if options.localAgent {
-            // Jobs never see the box's credentials.
+            // Jobs never see the box's credentials, nor the key that seals its secrets.
             let jobEnvironment = options.environment.filter { key, _ in
-                !(key.hasPrefix("SLACK_") || key == "MEESEEKS_AGENT_TOKEN" || key == "MEESEEKS_API_TOKEN")
+                !(key.hasPrefix("SLACK_") || ["MEESEEKS_AGENT_TOKEN", "MEESEEKS_API_TOKEN", "MEESEEKS_SECRET_KEY", "MEESEEKS_DB", "PGPASSWORD"].contains(key))
             }
             let secrets = options.twoFactorSecrets
                 ?? configuration.settings.paths.twoFactorSecrets.map { ConfigLoader.resolve($0, in: directory) }
@@ -99,44 +120,45 @@ public struct BoxServer: Sendable {
                 do {
                     let users = try gate!.check()
                     logger.info("2FA secrets loaded for the embedded agent", metadata: ["users": "\(users)"])
+                    if let problem = gate!.stateProblem() {
+                        logger.error("2FA jobs will be refused until the replay state can be kept", metadata: ["problem": "\(problem)"])
+                    }
                 } catch {
                     throw StartupError(description: error.description)
                 }
             }
-            let executor = try JobExecutor(
-                environment: jobEnvironment,
-                scratchDirectory: NSTemporaryDirectory() + "meeseeks-local-\(getpid())", gate: gate)
+            // Scripts go to a fresh private folder in the user's runtime directory (or the
+            // database's folder): never a predictable name in a shared /tmp.
+            let runtime = options.environment["XDG_RUNTIME_DIR"].flatMap { $0.isEmpty ? nil : $0 }
+                ?? (databasePath as NSString).deletingLastPathComponent
+            let executor: JobExecutor
+            do {
+                executor = try JobExecutor(environment: jobEnvironment, scratchParent: runtime.isEmpty ? "." : runtime, gate: gate)
+            } catch {
+                throw StartupError(description: "\(error)")
+            }
             let agent = LocalAgent(executor: executor, reporter: box, slots: options.localSlots)
             await box.connect(agent.record, link: agent)
         }
         let slack = await startSlack(box: box, store: store)
-        var apiToken = options.environment["MEESEEKS_API_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
-        if apiToken == nil {
-            // For one machine: a fresh admin token in a private file beside the configuration, which
-            // the CLI reads when MEESEEKS_API_TOKEN is unset.
-            let path = "\(directory)/.meeseeks-token"
-            let token = "msk_local_" + (0..<24).map { _ in String(format: "%02x", UInt8.random(in: 0...255)) }.joined()
-            if Self.writePrivate(token + "\n", to: path) {
-                apiToken = token
-                logger.notice("MEESEEKS_API_TOKEN is not set: wrote a local admin token for the CLI", metadata: ["path": "\(path)"])
-            } else {
-                logger.notice("MEESEEKS_API_TOKEN is not set: only tokens from `meeseeks token create` open the API")
-            }
-        }
+        let apiToken = options.environment["MEESEEKS_API_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
+        if apiToken == nil { try Self.createLocalAdminToken(in: store, logger: logger) }
 
         let slackDirectory = slack?.directory
-        let resolveHandles: @Sendable (Configuration) async -> [String: String] = { configuration in
-            guard let slackDirectory else { return [:] }
-            return await slackDirectory.resolve(Self.handles(in: configuration))
+        let resolveHandles: @Sendable (Configuration) async -> HandleCheck = { configuration in
+            guard let slackDirectory else { return HandleCheck() }
+            return Self.check(await slackDirectory.resolve(Self.handles(in: configuration)), in: configuration)
         }
         if let slackDirectory {
             if Self.handles(in: configuration).isEmpty {
                 // Names for the text the box shows; nothing waits for them.
                 Task { _ = await slackDirectory.resolve([]) }
             } else {
-                holder.replace(
-                    with: configuration, resolvedHandles: await slackDirectory.resolve(Self.handles(in: configuration)),
-                    at: holder.snapshot.loadedAt)
+                let check = await resolveHandles(configuration)
+                guard check.problems.isEmpty else {
+                    throw StartupError(description: check.problems.map(\.description).joined(separator: "\n"))
+                }
+                holder.replace(with: configuration, resolvedHandles: check.resolved, at: holder.snapshot.loadedAt)
             }
         }
         let reloader = ConfigReloader(directory: directory, holder: holder, logger: logger, resolveHandles: resolveHandles) { outcome, reason in
@@ -150,8 +172,7 @@ public struct BoxServer: Sendable {
         let api = BoxAPI(
             box: box, mailbox: mailbox, bootstrapToken: apiToken, reloader: reloader,
             readiness: { [store, slack] in
-                let writable = (try? store.database.query("PRAGMA quick_check").first?.string(0)) == "ok"
-                var checks = ["config": true, "store": writable]
+                var checks = ["config": true, "store": store.database.isWritable]
                 if let socket = slack?.socket { checks["slack_socket"] = socket.isConnected }
                 return checks
             },
@@ -199,9 +220,13 @@ public struct BoxServer: Sendable {
             }
         })
         services.append(LoopService(name: "reaper") {
+            // Lost jobs once a second; handed-back jobs whose backoff passed, four times a second.
+            var tick = 0
             while !Task.isCancelled {
-                await box.reapLostJobs()
-                try? await Task.sleep(for: .seconds(1))
+                if tick % 4 == 0 { await box.reapLostJobs() }
+                await box.dispatchDeferred()
+                tick &+= 1
+                try? await Task.sleep(for: .milliseconds(250))
             }
         })
         services.append(app)
@@ -231,6 +256,21 @@ public struct BoxServer: Sendable {
         var socket: SocketModeClient?
         var api: SlackWebAPI
         var directory: SlackDirectory
+    }
+
+    /// Handles Slack does not know (or knows twice) as errors at the roles that name them.
+    static func check(_ resolution: SlackDirectory.HandleResolution, in configuration: Configuration) -> HandleCheck {
+        var problems: [Diagnostic] = []
+        for role in configuration.policy.roles.values.sorted(by: { $0.name < $1.name }) {
+            for case .handle(let name) in role.members {
+                if resolution.unknown.contains(name) {
+                    problems.append(.error("unknown-handle", at: role.position, "role '\(role.name)': no Slack user has the name @\(name); use the user ID"))
+                } else if resolution.ambiguous.contains(name) {
+                    problems.append(.error("ambiguous-handle", at: role.position, "role '\(role.name)': several Slack users have the name @\(name); use the user ID"))
+                }
+            }
+        }
+        return HandleCheck(resolved: resolution.resolved, problems: problems)
     }
 
     /// The `@handle` members of a policy.
@@ -264,14 +304,27 @@ public struct BoxServer: Sendable {
         return Slack(service: service, outbox: outbox, socket: socket, api: api, directory: directory)
     }
 
-    /// Writes `text` to a new file only its owner can read.
-    static func writePrivate(_ text: String, to path: String) -> Bool {
-        unlink(path)
-        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { return false }
-        defer { close(fd) }
-        let bytes = Array(text.utf8)
-        return bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) } == bytes.count
+    /// The name of the admin token a box makes for itself when `MEESEEKS_API_TOKEN` is unset.
+    static let localAdminTokenName = "local-admin"
+
+    /// For one machine without setup: the first start without `MEESEEKS_API_TOKEN` makes an admin
+    /// token, stores only its hash (like any other token) and prints it once on standard output,
+    /// never in the log. Later starts find the hash and print nothing.
+    static func createLocalAdminToken(in store: any JobStore, logger: Logger) throws {
+        do {
+            if try store.tokens().contains(where: { $0.name == localAdminTokenName && !$0.revoked }) {
+                logger.notice("MEESEEKS_API_TOKEN is not set: the local admin token made at the first start opens the API")
+                return
+            }
+            let token = "msk_local_" + (0..<24).map { _ in String(format: "%02x", UInt8.random(in: 0...255)) }.joined()
+            try store.saveToken(
+                APIToken(name: localAdminTokenName, user: BoxAPI.bootstrapUser, hash: BoxAPI.hash(token: token), createdAt: Date().timeIntervalSince1970))
+            FileHandle.standardOutput.write(
+                Data("meeseeks: MEESEEKS_API_TOKEN is not set: made a local admin token, shown this once (only its hash is kept):\nexport MEESEEKS_API_TOKEN=\(token)\n".utf8))
+            logger.notice("MEESEEKS_API_TOKEN is not set: made a local admin token (printed once on standard output)")
+        } catch {
+            throw StartupError(description: "cannot make a local admin token: \(error)")
+        }
     }
 
     /// `HOST:PORT` into its parts.

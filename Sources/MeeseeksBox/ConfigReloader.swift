@@ -22,12 +22,12 @@ public actor ConfigReloader {
     private var publishedFingerprint: String
     let onOutcome: @Sendable (Outcome, String) async -> Void
     /// Resolves `@handle` members (through Slack) for the configuration about to go live.
-    let resolveHandles: @Sendable (Configuration) async -> [String: String]
+    let resolveHandles: @Sendable (Configuration) async -> HandleCheck
 
     /// - Parameter onOutcome: told of every reload and its reason (the box audits it).
     public init(
         directory: String, holder: ConfigHolder, logger: Logger,
-        resolveHandles: @escaping @Sendable (Configuration) async -> [String: String] = { _ in [:] },
+        resolveHandles: @escaping @Sendable (Configuration) async -> HandleCheck = { _ in HandleCheck() },
         onOutcome: @escaping @Sendable (Outcome, String) async -> Void = { _, _ in }
     ) {
         self.resolveHandles = resolveHandles
@@ -76,8 +76,15 @@ public actor ConfigReloader {
         }
         for diagnostic in result.diagnostics { logger.warning("\(diagnostic)") }
         let handles = await resolveHandles(configuration)
+        guard handles.problems.isEmpty else {
+            // An unknown or ambiguous @handle is an error like lint's: the set is refused whole.
+            for diagnostic in handles.problems { logger.error("\(diagnostic)") }
+            logger.error("configuration reload refused; keeping the running configuration", metadata: ["reason": "\(reason)"])
+            MetricCache.counter("meeseeks_config_reloads_total", [("outcome", "failure")]).increment()
+            return Outcome(applied: false, diagnostics: result.diagnostics + handles.problems, fingerprint: nil)
+        }
         let now = Date().timeIntervalSince1970
-        holder.replace(with: configuration, resolvedHandles: handles, at: now)
+        holder.replace(with: configuration, resolvedHandles: handles.resolved, at: now)
         Self.publish(configuration, at: now, replacing: publishedFingerprint)
         publishedFingerprint = configuration.fingerprint
         MetricCache.counter("meeseeks_config_reloads_total", [("outcome", "success")]).increment()
@@ -95,5 +102,16 @@ public actor ConfigReloader {
         MetricCache.gauge("meeseeks_config_last_reload_timestamp_seconds").record(time)
         MetricCache.gauge("meeseeks_config_info", [("fingerprint", configuration.fingerprint)]).record(1)
         MetricCache.gauge("meeseeks_config_commands").record(configuration.commands.count)
+    }
+}
+
+/// `@handle` members resolved for a configuration, and what could not be (errors, as lint reports them).
+public struct HandleCheck: Sendable {
+    public var resolved: [String: String] = [:]
+    public var problems: [Diagnostic] = []
+
+    public init(resolved: [String: String] = [:], problems: [Diagnostic] = []) {
+        self.resolved = resolved
+        self.problems = problems
     }
 }

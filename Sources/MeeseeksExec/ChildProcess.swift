@@ -6,9 +6,13 @@ import Synchronization
 import Glibc
 #endif
 
-/// A program started with `posix_spawn` in its own process group, stdout and stderr joined into
-/// one pipe (so their order is kept), stdin from /dev/null. No shell is involved at any point.
+/// A program started in its own process group under a guardian that kills the group if the
+/// agent dies (see `meeseeks_spawn_guarded`), stdout and stderr joined into one pipe (so their
+/// order is kept), stdin from /dev/null. No shell is involved at any point.
+///
+/// Create it on the thread that supervises it: the kernel ties the guardian to that thread's life.
 final class ChildProcess: Sendable {
+    /// The guardian's pid, which is also the process group's id.
     let pid: pid_t
     private let readFD: Int32
     private let stopReading = Atomic<Bool>(false)
@@ -17,72 +21,39 @@ final class ChildProcess: Sendable {
         var description: String
     }
 
-    /// Starts `argv[0]` (looked up in `PATH` when it has no slash) with `environment`.
+    /// Starts `argv[0]` (looked up in the job's `PATH` when it has no slash) with `environment`.
     init(argv: [String], environment: [String: String]) throws {
         guard let program = argv.first, !program.isEmpty else { throw SpawnError(description: "no program to run") }
+        guard let path = Self.locate(program, in: environment["PATH"]) else {
+            throw SpawnError(description: "cannot run \(program): \(String(cString: strerror(ENOENT)))")
+        }
         var fds: [Int32] = [-1, -1]
         guard meeseeks_pipe_cloexec(&fds) == 0 else { throw SpawnError(description: "pipe: \(String(cString: strerror(errno)))") }
-
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_adddup2(&actions, fds[1], 1)
-        posix_spawn_file_actions_adddup2(&actions, fds[1], 2)
-        // Nothing of the server's (sockets, the database, other jobs' pipes) reaches the job.
-        meeseeks_spawn_addclosefrom(&actions, 3)
-
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        // Own process group, so timeout and cancel reach every descendant; default signal
-        // dispositions, so a server's ignored SIGPIPE does not leak into the job.
-        var defaults = sigset_t()
-        sigfillset(&defaults)
-        var empty = sigset_t()
-        sigemptyset(&empty)
-        posix_spawnattr_setsigdefault(&attributes, &defaults)
-        posix_spawnattr_setsigmask(&attributes, &empty)
-        posix_spawnattr_setpgroup(&attributes, 0)
-        posix_spawnattr_setflags(
-            &attributes, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
-
         let argvC = argv.map { strdup($0) } + [nil]
         let envC = environment.sorted { $0.key < $1.key }.map { strdup("\($0.key)=\($0.value)") } + [nil]
         defer {
             argvC.forEach { free($0) }
             envC.forEach { free($0) }
         }
-        var pid: pid_t = 0
-        let rc: Int32
-        if program.contains("/") {
-            rc = posix_spawn(&pid, program, &actions, &attributes, argvC, envC)
-        } else {
-            rc = Self.spawnFromPath(&pid, program, environment["PATH"], &actions, &attributes, argvC, envC)
-        }
+        let pid = meeseeks_spawn_guarded(path, argvC, envC, fds[1])
         close(fds[1])
-        guard rc == 0 else {
+        guard pid > 0 else {
             close(fds[0])
-            throw SpawnError(description: "cannot run \(program): \(String(cString: strerror(rc)))")
+            throw SpawnError(description: "cannot run \(program): \(String(cString: strerror(-pid)))")
         }
         self.pid = pid
         self.readFD = fds[0]
     }
 
-    /// `posix_spawnp` searches the server's PATH; jobs must search the PATH they will run with.
-    private static func spawnFromPath(
-        _ pid: inout pid_t, _ program: String, _ path: String?, _ actions: inout posix_spawn_file_actions_t,
-        _ attributes: inout posix_spawnattr_t, _ argv: [UnsafeMutablePointer<CChar>?],
-        _ env: [UnsafeMutablePointer<CChar>?]
-    ) -> Int32 {
-        let directories = (path ?? "/usr/local/bin:/usr/bin:/bin").split(separator: ":")
-        for directory in directories {
+    /// The program's path: as given when it has a slash, else the first executable match in the
+    /// PATH the job will run with (not the server's).
+    static func locate(_ program: String, in path: String?) -> String? {
+        if program.contains("/") { return program }
+        for directory in (path ?? "/usr/local/bin:/usr/bin:/bin").split(separator: ":") {
             let candidate = "\(directory)/\(program)"
-            if access(candidate, X_OK) == 0 {
-                return posix_spawn(&pid, candidate, &actions, &attributes, argv, env)
-            }
+            if access(candidate, X_OK) == 0 { return candidate }
         }
-        return ENOENT
+        return nil
     }
 
     /// Reads the output and waits for the program to exit, in one blocking call (one thread per

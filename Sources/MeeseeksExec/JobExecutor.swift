@@ -21,22 +21,51 @@ public final class JobExecutor: Sendable {
 
     /// - Parameters:
     ///   - environment: the environment jobs inherit (the agent's own).
-    ///   - scratchDirectory: where inline scripts are written; created private if missing.
+    ///   - scratchParent: an existing folder in which a fresh private folder for inline scripts is
+    ///     made (`mkdtemp`: an unpredictable name, mode 700, never one that already existed).
     ///   - gate: where two-factor codes are verified; without one, two-factor jobs are refused.
     ///   - twoFactorCommands: globs of commands that need a code here even if the box does not ask.
     public init(
-        environment: [String: String], scratchDirectory: String, grace: Int = 5, gate: TwoFactorGate? = nil,
+        environment: [String: String], scratchParent: String, grace: Int = 5, gate: TwoFactorGate? = nil,
         twoFactorCommands: [String] = []
     ) throws {
         self.baseEnvironment = environment
-        self.scratch = scratchDirectory
+        self.scratch = try Self.makePrivateFolder(in: scratchParent)
         self.grace = grace
         self.gate = gate
         self.twoFactorCommands = twoFactorCommands
-        try FileManager.default.createDirectory(
-            atPath: scratchDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        chmod(scratchDirectory, 0o700)
     }
+
+    public struct ScratchError: Error, CustomStringConvertible {
+        public var description: String
+    }
+
+    /// Where inline scripts are written.
+    public var scratchDirectory: String { scratch }
+
+    /// A new folder only this user can enter, under `parent`.
+    static func makePrivateFolder(in parent: String) throws(ScratchError) -> String {
+        var template = Array("\(parent)/meeseeks-scripts-XXXXXX".utf8CString)
+        let made = template.withUnsafeMutableBufferPointer { $0.baseAddress.flatMap(mkdtemp) }
+        guard let made else {
+            throw ScratchError(description: "cannot make a private folder for scripts in \(parent): \(String(cString: strerror(errno)))")
+        }
+        let path = String(cString: made)
+        var info = stat()
+        guard chmod(path, 0o700) == 0, lstat(path, &info) == 0, info.st_mode & 0o7777 == 0o700, info.st_uid == getuid() else {
+            rmdir(path)
+            throw ScratchError(description: "the scripts folder \(path) could not be made private (mode 700, ours)")
+        }
+        return path
+    }
+
+    /// Removes the scripts folder (at shutdown); scripts are removed as their jobs end.
+    public func removeScratch() {
+        rmdir(scratch)
+    }
+
+    /// Bytes of output held per job between its program and the reporter.
+    static let bridgeCapacity = 256 * 1024
 
     /// Jobs running now.
     public var runningCount: Int { running.withLock { $0.count } }
@@ -104,16 +133,21 @@ extension JobExecutor {
             await reporter.jobRefused(plan.jobID, attempt: plan.attempt, code: verdict.code, reason: verdict.message)
             return
         }
-        let (chunks, sink) = AsyncStream.makeStream(of: [UInt8].self)
-        // The program starts while its start is reported, not after: output waits in the stream
+        // At most this much output waits between the program and the reporter; the reading
+        // thread (and with it the program) waits while it is full.
+        let bridge = OutputBridge(capacity: Self.bridgeCapacity)
+        let limiter = OutputLimiter(limit: plan.outputLimit)
+        // The program starts while its start is reported, not after: output waits in the bridge
         // and is delivered once the report is in, so the reporter still sees start, output, end.
         async let outcome: JobOutcome = {
-            let outcome = await run(plan) { sink.yield($0) }
-            sink.finish()
+            let outcome = await run(plan) { bridge.put(limiter.admit($0)) }
+            bridge.finish()
             return outcome
         }()
         await reporter.jobStarted(plan.jobID, attempt: plan.attempt)
-        for await chunk in chunks { await reporter.jobOutput(plan.jobID, attempt: plan.attempt, chunk) }
-        await reporter.jobFinished(plan.jobID, attempt: plan.attempt, await outcome)
+        while let chunk = await bridge.next() { await reporter.jobOutput(plan.jobID, attempt: plan.attempt, chunk) }
+        let ended = await outcome
+        if let marker = limiter.marker { await reporter.jobOutput(plan.jobID, attempt: plan.attempt, marker) }
+        await reporter.jobFinished(plan.jobID, attempt: plan.attempt, ended)
     }
 }

@@ -27,28 +27,42 @@ public final class ProcessRunner: Sendable {
 
     /// Runs `spec`; `onOutput` receives stdout and stderr as they arrive, in order.
     public func run(_ spec: ProcessSpec, onOutput: @escaping @Sendable ([UInt8]) -> Void) async -> JobOutcome {
+        let state = state
+        let exited = ExitWaiter()
+        // Blocking reads and waits belong on a thread of their own, not the cooperative pool.
+        // The same thread starts the program: its guardian dies (and kills the job) with it.
+        let spawned: Result<ChildProcess, ChildProcess.SpawnError> = await withCheckedContinuation { continuation in
+            Thread.detachNewThread {
+                let child: ChildProcess
+                do {
+                    child = try ChildProcess(argv: spec.argv, environment: spec.environment)
+                } catch {
+                    continuation.resume(returning: .failure(error as? ChildProcess.SpawnError ?? .init(description: "\(error)")))
+                    return
+                }
+                state.started(child)
+                continuation.resume(returning: .success(child))
+                exited.deliver(child.supervise(onOutput))
+            }
+        }
         let child: ChildProcess
-        do {
-            child = try ChildProcess(argv: spec.argv, environment: spec.environment)
-        } catch {
+        switch spawned {
+        case .failure(let error):
             onOutput(Array("meeseeks: \(error)\n".utf8))
             return JobOutcome(status: .failed, exitCode: 127, reason: "\(error)")
+        case .success(let started):
+            child = started
         }
-        state.started(child)
-        defer { state.ended(child) }
-
         let exit: (code: Int?, signal: Int?) = await withTaskGroup(of: Void.self) { group in
-            group.addTask { [state] in
+            group.addTask {
                 try? await Task.sleep(for: .seconds(spec.timeout))
                 if !Task.isCancelled { await state.terminate(child, grace: spec.grace, because: .timedOut) }
             }
-            // Blocking reads and waits belong on a thread of their own, not the cooperative pool.
-            let result = await withCheckedContinuation { continuation in
-                Thread.detachNewThread { continuation.resume(returning: child.supervise(onOutput)) }
-            }
+            let result = await exited.wait()
             group.cancelAll()
             return result
         }
+        defer { state.ended(child) }
 
         switch state.reason(for: child) {
         case .timedOut:
@@ -106,5 +120,33 @@ import Synchronization
 enum DurationTextShort {
     static func format(_ seconds: Int) -> String {
         seconds % 3600 == 0 ? "\(seconds / 3600)h" : seconds % 60 == 0 ? "\(seconds / 60)m" : "\(seconds)s"
+    }
+}
+
+/// How a child ended, handed from its supervising thread to the task awaiting it.
+final class ExitWaiter: Sendable {
+    private let state = Mutex<(exit: (code: Int?, signal: Int?)?, waiter: CheckedContinuation<(code: Int?, signal: Int?), Never>?)>((nil, nil))
+
+    func deliver(_ exit: (code: Int?, signal: Int?)) {
+        state.withLock { state in
+            if let waiter = state.waiter {
+                state.waiter = nil
+                waiter.resume(returning: exit)
+            } else {
+                state.exit = exit
+            }
+        }
+    }
+
+    func wait() async -> (code: Int?, signal: Int?) {
+        await withCheckedContinuation { continuation in
+            state.withLock { state in
+                if let exit = state.exit {
+                    continuation.resume(returning: exit)
+                } else {
+                    state.waiter = continuation
+                }
+            }
+        }
     }
 }

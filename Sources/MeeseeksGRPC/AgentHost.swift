@@ -12,8 +12,10 @@ public protocol AgentHost: Sendable {
     /// The stream of `session` ended; `lastContact` is when the agent was last heard from.
     func disconnected(_ agentID: String, session: String, lastContact: Double) async
     func remoteStarted(_ jobID: Int64, attempt: Int, agent: String) async
-    /// Output at byte `offset` of the job's output; what the box already has is skipped.
-    func remoteOutput(_ jobID: Int64, attempt: Int, offset: Int, bytes: [UInt8], agent: String) async
+    /// Output at byte `offset` of the job's output; what the box already has is skipped. A live
+    /// chunk past a gap waits for the result's tail; the tail (`isTail`) is kept even past one,
+    /// with a marker saying how much was lost.
+    func remoteOutput(_ jobID: Int64, attempt: Int, offset: Int, bytes: [UInt8], isTail: Bool, agent: String) async
     func remoteFinished(_ jobID: Int64, attempt: Int, outcome: JobOutcome, agent: String) async
     /// The agent could not or would not run a job it was given.
     func remoteRejected(_ jobID: Int64, attempt: Int, code: String, reason: String, agent: String) async

@@ -136,11 +136,15 @@ public struct AgentService: Meeseeks_Agent_V1_AgentService.ServiceProtocol {
         case .started(let started):
             await host.remoteStarted(started.jobID, attempt: Int(started.attempt), agent: agent)
         case .output(let output):
-            await host.remoteOutput(output.jobID, attempt: Int(output.attempt), offset: Int(output.offset), bytes: Array(output.data), agent: agent)
+            let offset = try Self.offset(output.offset, count: output.data.count, agent: agent)
+            await host.remoteOutput(
+                output.jobID, attempt: Int(output.attempt), offset: offset, bytes: Array(output.data), isTail: false, agent: agent)
         case .result(let result):
             if !result.outputTail.isEmpty {
+                let offset = try Self.offset(result.outputOffset, count: result.outputTail.count, agent: agent)
                 await host.remoteOutput(
-                    result.jobID, attempt: Int(result.attempt), offset: Int(result.outputOffset), bytes: Array(result.outputTail), agent: agent)
+                    result.jobID, attempt: Int(result.attempt), offset: offset, bytes: Array(result.outputTail), isTail: true,
+                    agent: agent)
             }
             await host.remoteFinished(result.jobID, attempt: Int(result.attempt), outcome: result.outcome, agent: agent)
             // Acknowledged even when it changed nothing (a repeat): the agent may forget it now.
@@ -155,6 +159,16 @@ public struct AgentService: Meeseeks_Agent_V1_AgentService.ServiceProtocol {
         }
     }
 
+    /// An output offset as a byte position: the chunk must end before `Int.max`, or the report is
+    /// refused (the stream ends with `invalidArgument`), never trapped on.
+    static func offset(_ offset: UInt64, count: Int, agent: String) throws(RPCError) -> Int {
+        guard let start = Int(exactly: offset), !start.addingReportingOverflow(count).overflow else {
+            AgentMetrics.malformed()
+            throw RPCError(code: .invalidArgument, message: "output offset \(offset) is out of range")
+        }
+        return start
+    }
+
     /// Checks a registration as `mrmeeseeks` flags are checked: id, labels, slots, globs.
     static func validate(_ register: Meeseeks_Agent_V1_Register) throws(RPCError) -> AgentRecord {
         let id = register.agentID
@@ -166,6 +180,14 @@ public struct AgentService: Meeseeks_Agent_V1_AgentService.ServiceProtocol {
             if let problem = LabelRules.valueProblem(value) {
                 throw RPCError(code: .invalidArgument, message: "label value '\(value)': \(problem)")
             }
+        }
+        guard register.labels.count <= 64, register.commands.count <= 1000, register.running.count <= 100_000,
+            register.hostname.utf8.count <= 253, register.version.utf8.count <= 64,
+            register.commands.allSatisfy({ !$0.isEmpty && $0.utf8.count <= 253 })
+        else {
+            throw RPCError(
+                code: .invalidArgument,
+                message: "registration too large: at most 64 labels, 1000 command globs of 253 bytes, a 253-byte hostname and a 64-byte version")
         }
         guard (1...10_000).contains(register.slots) else {
             throw RPCError(code: .invalidArgument, message: "slots must be between 1 and 10000, not \(register.slots)")

@@ -24,6 +24,12 @@ public enum API {
             self.text = text
             self.channel = channel
         }
+
+        public init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            text = try container.decodeIfPresent(String.self, forKey: .text) ?? ""
+            channel = try container.decodeIfPresent(String.self, forKey: .channel)
+        }
     }
 
     /// One message of a dialog, in order: `replace` means it updates the dialog's message in place.
@@ -73,6 +79,16 @@ public enum API {
             self.arguments = arguments
             self.selector = selector
             self.code = code
+        }
+
+        // Only `command` is required: a client that sends no arguments sends no empty list either.
+        public init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            command = try container.decode(String.self, forKey: .command)
+            positional = try container.decodeIfPresent([String].self, forKey: .positional) ?? []
+            arguments = try container.decodeIfPresent([String: String].self, forKey: .arguments) ?? [:]
+            selector = try container.decodeIfPresent(String.self, forKey: .selector)
+            code = try container.decodeIfPresent(String.self, forKey: .code)
         }
     }
 
@@ -130,6 +146,8 @@ public protocol APIService: Sendable {
     func authenticate(token: String) async -> API.Principal?
     /// Whether `user` holds the admin role.
     func isAdmin(_ user: String) async -> Bool
+    /// Records that `principal` acts as `other` for one request (`X-Meeseeks-As`): both identities.
+    func impersonated(by principal: API.Principal, as other: String, request: String) async
     func openDialog(_ request: API.OpenDialog, as user: String) async throws -> API.DialogState
     func send(_ input: DialogInput, to dialogID: String, as user: String) async throws -> API.DialogState
     func messages(of dialogID: String, as user: String, after seq: Int, wait: Double) async throws -> API.DialogState
@@ -139,7 +157,8 @@ public protocol APIService: Sendable {
     /// Output from byte `offset`; waits up to `wait` seconds for more while the job runs.
     func output(of id: Int64, from offset: Int, wait: Double, as principal: API.Principal) async throws -> (bytes: [UInt8], job: Job)
     func cancel(_ id: Int64, as principal: API.Principal) async throws -> Job
-    func agents() async -> [AgentRecord]
+    /// The fleet, for a principal who holds a role (default deny covers the fleet view too).
+    func agents(as principal: API.Principal) async throws -> [AgentRecord]
     func audit(_ query: AuditQuery) async throws -> [AuditEntry]
     /// Which readiness checks pass, by name.
     func readiness() async -> [String: Bool]

@@ -36,7 +36,10 @@ public struct APIRoutes<Context: RequestContext>: Sendable {
         let api = router.group("api/v1")
         api.post("dialogs") { request, _ in
             try await guarded(request) { principal, user in
-                let body = try await JSONResponse.decode(API.OpenDialog.self, from: request, limit: Self.bodyLimit)
+                var body = try await JSONResponse.decode(API.OpenDialog.self, from: request, limit: Self.bodyLimit)
+                // The API is not a Slack channel: a client may name one only with an admin's rights,
+                // or a command restricted to channels would be open to anyone who claims one.
+                if !principal.isAdmin { body.channel = nil }
                 return JSONResponse.make(try await service.openDialog(body, as: user), status: .created)
             }
         }
@@ -50,8 +53,9 @@ public struct APIRoutes<Context: RequestContext>: Sendable {
         api.get("dialogs/:id/messages") { request, context in
             try await guarded(request) { _, user in
                 let id = try context.parameters.require("id")
-                let after = request.uri.queryParameters.get("after", as: Int.self) ?? 0
-                let wait = min(60, request.uri.queryParameters.get("wait", as: Double.self) ?? 0)
+                let query = QueryNumbers(request)
+                let after = try query.integer("after", default: 0, in: 0...Int.max)
+                let wait = try query.seconds("wait", default: 0, in: 0...60)
                 return JSONResponse.make(try await service.messages(of: id, as: user, after: after, wait: wait))
             }
         }
@@ -67,7 +71,7 @@ public struct APIRoutes<Context: RequestContext>: Sendable {
             try await guarded(request) { principal, user in
                 let all = request.uri.queryParameters.get("all") == "1"
                 if all, !principal.isAdmin { throw API.Failure(.forbidden, "listing everyone's jobs is for admins") }
-                let limit = min(1000, max(1, request.uri.queryParameters.get("limit", as: Int.self) ?? 20))
+                let limit = try QueryNumbers(request).integer("limit", default: 20, in: 1...1000)
                 return JSONResponse.make(API.Jobs(jobs: try await service.jobs(of: all ? nil : user, limit: limit)))
             }
         }
@@ -78,12 +82,13 @@ public struct APIRoutes<Context: RequestContext>: Sendable {
         }
         api.get("jobs/:id/output") { request, context in
             try await guarded(request) { principal, user in
-                let offset = max(0, request.uri.queryParameters.get("offset", as: Int.self) ?? 0)
-                let wait = min(60, request.uri.queryParameters.get("wait", as: Double.self) ?? 0)
+                let query = QueryNumbers(request)
+                let offset = try query.integer("offset", default: 0, in: 0...Int.max)
+                let wait = try query.seconds("wait", default: 0, in: 0...60)
                 let (bytes, job) = try await service.output(
                     of: try jobID(context), from: offset, wait: wait, as: acting(principal, user))
                 var headers: HTTPFields = [.contentType: "application/octet-stream"]
-                headers[HTTPField.Name("X-Meeseeks-Next-Offset")!] = String(offset + bytes.count)
+                headers[HTTPField.Name("X-Meeseeks-Next-Offset")!] = String(offset.addingReportingOverflow(bytes.count).overflow ? Int.max : offset + bytes.count)
                 headers[HTTPField.Name("X-Meeseeks-Job-Status")!] = job.status.rawValue
                 if let code = job.exitCode { headers[HTTPField.Name("X-Meeseeks-Exit-Code")!] = String(code) }
                 return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
@@ -95,16 +100,17 @@ public struct APIRoutes<Context: RequestContext>: Sendable {
             }
         }
         api.get("agents") { request, _ in
-            try await guarded(request) { _, _ in JSONResponse.make(API.Agents(agents: await service.agents())) }
+            try await guarded(request) { principal, _ in JSONResponse.make(API.Agents(agents: try await service.agents(as: principal))) }
         }
         api.get("audit") { request, _ in
             try await guarded(request) { principal, _ in
                 guard principal.isAdmin else { throw API.Failure(.forbidden, "the audit trail is for admins") }
                 let q = request.uri.queryParameters
+                let numbers = QueryNumbers(request)
                 let query = AuditQuery(
-                    user: q.get("user").map { String($0) }, command: q.get("command").map { String($0) },
-                    outcome: q.get("outcome").map { String($0) }, since: q.get("since", as: Double.self),
-                    until: q.get("until", as: Double.self), limit: min(10_000, q.get("limit", as: Int.self) ?? 100))
+                    user: q.get("user"), command: q.get("command"), outcome: q.get("outcome"),
+                    since: try numbers.optionalNumber("since"), until: try numbers.optionalNumber("until"),
+                    limit: try numbers.integer("limit", default: 100, in: 1...10_000))
                 return JSONResponse.make(API.Audit(entries: try await service.audit(query)))
             }
         }
@@ -154,8 +160,9 @@ public struct APIRoutes<Context: RequestContext>: Sendable {
             guard principal.mayActAsOthers else {
                 return JSONResponse.error(.forbidden, "this token acts as \(principal.user) and may not act as \(other)")
             }
-            // Acting as someone means having their rights, not the token's.
+            // Acting as someone means having their rights, not the token's; the audit keeps both.
             acting = API.Principal(user: other, isAdmin: await service.isAdmin(other), mayActAsOthers: false)
+            await service.impersonated(by: principal, as: other, request: "\(request.method.rawValue) \(request.uri.path)")
         }
         do {
             return try await body(acting, acting.user)

@@ -33,8 +33,44 @@ public enum JSONResponse {
         }
         do {
             return try JSONDecoder().decode(T.self, from: Data(buffer.readableBytesView))
+        } catch let error as DecodingError {
+            throw API.Failure(.badRequest, sentence(for: error))
         } catch {
-            throw API.Failure(.badRequest, "malformed JSON body: \(error)")
+            throw API.Failure(.badRequest, "the body is not valid JSON")
+        }
+    }
+
+    /// A decoder's error as one sentence a person can act on, naming the field by its JSON path.
+    static func sentence(for error: DecodingError) -> String {
+        func path(_ keys: [any CodingKey]) -> String {
+            keys.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined().trimmingPrefix(".").description
+        }
+        switch error {
+        case .keyNotFound(let key, let context):
+            return "the field '\(path(context.codingPath + [key]))' is missing"
+        case .typeMismatch(let type, let context):
+            return context.codingPath.isEmpty
+                ? "the body must be a JSON object" : "the field '\(path(context.codingPath))' must be \(describe(type))"
+        case .valueNotFound(let type, let context):
+            return "the field '\(path(context.codingPath))' must be \(describe(type)), not null"
+        case .dataCorrupted(let context):
+            return context.codingPath.isEmpty ? "the body is not valid JSON" : "the field '\(path(context.codingPath))' has a value that is not allowed"
+        @unknown default:
+            return "the body is not valid JSON"
+        }
+    }
+
+    private static func describe(_ type: Any.Type) -> String {
+        let name = String(describing: type)
+        switch name {
+        case "String": return "a string"
+        case "Bool": return "true or false"
+        case "Int", "Int64", "Int32": return "a whole number"
+        case "Double": return "a number"
+        default:
+            if name.hasPrefix("Array") { return name.contains("String") || name.contains("Any") ? "a list of strings" : "a list" }
+            if name.hasPrefix("Dictionary") { return "an object of strings" }
+            return "of another type"
         }
     }
 

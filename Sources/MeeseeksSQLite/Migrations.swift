@@ -100,6 +100,14 @@ enum Migrations {
         ALTER TABLE dialogs ADD COLUMN waiting INTEGER NOT NULL DEFAULT 0;
         CREATE INDEX dialogs_waiting ON dialogs(waiting, updated_at)
         """,
+        // 5: secrets kept sealed with their job until it ends; hand-back backoff; whether the agent
+        // confirmed it started a job (one it never started is queued again, not lost).
+        """
+        ALTER TABLE jobs ADD COLUMN secrets BLOB;
+        ALTER TABLE jobs ADD COLUMN not_before REAL NOT NULL DEFAULT 0;
+        ALTER TABLE jobs ADD COLUMN handbacks INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE jobs ADD COLUMN confirmed INTEGER NOT NULL DEFAULT 0
+        """,
     ]
 
     static func apply(to database: SQLiteDatabase) throws {

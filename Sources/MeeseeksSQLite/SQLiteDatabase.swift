@@ -13,6 +13,11 @@ public struct SQLiteError: Error, CustomStringConvertible, Sendable {
 /// over, and parsing them again was a fifth of its time per job.
 public final class SQLiteDatabase: Sendable {
     private let handle: Mutex<Handle>
+    private let storageFailed = Atomic<Bool>(false)
+
+    /// False since a statement failed for want of storage (disk full, I/O error, read-only or
+    /// corrupt file) and until a write succeeds again: what readiness reports, without a query.
+    public var isWritable: Bool { !storageFailed.load(ordering: .relaxed) }
 
     /// Opens (creating) the database at `path` in WAL mode with foreign keys on.
     public init(path: String) throws {
@@ -52,23 +57,42 @@ public final class SQLiteDatabase: Sendable {
     /// Runs one statement with bound values and returns its rows.
     @discardableResult
     public func query(_ sql: String, _ values: [SQLiteValue] = []) throws -> [Row] {
-        try handle.withLock { try $0.run(sql, values) }
+        try noting { try handle.withLock { try $0.run(sql, values) } }
     }
 
     /// Runs `body` in one transaction, with the lock held throughout.
     public func transaction<T>(_ body: (Connection) throws -> T) throws -> T {
-        try handle.withLock { handle in
-            try handle.run("BEGIN IMMEDIATE", [])
-            do {
-                let result = try body(Connection(handle: handle))
-                try handle.run("COMMIT", [])
-                return result
-            } catch {
-                _ = try? handle.run("ROLLBACK", [])
-                throw error
+        try noting {
+            try handle.withLock { handle in
+                try handle.run("BEGIN IMMEDIATE", [])
+                do {
+                    let result = try body(Connection(handle: handle))
+                    try handle.run("COMMIT", [])
+                    return result
+                } catch {
+                    // The transaction's own error is the one to report; a failed rollback leaves
+                    // SQLite to roll back on its own, as it does when a COMMIT fails.
+                    _ = try? handle.run("ROLLBACK", [])
+                    throw error
+                }
             }
         }
     }
+
+    /// Runs `body`, remembering whether storage failed.
+    private func noting<T>(_ body: () throws -> T) throws -> T {
+        do {
+            let result = try body()
+            if storageFailed.load(ordering: .relaxed) { storageFailed.store(false, ordering: .relaxed) }
+            return result
+        } catch let error as SQLiteError {
+            if Self.storageCodes.contains(error.code & 0xff) { storageFailed.store(true, ordering: .relaxed) }
+            throw error
+        }
+    }
+
+    /// SQLITE_IOERR, SQLITE_CORRUPT, SQLITE_FULL, SQLITE_CANTOPEN, SQLITE_READONLY, SQLITE_NOTADB.
+    private static let storageCodes: Set<Int32> = [SQLITE_IOERR, SQLITE_CORRUPT, SQLITE_FULL, SQLITE_CANTOPEN, SQLITE_READONLY, SQLITE_NOTADB]
 
     /// The connection inside a transaction.
     public struct Connection {
@@ -197,6 +221,10 @@ public struct Row: Sendable {
     public func string(_ i: Int) -> String? {
         if case .text(let v) = values[i] { return v }
         return nil
+    }
+
+    public func isNull(_ i: Int) -> Bool {
+        values[i] == .null
     }
 
     public func blob(_ i: Int) -> [UInt8] {

@@ -14,18 +14,28 @@ extension SQLiteStore: OutboxStore {
         }
     }
 
+    static let outboxColumns = "id, order_key, operation, payload, channel, message_key, attempts, not_before, created_at"
+
     public func outboxHeads(limit: Int) throws -> [OutboxMessage] {
         try database.query(
             """
-            SELECT id, order_key, operation, payload, channel, message_key, attempts, not_before, created_at FROM outbox
+            SELECT \(Self.outboxColumns) FROM outbox
             WHERE id IN (SELECT MIN(id) FROM outbox WHERE state = 'pending' GROUP BY order_key) ORDER BY id LIMIT ?
             """, [.integer(Int64(limit))]
-        ).map { row in
-            OutboxMessage(
-                id: row.int(0) ?? 0, orderKey: row.string(1) ?? "", operation: OutboxMessage.Operation(rawValue: row.string(2) ?? "") ?? .post,
-                payload: row.blob(3), channel: row.string(4) ?? "", messageKey: row.string(5), attempts: Int(row.int(6) ?? 0),
-                notBefore: row.double(7) ?? 0, createdAt: row.double(8) ?? 0)
-        }
+        ).map(Self.outboxMessage)
+    }
+
+    public func nextPending(orderKey: String) throws -> OutboxMessage? {
+        try database.query(
+            "SELECT \(Self.outboxColumns) FROM outbox WHERE state = 'pending' AND order_key = ? ORDER BY id LIMIT 1", [.text(orderKey)]
+        ).first.map(Self.outboxMessage)
+    }
+
+    static func outboxMessage(_ row: Row) -> OutboxMessage {
+        OutboxMessage(
+            id: row.int(0) ?? 0, orderKey: row.string(1) ?? "", operation: OutboxMessage.Operation(rawValue: row.string(2) ?? "") ?? .post,
+            payload: row.blob(3), channel: row.string(4) ?? "", messageKey: row.string(5), attempts: Int(row.int(6) ?? 0),
+            notBefore: row.double(7) ?? 0, createdAt: row.double(8) ?? 0)
     }
 
     public func markDelivered(_ id: Int64) throws {

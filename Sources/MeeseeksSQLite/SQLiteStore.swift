@@ -4,17 +4,25 @@ public import MeeseeksCore
 /// The box's state in one SQLite file (WAL mode).
 public final class SQLiteStore: JobStore {
     public let database: SQLiteDatabase
+    /// Seals job secrets and dialog states; without one, storing either is refused.
+    let sealer: (any SecretSealer)?
 
     /// Opens or creates the store at `path` and brings its schema up to date.
-    public init(path: String) throws {
+    public init(path: String, sealer: (any SecretSealer)? = nil) throws {
         database = try SQLiteDatabase(path: path)
+        self.sealer = sealer
         try Migrations.apply(to: database)
     }
 
     static let jobColumns = """
         id, parent_id, command, arguments, requester, channel, selector, agent, status, exit_code, reason,
-        created_at, started_at, finished_at, attempt, dialog_id, is_broadcast
+        created_at, started_at, finished_at, attempt, dialog_id, is_broadcast, not_before, confirmed
         """
+
+    func requireSealer() throws -> any SecretSealer {
+        guard let sealer else { throw SealError.cannotSeal("this store was opened without the box's secret key") }
+        return sealer
+    }
 
     static func job(from row: Row) -> Job {
         let arguments = stringMap(row.blob(3))
@@ -24,7 +32,7 @@ public final class SQLiteStore: JobStore {
             status: JobStatus(rawValue: row.string(8) ?? "") ?? .lost, exitCode: row.int(9).map(Int.init),
             reason: row.string(10), createdAt: row.double(11) ?? 0, startedAt: row.double(12),
             finishedAt: row.double(13), attempt: Int(row.int(14) ?? 0), dialogID: row.string(15),
-            isBroadcast: row.int(16) == 1)
+            isBroadcast: row.int(16) == 1, notBefore: row.double(17) ?? 0, confirmed: row.int(18) == 1)
     }
 
     /// A job's arguments, written by `encode` as a flat JSON object of strings. Read without
@@ -48,8 +56,9 @@ public final class SQLiteStore: JobStore {
 
     // MARK: Jobs
 
-    public func insert(_ job: Job, children: [Job]) throws -> (Job, [Job]) {
-        try database.transaction { db in
+    public func insert(_ job: Job, children: [Job], secrets: JobSecrets?) throws -> (Job, [Job]) {
+        let sealer: (any SecretSealer)? = secrets == nil ? nil : try requireSealer()
+        return try database.transaction { db in
             func add(_ job: Job) throws -> Job {
                 try db.query(
                     """
@@ -65,6 +74,11 @@ public final class SQLiteStore: JobStore {
                     ])
                 var stored = job
                 stored.id = db.lastInsertID
+                // Each job that runs holds its own sealed copy, bound to its id.
+                if let secrets, let sealer, !job.isBroadcast, !secrets.isEmpty {
+                    let sealed = try sealer.seal(secrets.encoded, context: "job:\(stored.id)")
+                    try db.query("UPDATE jobs SET secrets = ? WHERE id = ?", [.blob(sealed), .integer(stored.id)])
+                }
                 return stored
             }
             let parent = try add(job)
@@ -112,7 +126,7 @@ public final class SQLiteStore: JobStore {
     public func start(_ id: Int64, agent: String, at time: Double) throws -> Job? {
         try database.transaction { db in
             try db.query(
-                "UPDATE jobs SET status = 'running', agent = ?, started_at = ?, attempt = attempt + 1 WHERE id = ? AND status = 'queued'",
+                "UPDATE jobs SET status = 'running', agent = ?, started_at = ?, attempt = attempt + 1, confirmed = 0 WHERE id = ? AND status = 'queued'",
                 [.text(agent), .real(time), .integer(id)])
             guard db.changes == 1 else { return nil }
             return try db.query("SELECT \(Self.jobColumns) FROM jobs WHERE id = ?", [.integer(id)]).first.map(Self.job)
@@ -121,7 +135,8 @@ public final class SQLiteStore: JobStore {
 
     public func finish(_ id: Int64, attempt: Int?, outcome: JobOutcome, at time: Double) throws -> Job? {
         try database.transaction { db in
-            var sql = "UPDATE jobs SET status = ?, exit_code = ?, reason = ?, finished_at = ? WHERE id = ? AND status IN ('queued','running')"
+            // The job's secrets go with its end: nothing can dispatch it again.
+            var sql = "UPDATE jobs SET status = ?, exit_code = ?, reason = ?, finished_at = ?, secrets = NULL WHERE id = ? AND status IN ('queued','running')"
             var values: [SQLiteValue] = [
                 .text(outcome.status.rawValue), .optional(outcome.exitCode), .optional(outcome.reason), .real(time),
                 .integer(id),
@@ -136,13 +151,39 @@ public final class SQLiteStore: JobStore {
         }
     }
 
-    public func requeue(_ id: Int64, attempt: Int) throws -> Bool {
+    public func requeue(_ id: Int64, attempt: Int, notBefore: Double) throws -> Bool {
         try database.transaction { db in
             try db.query(
-                "UPDATE jobs SET status = 'queued', started_at = NULL, agent = CASE WHEN parent_id IS NULL THEN NULL ELSE agent END WHERE id = ? AND status = 'running' AND attempt = ?",
+                """
+                UPDATE jobs SET status = 'queued', started_at = NULL, not_before = ?, handbacks = handbacks + 1, confirmed = 0,
+                  agent = CASE WHEN parent_id IS NULL THEN NULL ELSE agent END
+                WHERE id = ? AND status = 'running' AND attempt = ?
+                """,
+                [.real(notBefore), .integer(id), .integer(Int64(attempt))])
+            return db.changes == 1
+        }
+    }
+
+    public func handbacks(_ id: Int64) throws -> Int {
+        Int(try database.query("SELECT handbacks FROM jobs WHERE id = ?", [.integer(id)]).first?.int(0) ?? 0)
+    }
+
+    public func confirmStarted(_ id: Int64, attempt: Int) throws -> Bool {
+        try database.transaction { db in
+            try db.query(
+                "UPDATE jobs SET confirmed = 1 WHERE id = ? AND attempt = ? AND status = 'running' AND confirmed = 0",
                 [.integer(id), .integer(Int64(attempt))])
             return db.changes == 1
         }
+    }
+
+    public func secrets(of id: Int64) throws -> JobSecrets? {
+        guard let row = try database.query("SELECT secrets FROM jobs WHERE id = ?", [.integer(id)]).first, !row.isNull(0) else {
+            return nil
+        }
+        let plain = try requireSealer().open(row.blob(0), context: "job:\(id)")
+        guard let secrets = JobSecrets(decoding: plain) else { throw SealError.unreadable }
+        return secrets
     }
 
     // MARK: Output
@@ -174,15 +215,18 @@ public final class SQLiteStore: JobStore {
     }
 
     public func output(_ id: Int64, from offset: Int, limit: Int) throws -> [UInt8] {
+        // The window's end saturates: an offset near Int.max reads nothing rather than trapping.
+        let offset = max(0, offset)
+        let end = offset.addingReportingOverflow(max(0, limit)).overflow ? Int.max : offset + max(0, limit)
         let rows = try database.query(
             "SELECT offset, data FROM job_output WHERE job_id = ? AND offset + length(data) > ? AND offset < ? ORDER BY seq",
-            [.integer(id), .integer(Int64(offset)), .integer(Int64(offset + limit))])
+            [.integer(id), .integer(Int64(offset)), .integer(Int64(end))])
         var result: [UInt8] = []
         for row in rows {
             let start = Int(row.int(0) ?? 0)
             let data = row.blob(1)
             let from = max(0, offset - start)
-            let to = min(data.count, offset + limit - start)
+            let to = min(data.count, end - start)
             if from < to { result += data[from..<to] }
         }
         return result
@@ -200,12 +244,14 @@ public final class SQLiteStore: JobStore {
     // MARK: Dialogs and agents
 
     public func save(_ dialog: Dialog) throws {
+        // Sealed whole: an open dialog holds the answers given so far, secrets among them.
+        let state = try requireSealer().seal(Array(Self.encode(dialog).utf8), context: "dialog:\(dialog.id)")
         try database.query(
             """
             INSERT INTO dialogs (id, user, state, updated_at, waiting) VALUES (?, ?, ?, ?, ?)
             ON CONFLICT(id) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at, waiting = excluded.waiting
             """,
-            [.text(dialog.id), .text(dialog.user), .text(Self.encode(dialog)), .real(dialog.updatedAt), .integer(dialog.phase.isInteractive ? 1 : 0)])
+            [.text(dialog.id), .text(dialog.user), .blob(state), .real(dialog.updatedAt), .integer(dialog.phase.isInteractive ? 1 : 0)])
     }
 
     public func idleDialogs(before time: Double, limit: Int) throws -> [String] {
@@ -216,7 +262,10 @@ public final class SQLiteStore: JobStore {
 
     public func dialog(_ id: String) throws -> Dialog? {
         guard let row = try database.query("SELECT state FROM dialogs WHERE id = ?", [.text(id)]).first else { return nil }
-        return try JSONDecoder().decode(Dialog.self, from: Data(row.blob(0)))
+        let stored = row.blob(0)
+        // Dialogs saved before sealing are plain JSON; they are sealed at their next save.
+        let plain = stored.first == UInt8(ascii: "{") ? stored : try requireSealer().open(stored, context: "dialog:\(id)")
+        return try JSONDecoder().decode(Dialog.self, from: Data(plain))
     }
 
     public func save(_ agent: AgentRecord) throws {

@@ -17,23 +17,42 @@ public final class SlackDirectory: Sendable {
         self.logger = logger
     }
 
-    /// Handle (without `@`) → user ID, for the handles that match an active user's name or
-    /// display name. Learns every listed user's display name on the way.
-    public func resolve(_ handles: Set<String>) async -> [String: String] {
-        var resolved: [String: String] = [:]
-        let wanted = Set(handles.map { $0.lowercased() })
+    /// What became of a policy's `@handle` members.
+    public struct HandleResolution: Sendable, Hashable {
+        /// Handle (without `@`) → user ID.
+        public var resolved: [String: String] = [:]
+        /// Handles no active user has as their name.
+        public var unknown: Set<String> = []
+        /// Handles more than one active user has (Slack keeps names unique, so this is a broken listing).
+        public var ambiguous: Set<String> = []
+        /// False when Slack could not be asked: nothing is resolved, nothing is known to be wrong.
+        public var listed = true
+    }
+
+    /// Resolves handles by Slack's unique `name` only: display names are editable by their owners
+    /// and not unique, so matching them would let anyone take a role by renaming themselves.
+    /// Learns every listed user's display name on the way.
+    public func resolve(_ handles: Set<String>) async -> HandleResolution {
+        var matches: [String: Set<String>] = [:]
+        let wanted = Dictionary(handles.map { ($0.lowercased(), $0) }, uniquingKeysWith: { first, _ in first })
         let listed = await list { member, id in
-            for name in [member["name"]?.string, member["profile"]?["display_name"]?.string].compactMap({ $0 })
-            where wanted.contains(name.lowercased()) {
-                let handle = handles.first { $0.lowercased() == name.lowercased() }!
-                resolved[handle] = id
+            if let name = member["name"]?.string, let handle = wanted[name.lowercased()] {
+                matches[handle, default: []].insert(id)
             }
         }
-        if !listed, !handles.isEmpty { logger.warning("cannot list Slack users: @handle members stay unresolved") }
-        for handle in handles.subtracting(resolved.keys).sorted() where listed {
-            logger.warning("policy member @\(handle) matches no Slack user; it grants nothing")
+        var resolution = HandleResolution(listed: listed)
+        guard listed else {
+            if !handles.isEmpty { logger.warning("cannot list Slack users: @handle members stay unresolved and grant nothing") }
+            return resolution
         }
-        return resolved
+        for handle in handles {
+            switch matches[handle]?.count ?? 0 {
+            case 0: resolution.unknown.insert(handle)
+            case 1: resolution.resolved[handle] = matches[handle]!.first!
+            default: resolution.ambiguous.insert(handle)
+            }
+        }
+        return resolution
     }
 
     /// Walks `users.list` (at most 20,000 users), learning names and handing each active member

@@ -71,7 +71,12 @@ public actor SlackOutbox {
             let now = clock()
             if message.notBefore > now { break }
             await deliver(message)
-            next = ((try? store.outboxHeads(limit: 10_000)) ?? []).first { $0.orderKey == message.orderKey }
+            do {
+                next = try store.nextPending(orderKey: message.orderKey)
+            } catch {
+                logger.error("cannot read the outbox", metadata: ["error": "\(error)"])
+                next = nil  // the periodic pass picks the chain up again
+            }
             if next?.id == message.id, (next?.notBefore ?? 0) <= clock() { break }  // not rescheduled: avoid a tight loop
         }
         inFlight.remove(first.orderKey)

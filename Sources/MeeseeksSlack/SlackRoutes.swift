@@ -31,8 +31,7 @@ public struct SlackRoutes<Context: RequestContext>: Sendable {
                 if json["type"]?.string == "url_verification" {
                     return (.ok, json["challenge"]?.string ?? "")
                 }
-                service.accept(SlackInbound.event(json))
-                return (.ok, "")
+                return service.accept(SlackInbound.event(json)).answer
             }
         }
         router.post("/slack/commands") { request, _ in
@@ -40,8 +39,7 @@ public struct SlackRoutes<Context: RequestContext>: Sendable {
                 let form = SlackInbound.form(body)
                 if form["ssl_check"] == "1" { return (.ok, "") }
                 guard form["command"] != nil else { return (.badRequest, "not a slash command") }
-                service.accept(SlackInbound.command(form))
-                return (.ok, "")
+                return service.accept(SlackInbound.command(form)).answer
             }
         }
         router.post("/slack/interactivity") { request, _ in
@@ -54,8 +52,7 @@ public struct SlackRoutes<Context: RequestContext>: Sendable {
                     let errors: JSON = ["response_action": "errors", "errors": ["code": .string(problem)]]
                     return (.ok, String(decoding: errors.encoded(), as: UTF8.self))
                 }
-                service.accept(request)
-                return (.ok, "")
+                return service.accept(request).answer
             }
         }
     }
@@ -82,10 +79,11 @@ public struct SlackRoutes<Context: RequestContext>: Sendable {
             outcome = "unconfigured"
             return Self.text(.unauthorized, "SLACK_SIGNING_SECRET is not set on the box")
         }
+        let signed = request.headers[HTTPField.Name("X-Slack-Signature")!]
         do {
             try signature.verify(
-                timestamp: request.headers[HTTPField.Name("X-Slack-Request-Timestamp")!],
-                signature: request.headers[HTTPField.Name("X-Slack-Signature")!], body: bytes, now: clock())
+                timestamp: request.headers[HTTPField.Name("X-Slack-Request-Timestamp")!], signature: signed, body: bytes,
+                now: clock())
         } catch {
             outcome = "bad_signature"
             return Self.text(.unauthorized, "invalid request: \(error)")
@@ -94,8 +92,15 @@ public struct SlackRoutes<Context: RequestContext>: Sendable {
             outcome = "unavailable"
             return Self.text(.serviceUnavailable, "Slack is not configured on this box")
         }
+        // A signature is valid for five minutes either way: one seen before is a replay (a
+        // captured slash command or click sent again), acknowledged and not acted on.
+        if let signed, !service.firstSighting(signature: signed, window: signature.window) {
+            outcome = "replayed"
+            return Self.text(.ok, "")
+        }
         let (status, text) = body(bytes, service)
-        if status != .ok { outcome = "bad_request" }
+        if status == .serviceUnavailable { outcome = "busy" }
+        if status != .ok, status != .serviceUnavailable { outcome = "bad_request" }
         let json = text.hasPrefix("{")
         return Response(
             status: status, headers: [.contentType: json ? "application/json" : "text/plain; charset=utf-8"],

@@ -1,7 +1,9 @@
 import Foundation
+public import HTTPTypes
 public import Logging
 public import MeeseeksConfig
 public import MeeseeksCore
+import Metrics
 
 /// What the Slack adapter needs from the box: dialogs, by id.
 public protocol SlackDialogHost: Sendable {
@@ -27,20 +29,51 @@ public final class SlackService: ChatTransport {
     let logger: Logger
     private let queue: AsyncStream<SlackRequest>.Continuation
     private let requests: AsyncStream<SlackRequest>
+    private let serial: SerialByKey
+    /// Requests acknowledged but not yet processed; past this, new ones are refused (503) so
+    /// a flood cannot grow memory without bound, and Slack retries events later.
+    public static let queueLimit = 10_000
 
-    public init(host: any SlackDialogHost, api: SlackWebAPI, outbox: SlackOutbox, directory: SlackDirectory? = nil, logger: Logger) {
+    public init(
+        host: any SlackDialogHost, api: SlackWebAPI, outbox: SlackOutbox, directory: SlackDirectory? = nil, logger: Logger,
+        concurrency: Int = 64
+    ) {
         self.host = host
         self.api = api
         self.outbox = outbox
         self.directory = directory
         self.logger = logger
-        (requests, queue) = AsyncStream.makeStream(of: SlackRequest.self)
+        self.serial = SerialByKey(limit: concurrency)
+        (requests, queue) = AsyncStream.makeStream(of: SlackRequest.self, bufferingPolicy: .bufferingOldest(Self.queueLimit))
     }
 
-    /// Queues a request for processing after the acknowledgement. Returns false for a retried
-    /// event already seen (Slack retries when an ack is slow; a retry is never a new command).
+    /// What became of an inbound request, and how to answer Slack.
+    public enum Acceptance: Sendable, Equatable {
+        case queued, duplicate, ignored, busy
+
+        /// The HTTP answer: 200 unless the queue is full (503, which Slack retries for events).
+        public var answer: (HTTPResponse.Status, String) {
+            self == .busy ? (.serviceUnavailable, "busy; try again") : (.ok, "")
+        }
+    }
+
+    /// Whether a request signature is new; false for a replay within the signature window. The
+    /// signatures seen are kept in the store, so a restart does not reopen the window.
+    public func firstSighting(signature: String, window: Double) -> Bool {
+        let now = Date().timeIntervalSince1970
+        do {
+            return try outbox.store.firstSighting(ofEvent: "sig:" + signature, at: now, forgetBefore: now - 2 * window - 60)
+        } catch {
+            // Fail closed: without the record a replay cannot be told from a new request.
+            logger.error("cannot record a Slack request signature; refusing the request", metadata: ["error": "\(error)"])
+            return false
+        }
+    }
+
+    /// Queues a request for processing after the acknowledgement. A retried event already seen
+    /// is a duplicate (Slack retries when an ack is slow; a retry is never a new command).
     @discardableResult
-    public func accept(_ request: SlackRequest) -> Bool {
+    public func accept(_ request: SlackRequest) -> Acceptance {
         if case .open(_, _, _, _, let eventID?) = request {
             // Kept in the store, not in memory: Slack retries for minutes, across a restart too.
             let now = Date().timeIntervalSince1970
@@ -54,21 +87,35 @@ public final class SlackService: ChatTransport {
             }
             guard fresh else {
                 logger.info("duplicate Slack event ignored", metadata: ["event_id": "\(eventID)"])
-                return false
+                return .duplicate
             }
         }
         if case .ignore(let why) = request {
             logger.debug("Slack payload ignored", metadata: ["why": "\(why)"])
-            return true
+            return .ignored
         }
-        queue.yield(request)
-        return true
+        if case .dropped = queue.yield(request) {
+            logger.warning("Slack inbox full; request refused", metadata: ["limit": "\(Self.queueLimit)"])
+            MetricCache.counter("meeseeks_slack_inbox_refused_total").increment()
+            return .busy
+        }
+        return .queued
     }
 
-    /// Processes accepted requests one at a time, in arrival order. Run it from a service.
+    /// Processes accepted requests: one dialog's requests in arrival order, different dialogs
+    /// side by side (at most `concurrency` at once). Run it from a service.
     public func run() async {
-        for await request in requests {
-            await process(request)
+        await withTaskGroup(of: Void.self) { group in
+            var running = 0
+            for await request in requests {
+                if running >= serial.limit {
+                    await group.next()
+                    running -= 1
+                }
+                let task = serial.task(key: request.dialogKey) { await self.process(request) }
+                group.addTask { await task.value }
+                running += 1
+            }
         }
     }
 
@@ -139,5 +186,16 @@ public final class SlackService: ChatTransport {
             OutboxMessage(
                 orderKey: channel, operation: operation, payload: payload.encoded(), channel: channel,
                 messageKey: operation == .update ? "dialog:\(dialog.id)" : nil, createdAt: Date().timeIntervalSince1970))
+    }
+}
+
+extension SlackRequest {
+    /// The dialog a request belongs to: its requests are processed in order. A new dialog has
+    /// none yet and runs on its own.
+    var dialogKey: String? {
+        switch self {
+        case .event(_, let dialog, _, _, _), .openCodeModal(_, let dialog, _, _): dialog
+        case .open, .ignore: nil
+        }
     }
 }

@@ -52,9 +52,11 @@ public struct SlackSignature: Sendable {
     /// Checks a request's headers against its raw body, before anything is parsed.
     public func verify(timestamp: String?, signature: String?, body: [UInt8], now: Double) throws(Failure) {
         guard let timestamp, let signature else { throw .missingHeaders }
-        guard let seconds = Int64(timestamp) else { throw .badTimestamp }
-        // Whole seconds, as Slack's SDKs compare them.
-        guard abs(Int64(now.rounded(.down)) - seconds) <= Int64(window) else { throw .stale }
+        guard timestamp.utf8.count <= 20, let seconds = Int64(timestamp) else { throw .badTimestamp }
+        // Whole seconds, as Slack's SDKs compare them. The header is anyone's: the difference is
+        // taken without trapping (Int64.min has no absolute value) and out of range is stale.
+        let (difference, overflow) = Int64(now.rounded(.down)).subtractingReportingOverflow(seconds)
+        guard !overflow, difference.magnitude <= UInt64(window) else { throw .stale }
         let expected = self.signature(timestamp: timestamp, body: body)
         guard ConstantTime.equals(Array(expected.utf8), Array(signature.utf8)) else { throw .mismatch }
     }

@@ -70,15 +70,23 @@ public struct SlackWebAPI: Sendable {
 
     static func classify(status: Int, headers: HTTPHeaders, body: [UInt8]) -> Outcome {
         if status == 429 {
-            let after = headers.first(name: "Retry-After").flatMap(Double.init) ?? 1
-            return .retry(reason: "rate limited", after: after)
+            return .retry(reason: "rate limited", after: retryAfter(headers) ?? 1)
         }
         if status >= 500 { return .retry(reason: "HTTP \(status)", after: nil) }
         guard let json = JSON.decode(body) else { return .retry(reason: "HTTP \(status) with no JSON", after: nil) }
         if json["ok"]?.bool == true { return .ok(json) }
         let error = json["error"]?.string ?? "unknown_error"
-        if error == "ratelimited" { return .retry(reason: "rate limited", after: headers.first(name: "Retry-After").flatMap(Double.init)) }
+        if error == "ratelimited" { return .retry(reason: "rate limited", after: retryAfter(headers)) }
         return .refused(error, json)
+    }
+
+    /// `Retry-After` in seconds, kept between 0 and an hour: "inf", "nan" or 1e300 from a broken
+    /// proxy must not park a message forever.
+    static func retryAfter(_ headers: HTTPHeaders) -> Double? {
+        guard let text = headers.first(name: "Retry-After"), text.count <= 16, let seconds = Double(text), seconds.isFinite else {
+            return nil
+        }
+        return min(3600, max(0, seconds))
     }
 }
 

@@ -70,6 +70,19 @@ public final class TwoFactorGate: Sendable {
         try SecretsFile.load(secretsPath).entries.count
     }
 
+    /// Whether the replay and lock-out state can be read and written now: nil when it can, else
+    /// why not. Without it every two-factor job is refused, so the agent says so at start-up.
+    public func stateProblem() -> String? {
+        lock.withLock { _ -> String? in
+            do throws(StateProblem) {
+                try saveState(try loadState())
+                return nil
+            } catch {
+                return error.description
+            }
+        }
+    }
+
     public func verify(user: String, code: String?, at now: Double = Date().timeIntervalSince1970) -> Verdict {
         lock.withLock { _ in
             let secrets: SecretsFile
@@ -79,7 +92,14 @@ public final class TwoFactorGate: Sendable {
                 return .unavailable(error.description)
             }
             guard let totp = secrets.entries[user] else { return .noSecret }
-            var states = loadState()
+            // Fail closed: a code is judged only when its use can be remembered. Without the state
+            // the same code would work twice and lock-outs would never trigger.
+            var states: [String: UserState]
+            do throws(StateProblem) {
+                states = try loadState()
+            } catch {
+                return .unavailable(error.description)
+            }
             var state = states[user] ?? UserState()
             state.failures.removeAll { now - $0 >= failureWindow }
             if state.failures.count >= maxFailures {
@@ -101,24 +121,89 @@ public final class TwoFactorGate: Sendable {
                     ? .wrongCode(remaining: 0) : .wrongCode(remaining: maxFailures - state.failures.count)
             }
             states[user] = state
-            saveState(states)
+            do throws(StateProblem) {
+                try saveState(states)
+            } catch {
+                return .unavailable(error.description)
+            }
             return verdict
         }
     }
 
-    private func loadState() -> [String: UserState] {
-        guard let data = FileManager.default.contents(atPath: statePath) else { return [:] }
-        return (try? JSONDecoder().decode([String: UserState].self, from: data)) ?? [:]
+    struct StateProblem: Error, CustomStringConvertible {
+        var description: String
     }
 
-    private func saveState(_ states: [String: UserState]) {
-        guard let data = try? JSONEncoder().encode(states) else { return }
+    private func loadState() throws(StateProblem) -> [String: UserState] {
+        let fd = open(statePath, O_RDONLY | O_CLOEXEC)
+        if fd < 0 {
+            if errno == ENOENT { return [:] }
+            throw StateProblem(description: "cannot read the 2FA state \(statePath): \(String(cString: strerror(errno)))")
+        }
+        defer { close(fd) }
+        var bytes: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n < 0, errno == EINTR { continue }
+            guard n >= 0 else { throw StateProblem(description: "cannot read the 2FA state \(statePath): \(String(cString: strerror(errno)))") }
+            if n == 0 { break }
+            bytes += buffer[0..<n]
+            guard bytes.count <= 16 << 20 else { throw StateProblem(description: "the 2FA state \(statePath) is larger than 16 MiB") }
+        }
+        if bytes.isEmpty { return [:] }
+        do {
+            return try JSONDecoder().decode([String: UserState].self, from: Data(bytes))
+        } catch {
+            throw StateProblem(description: "the 2FA state \(statePath) is damaged; move it away to start afresh (every user's used codes are forgotten)")
+        }
+    }
+
+    /// Writes the state durably: a temporary file written whole and synced, renamed over the old
+    /// one, and the folder synced, so a crash leaves either the old state or the new one.
+    private func saveState(_ states: [String: UserState]) throws(StateProblem) {
+        func fail(_ what: String) -> StateProblem {
+            StateProblem(description: "cannot \(what) the 2FA state \(statePath): \(String(cString: strerror(errno)))")
+        }
+        let data: Data
+        do {
+            data = try JSONEncoder().encode(states)
+        } catch {
+            throw StateProblem(description: "cannot encode the 2FA state: \(error)")
+        }
         let temporary = statePath + ".tmp"
         let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { return }
-        _ = data.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-        fsync(fd)
+        guard fd >= 0 else { throw fail("write") }
+        let bytes = Array(data)
+        var written = 0
+        while written < bytes.count {
+            let n = bytes[written...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+            if n < 0, errno == EINTR { continue }
+            guard n > 0 else {
+                let problem = fail("write")
+                close(fd)
+                unlink(temporary)
+                throw problem
+            }
+            written += n
+        }
+        guard fsync(fd) == 0 else {
+            let problem = fail("sync")
+            close(fd)
+            unlink(temporary)
+            throw problem
+        }
         close(fd)
-        rename(temporary, statePath)
+        guard rename(temporary, statePath) == 0 else {
+            let problem = fail("replace")
+            unlink(temporary)
+            throw problem
+        }
+        let folder = (statePath as NSString).deletingLastPathComponent
+        let dirFD = open(folder.isEmpty ? "." : folder, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        if dirFD >= 0 {
+            defer { close(dirFD) }
+            guard fsync(dirFD) == 0 else { throw fail("sync the folder of") }
+        }
     }
 }

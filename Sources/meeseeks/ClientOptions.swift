@@ -12,13 +12,9 @@ struct ClientOptions: ParsableArguments {
 
     func client() throws -> BoxClient {
         let environment = ProcessInfo.processInfo.environment
-        // The box writes .meeseeks-token into its configuration directory when it has no
-        // MEESEEKS_API_TOKEN: one machine works without any setup.
-        let local = (try? String(contentsOfFile: environment["MEESEEKS_TOKEN_FILE"] ?? ".meeseeks-token", encoding: .utf8))?
-            .trimmingCharacters(in: .whitespacesAndNewlines)
-        guard let token = environment["MEESEEKS_API_TOKEN"].flatMap({ $0.isEmpty ? nil : $0 }) ?? local, !token.isEmpty else {
+        guard let token = environment["MEESEEKS_API_TOKEN"].flatMap({ $0.isEmpty ? nil : $0 }) else {
             throw ValidationError(
-                "set MEESEEKS_API_TOKEN to an API token (see `meeseeks token create`), or run from the box's configuration directory")
+                "set MEESEEKS_API_TOKEN to an API token: the one the box printed at its first start, or one from `meeseeks token create`")
         }
         var url = box ?? environment["MEESEEKS_URL"] ?? "http://127.0.0.1:8080"
         if !url.contains("://") { url = "http://" + url }

@@ -16,4 +16,19 @@ int meeseeks_pipe_cloexec(int fds[2]);
 /// thread can wait for a child and read its output with a single poll. -1 where unsupported.
 int meeseeks_pidfd_open(pid_t pid);
 
+/// Starts `path` (a full path) with `argv` and `envp` in a new process group led by a guardian:
+/// a fork of this process that runs only async-signal-safe code, asks the kernel for a signal
+/// when the calling thread dies (PR_SET_PDEATHSIG) and then kills the whole group, so a job never
+/// outlives the agent that started it. The program is the guardian's child: stdin /dev/null,
+/// stdout and stderr `out_fd`, every other descriptor closed, default signal dispositions. The
+/// guardian exits as the program did (same code, or killed by the same signal).
+///
+/// Returns the guardian's pid, or -errno when the program could not be started (ENOENT, EACCES,
+/// ...). Call it from a thread that lives until the guardian has exited.
+pid_t meeseeks_spawn_guarded(const char *path, char *const argv[], char *const envp[], int out_fd);
+
+/// prctl(PR_SET_DUMPABLE, 0): no core dumps, and /proc/<pid>/environ, mem and maps readable by
+/// root only, not by other processes of the same user (the embedded agent's jobs).
+int meeseeks_set_undumpable(void);
+
 #endif

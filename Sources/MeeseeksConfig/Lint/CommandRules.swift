@@ -38,14 +38,31 @@ enum CommandRules {
         checkArgumentNames(spec, &reader)
         let argumentNames = Set(spec.arguments.map(\.name))
         if case .run = spec.action, case .sequence(let items) = reader.peek("run")?.kind {
-            for item in items {
+            var afterDoubleDash = false
+            for (index, item) in items.enumerated() {
                 guard let text = item.scalarText else { continue }
-                checkPlaceholders(Template(text), in: item, allowed: argumentNames, key: "run", &reader)
+                let template = Template(text)
+                checkPlaceholders(template, in: item, allowed: argumentNames, key: "run", &reader)
+                if index > 0, !afterDoubleDash { checkOptionInjection(template, in: item, spec: spec, &reader) }
+                if text == "--" { afterDoubleDash = true }
             }
         }
         if case .template(let template) = spec.confirm, let node = reader.peek("confirm") {
             checkPlaceholders(template, in: node, allowed: argumentNames.union(["targets", "user"]), key: "confirm", &reader)
         }
+    }
+
+    /// An argv element that is a free-text value from its very start lets a user pass an option
+    /// (`--output=/etc/passwd`) to the program. Warned about, with the ways out.
+    private static func checkOptionInjection(_ template: Template, in node: YAMLNode, spec: CommandSpec, _ reader: inout MappingReader) {
+        guard case .placeholder(let name)? = template.parts.first, let argument = spec.argument(named: name),
+            argument.kind == .text, argument.pattern == nil
+        else { return }
+        reader.diagnostics.append(
+            .warning(
+                "option-injection", at: node.contentPosition,
+                "'{{\(name)}}' is free text with no 'pattern' and starts an argv element: a value such as '--output=/etc/passwd' reaches the program as an option; give '\(name)' a pattern that refuses a leading '-' (such as '^[^-]'), or put \"--\" before it in 'run'"
+            ))
     }
 
     private static func checkArgumentNames(_ spec: CommandSpec, _ reader: inout MappingReader) {

@@ -101,13 +101,24 @@ struct LoadSession {
         return outcome
     }
 
+    /// Findings kept per file: a hostile or garbled file must not flood the terminal or the log.
+    static let diagnosticsPerFile = 200
+
     mutating func absorb(_ outcome: FileOutcome) {
         files.append(outcome.path)
         if let text = outcome.text {
             hasher.combine(outcome.path)
             hasher.combine(text)
         }
-        diagnostics += outcome.diagnostics
+        if outcome.diagnostics.count > Self.diagnosticsPerFile {
+            let shown = outcome.diagnostics.sortedForDisplay.prefix(Self.diagnosticsPerFile)
+            diagnostics += shown
+            diagnostics.append(
+                .error("too-many-problems", at: .file(outcome.path),
+                    "\(outcome.diagnostics.count - shown.count) more problems in this file are not shown; fix the ones above first"))
+        } else {
+            diagnostics += outcome.diagnostics
+        }
         if let command = outcome.command { commands.append(command) }
         switch outcome.pending {
         case (let document, .policy)?: PolicyDecoder.decode(document, into: &policy, diagnostics: &diagnostics)

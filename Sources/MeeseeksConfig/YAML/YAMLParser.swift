@@ -14,6 +14,9 @@ public enum YAMLParser {
 
     /// More nodes than this, counting alias expansions, is refused.
     static let maxNodes = 1_000_000
+    /// Collections nested deeper than this are refused at once: no configuration needs it, and
+    /// libyaml's scanner costs time in proportion to the depth for every token.
+    static let maxDepth = 64
 
     public static func parse(_ text: String, file: String) -> Result {
         var bytes = Array(text.utf8)
@@ -51,9 +54,17 @@ public enum YAMLParser {
 
 /// Turns the event stream into nodes with a stack of open collections.
 private struct TreeBuilder {
-    enum Open {
-        case sequence([YAMLNode], SourcePosition, anchor: String?)
-        case mapping([YAMLNode.Pair], pendingKey: YAMLNode?, SourcePosition, anchor: String?)
+    /// A collection being built. A struct changed in place on the stack: an enum's payload would
+    /// be copied on every append, making a long mapping quadratic.
+    struct Open {
+        var isMapping: Bool
+        var items: [YAMLNode] = []
+        var pairs: [YAMLNode.Pair] = []
+        /// Where each scalar key was first written, so a duplicate is found in O(1).
+        var keys: [String: SourcePosition] = [:]
+        var pendingKey: YAMLNode?
+        var start: SourcePosition
+        var anchor: String?
     }
 
     let file: String
@@ -82,16 +93,17 @@ private struct TreeBuilder {
             let node = YAMLNode(.scalar(text, style(scalar.style), tag: tag), at: at)
             return add(node, anchor: scalar.anchor.map { String(cString: $0) })
         case YAML_SEQUENCE_START_EVENT:
-            stack.append(.sequence([], at, anchor: event.data.sequence_start.anchor.map { String(cString: $0) }))
+            guard checkDepth(at) else { return false }
+            stack.append(Open(isMapping: false, start: at, anchor: event.data.sequence_start.anchor.map { String(cString: $0) }))
         case YAML_MAPPING_START_EVENT:
-            stack.append(
-                .mapping([], pendingKey: nil, at, anchor: event.data.mapping_start.anchor.map { String(cString: $0) }))
+            guard checkDepth(at) else { return false }
+            stack.append(Open(isMapping: true, start: at, anchor: event.data.mapping_start.anchor.map { String(cString: $0) }))
         case YAML_SEQUENCE_END_EVENT:
-            guard case .sequence(let items, let start, let anchor) = stack.popLast() else { return false }
-            return add(YAMLNode(.sequence(items), at: start), anchor: anchor)
+            guard let open = stack.popLast(), !open.isMapping else { return false }
+            return add(YAMLNode(.sequence(open.items), at: open.start), anchor: open.anchor)
         case YAML_MAPPING_END_EVENT:
-            guard case .mapping(let pairs, _, let start, let anchor) = stack.popLast() else { return false }
-            return add(YAMLNode(.mapping(pairs), at: start), anchor: anchor)
+            guard let open = stack.popLast(), open.isMapping else { return false }
+            return add(YAMLNode(.mapping(open.pairs), at: open.start), anchor: open.anchor)
         case YAML_ALIAS_EVENT:
             let name = String(cString: event.data.alias.anchor)
             guard let target = anchors[name] else {
@@ -107,6 +119,14 @@ private struct TreeBuilder {
         return true
     }
 
+    /// False (with a diagnostic) when one more open collection would be too deep.
+    private mutating func checkDepth(_ at: SourcePosition) -> Bool {
+        guard stack.count >= YAMLParser.maxDepth else { return true }
+        diagnostics.append(
+            .error("yaml-too-deep", at: at, "collections nested more than \(YAMLParser.maxDepth) levels deep; configuration never needs this"))
+        return false
+    }
+
     private mutating func add(_ node: YAMLNode, anchor: String?, expansion: Int = 1) -> Bool {
         nodeCount += expansion
         if nodeCount > YAMLParser.maxNodes {
@@ -115,32 +135,27 @@ private struct TreeBuilder {
             return false
         }
         if let anchor { anchors[anchor] = node }
-        guard let top = stack.popLast() else {
+        guard !stack.isEmpty else {
             documents.append(node)
             return true
         }
-        switch top {
-        case .sequence(var items, let start, let anchor):
-            items.append(node)
-            stack.append(.sequence(items, start, anchor: anchor))
-        case .mapping(var pairs, let pendingKey, let start, let anchor):
-            if let key = pendingKey {
-                checkDuplicate(key, in: pairs)
-                pairs.append(YAMLNode.Pair(key: key, value: node))
-                stack.append(.mapping(pairs, pendingKey: nil, start, anchor: anchor))
-            } else {
-                stack.append(.mapping(pairs, pendingKey: node, start, anchor: anchor))
+        let top = stack.count - 1
+        if !stack[top].isMapping {
+            stack[top].items.append(node)
+        } else if let key = stack[top].pendingKey {
+            if let text = key.scalarText {
+                if let first = stack[top].keys[text] {
+                    diagnostics.append(.error("duplicate-key", at: key.position, "duplicate key '\(text)' (first defined at \(first))"))
+                } else {
+                    stack[top].keys[text] = key.position
+                }
             }
+            stack[top].pairs.append(YAMLNode.Pair(key: key, value: node))
+            stack[top].pendingKey = nil
+        } else {
+            stack[top].pendingKey = node
         }
         return true
-    }
-
-    private mutating func checkDuplicate(_ key: YAMLNode, in pairs: [YAMLNode.Pair]) {
-        guard let text = key.scalarText,
-            let first = pairs.first(where: { $0.key.scalarText == text })
-        else { return }
-        diagnostics.append(
-            .error("duplicate-key", at: key.position, "duplicate key '\(text)' (first defined at \(first.key.position))"))
     }
 
     private func string(_ pointer: UnsafeMutablePointer<yaml_char_t>?, length: Int) -> String {

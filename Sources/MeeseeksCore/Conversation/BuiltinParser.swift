@@ -15,8 +15,12 @@ enum BuiltinParser {
 
     static let adminOnly: Set<String> = ["audit", "kill ID"]
 
-    /// nil when `request` is not a built-in; `.success(nil)` for help.
-    static func parse(_ request: TypedRequest, user: String, isAdmin: Bool) -> Result<Builtin?, DialogView.Notice>? {
+    /// Built-ins that show what others run: the fleet. They need a role, as commands do.
+    static let roleOnly: Set<String> = ["agents"]
+
+    /// nil when `request` is not a built-in; `.success(nil)` for help. `hasRole`: whether the user
+    /// holds any role in the policy (default deny covers the fleet view too).
+    static func parse(_ request: TypedRequest, user: String, isAdmin: Bool, hasRole: Bool) -> Result<Builtin?, DialogView.Notice>? {
         let words = request.positional
         func id() -> Result<Int64, DialogView.Notice> {
             guard words.count == 1, let id = Int64(words[0].trimmingPrefix("#")), id > 0 else {
@@ -31,7 +35,8 @@ enum BuiltinParser {
         case "help": return .success(nil)
         case "jobs": return .success(.jobs(user: user))
         case "last": return .success(.last(user: user))
-        case "agents": return .success(.agents)
+        case "agents":
+            return hasRole ? .success(.agents) : .failure(.init(.refused, Refusal.noRole(user: user).description))
         case "job": return id().map { .job($0) }
         case "logs": return id().map { .logs($0) }
         case "tail": return id().map { .tail($0) }

@@ -4,7 +4,8 @@ import MeeseeksLabels
 extension Machine {
     /// The request's targets under the current policy, or a refusal.
     func decide(_ spec: CommandSpec) -> PolicyDecision {
-        let selector = (try? LabelSelector(dialog.selector)) ?? .everything
+        // Fail closed: a selector that does not parse never widens to every agent.
+        guard let selector = try? LabelSelector(dialog.selector) else { return .refused(.invalidSelector(dialog.selector)) }
         return world.engine.authorize(
             user: dialog.user, command: spec, requestSelector: selector, channel: dialog.channel, agents: world.agents)
     }
@@ -94,6 +95,7 @@ extension Machine {
                 return challenge(spec, error: "A code is 6 to 8 digits from your authenticator app.")
             }
         }
+        guard let selector = try? LabelSelector(dialog.selector) else { return refuse(.invalidSelector(dialog.selector)) }
         dialog.phase = .submitted
         var arguments = dialog.answers
         for argument in spec.arguments where arguments[argument.name] == nil {
@@ -103,7 +105,7 @@ extension Machine {
             .submit(
                 JobRequest(
                     command: spec.name, arguments: arguments, requester: dialog.user, channel: dialog.channel,
-                    selector: (try? LabelSelector(dialog.selector)) ?? .everything, targets: dialog.targets,
+                    selector: selector, targets: dialog.targets,
                     mode: spec.mode, dialogID: dialog.id,
                     twoFactorCode: spec.twoFactor ? code?.filter { !$0.isWhitespace } : nil)))
     }

@@ -110,7 +110,9 @@ struct Machine {
         } catch {
             return finish(.notice(.init(.invalid, "I couldn't read that: \(error).")), audit: nil)
         }
-        if let builtin = BuiltinParser.parse(request, user: dialog.user, isAdmin: world.engine.isAdmin(dialog.user)) {
+        let roles = world.engine.roles(of: dialog.user)
+        let isAdmin = roles.contains(PolicySet.adminRole)
+        if let builtin = BuiltinParser.parse(request, user: dialog.user, isAdmin: isAdmin, hasRole: !roles.isEmpty) {
             switch builtin {
             case .success(.some(let call)):
                 dialog.phase = .finished
@@ -118,7 +120,13 @@ struct Machine {
             case .success(.none):
                 finish(.help(help()), audit: nil)
             case .failure(let notice):
-                finish(.notice(notice), audit: nil)
+                // A refused built-in is audited like a refused command; a malformed one is not.
+                let audit = notice.kind == .refused
+                    ? AuditRecord(
+                        action: "builtin.denied", user: dialog.user, command: request.command, outcome: "denied",
+                        reason: roles.isEmpty ? "no_role" : "not_admin", detail: notice.text)
+                    : nil
+                finish(.notice(notice), audit: audit)
             }
             return
         }
@@ -139,7 +147,9 @@ struct Machine {
 
     func help() -> DialogView.Help {
         var builtins = BuiltinParser.help
-        if !world.engine.isAdmin(dialog.user) { builtins.removeAll { BuiltinParser.adminOnly.contains($0.name) } }
+        let roles = world.engine.roles(of: dialog.user)
+        if !roles.contains(PolicySet.adminRole) { builtins.removeAll { BuiltinParser.adminOnly.contains($0.name) } }
+        if roles.isEmpty { builtins.removeAll { BuiltinParser.roleOnly.contains($0.name) } }
         return .init(commands: world.commands(for: dialog.user).map(entry), builtins: builtins)
     }
 
@@ -163,7 +173,9 @@ struct Machine {
             if let problem = fill(spec, from: request) {
                 return finish(
                     .notice(.init(.invalid, problem)),
-                    audit: AuditRecord(action: "command.requested", user: dialog.user, command: name, outcome: "invalid", reason: problem))
+                    audit: AuditRecord(
+                        action: "command.requested", user: dialog.user, command: name, outcome: "invalid", reason: "invalid_argument",
+                        detail: problem))
             }
         }
         advance(spec)

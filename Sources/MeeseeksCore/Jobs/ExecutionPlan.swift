@@ -17,11 +17,15 @@ public struct ExecutionPlan: Hashable, Sendable, Codable {
     public var twoFactor: Bool
     /// The user's TOTP code for the agent to verify; never stored.
     public var twoFactorCode: String?
+    /// Bytes of output kept; the agent drops the rest (and says so) rather than send it.
+    public var outputLimit: Int
 
     public init(
         jobID: Int64, attempt: Int, command: String, argv: [String], script: String?, environment: [String: String],
-        timeout: Int, user: String, twoFactor: Bool = false, twoFactorCode: String? = nil
+        timeout: Int, user: String, twoFactor: Bool = false, twoFactorCode: String? = nil,
+        outputLimit: Int = ExecutionPlan.defaultOutputLimit
     ) {
+        self.outputLimit = outputLimit
         self.jobID = jobID
         self.attempt = attempt
         self.command = command
@@ -33,6 +37,9 @@ public struct ExecutionPlan: Hashable, Sendable, Codable {
         self.twoFactor = twoFactor
         self.twoFactorCode = twoFactorCode
     }
+
+    /// `jobs.output_limit`'s default, also what an agent applies when the box names none.
+    public static let defaultOutputLimit = 1 << 20
 
     /// The plan for running `spec` with `arguments` (real values) as job `jobID`.
     public init(spec: CommandSpec, arguments: [String: String], jobID: Int64, attempt: Int, user: String, twoFactorCode: String? = nil) {

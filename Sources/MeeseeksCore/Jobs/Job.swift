@@ -42,13 +42,21 @@ public struct Job: Hashable, Sendable, Codable {
     /// The dialog to tell when the job ends, if any.
     public var dialogID: String?
     public var isBroadcast: Bool
+    /// A handed-back job waits until then (seconds since 1970) before it is dispatched again.
+    public var notBefore: Double
+    /// Whether the agent reported that it started this attempt: a running job its agent never
+    /// started (and no longer holds) is queued again; one it started and lost is lost.
+    public var confirmed: Bool
 
     public init(
         id: Int64 = 0, parentID: Int64? = nil, command: String, arguments: [String: String], requester: String,
         channel: String? = nil, selector: String = "", agent: String? = nil, status: JobStatus = .queued,
         exitCode: Int? = nil, reason: String? = nil, createdAt: Double, startedAt: Double? = nil,
-        finishedAt: Double? = nil, attempt: Int = 0, dialogID: String? = nil, isBroadcast: Bool = false
+        finishedAt: Double? = nil, attempt: Int = 0, dialogID: String? = nil, isBroadcast: Bool = false,
+        notBefore: Double = 0, confirmed: Bool = false
     ) {
+        self.notBefore = notBefore
+        self.confirmed = confirmed
         self.id = id
         self.parentID = parentID
         self.command = command

@@ -4,7 +4,7 @@ public import MeeseeksLabels
 /// A request the policy allowed, ready to be stored as one job (or a broadcast of sub-jobs).
 public struct JobRequest: Hashable, Sendable {
     public var command: String
-    /// Real values, secrets included: held in memory only until the job is handed to an agent.
+    /// Real values, secrets included: the secrets are stored only sealed (`secrets(for:)`).
     public var arguments: [String: String]
     public var requester: String
     public var channel: String?
@@ -13,7 +13,7 @@ public struct JobRequest: Hashable, Sendable {
     public var targets: [String]
     public var mode: CommandSpec.TargetMode
     public var dialogID: String?
-    /// The TOTP code the user gave, forwarded to the agent that verifies it; never stored.
+    /// The TOTP code the user gave, forwarded to the agent that verifies it; stored only sealed.
     public var twoFactorCode: String?
 
     public init(
@@ -30,6 +30,16 @@ public struct JobRequest: Hashable, Sendable {
         self.mode = mode
         self.dialogID = dialogID
         self.twoFactorCode = twoFactorCode
+    }
+
+    /// What must be kept sealed with the job: the values of its secret arguments and the code.
+    public func secrets(for spec: CommandSpec?) -> JobSecrets? {
+        var values: [String: String] = [:]
+        for argument in spec?.arguments ?? [] where argument.secret {
+            if let value = arguments[argument.name] { values[argument.name] = value }
+        }
+        let secrets = JobSecrets(arguments: values, code: twoFactorCode)
+        return secrets.isEmpty ? nil : secrets
     }
 
     /// Arguments as they may be shown and stored: secrets replaced by `maskedValue`.

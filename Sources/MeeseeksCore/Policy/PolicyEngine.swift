@@ -65,7 +65,9 @@ public struct PolicyEngine: Sendable {
         guard !userRoles.isEmpty else { return .refused(.noRole(user: user)) }
         let grants = grants(for: user, command: command.name)
         guard !grants.isEmpty else { return .refused(.noGrant(command: command.name, roles: userRoles)) }
-        if let channels = command.channels, let channel, !channels.contains(channel) {
+        // A restricted command asked for outside any channel (the API, a terminal) is not in an
+        // allowed channel either.
+        if let channels = command.channels, !(channel.map(channels.contains) ?? false) {
             return .refused(.wrongChannel(command: command.name, allowed: channels))
         }
         let granted = agents.filter { agent in grants.contains { $0.on.matches(agent.labels) } }
@@ -107,6 +109,15 @@ public enum Refusal: Hashable, Sendable, CustomStringConvertible {
     case noAgentMatchesRequest(selector: LabelSelector)
     case noAgentAcceptsCommand(command: String)
     case notAdmin(String)
+    /// A stored target selector that no longer parses: refused, never widened to every agent.
+    case invalidSelector(String)
+
+    /// Every `reason`, and the other reasons the box audits: the closed set metrics may use as
+    /// label values (anything else is counted as `other`).
+    public static let reasonCodes: Set<String> = [
+        "unknown_command", "no_role", "no_grant", "wrong_channel", "no_agent_matches_grant", "no_agent_matches_command",
+        "no_agent_matches_request", "no_agent_accepts_command", "not_admin", "invalid_selector", "invalid_argument",
+    ]
 
     /// A stable reason for metrics and the audit log.
     public var reason: String {
@@ -120,6 +131,7 @@ public enum Refusal: Hashable, Sendable, CustomStringConvertible {
         case .noAgentMatchesRequest: "no_agent_matches_request"
         case .noAgentAcceptsCommand: "no_agent_accepts_command"
         case .notAdmin: "not_admin"
+        case .invalidSelector: "invalid_selector"
         }
     }
 
@@ -143,6 +155,8 @@ public enum Refusal: Hashable, Sendable, CustomStringConvertible {
             "no matching agent accepts '\(command)' (see its --commands)"
         case .notAdmin(let what):
             "'\(what)' is for the admin role only"
+        case .invalidSelector(let text):
+            "the selector '\(text)' cannot be read, so no agent is chosen"
         }
     }
 }

@@ -8,7 +8,9 @@ public protocol JobStore: Sendable {
     // Jobs
     /// Stores new jobs (a single job, or a broadcast parent followed by its children) atomically and
     /// returns them with their ids. Children get `parentID` set to the parent's new id.
-    func insert(_ job: Job, children: [Job]) throws -> (Job, [Job])
+    /// `secrets` (secret argument values and the 2FA code) are kept sealed with every job that
+    /// runs, until it ends.
+    func insert(_ job: Job, children: [Job], secrets: JobSecrets?) throws -> (Job, [Job])
     func job(_ id: Int64) throws -> Job?
     func jobs(_ query: JobQuery) throws -> [Job]
     /// Marks a queued job running on `agent` with a new attempt number; nil if it was not queued.
@@ -16,8 +18,16 @@ public protocol JobStore: Sendable {
     /// Ends a job once: a result for a final job, or for another attempt, changes nothing and
     /// returns nil.
     func finish(_ id: Int64, attempt: Int?, outcome: JobOutcome, at time: Double) throws -> Job?
-    /// Puts a running job back in the queue (its agent handed it back before starting it).
-    func requeue(_ id: Int64, attempt: Int) throws -> Bool
+    /// Puts a running job back in the queue (its agent handed it back before starting it, or never
+    /// got it), not to be dispatched before `notBefore`.
+    func requeue(_ id: Int64, attempt: Int, notBefore: Double) throws -> Bool
+    /// How often a job was handed back: its next backoff.
+    func handbacks(_ id: Int64) throws -> Int
+    /// Records that the agent started this attempt; false when it is not the running attempt.
+    func confirmStarted(_ id: Int64, attempt: Int) throws -> Bool
+    /// The job's secrets, opened; nil when it has none (or has ended). Throws `SealError` when
+    /// they cannot be opened: the job must then fail, never run with masked values.
+    func secrets(of id: Int64) throws -> JobSecrets?
     /// Appends output, keeping at most `limit` bytes per job and a marker after them.
     func appendOutput(_ id: Int64, _ bytes: [UInt8], limit: Int) throws
     /// Output from byte `offset`, at most `limit` bytes.

@@ -44,6 +44,9 @@ public protocol OutboxStore: Sendable {
     func enqueue(_ message: OutboxMessage) throws -> Int64
     /// The oldest undelivered message of each order key.
     func outboxHeads(limit: Int) throws -> [OutboxMessage]
+    /// The oldest undelivered message of one order key: what a delivery chain sends next, read
+    /// alone so catching up after an outage stays linear.
+    func nextPending(orderKey: String) throws -> OutboxMessage?
     func markDelivered(_ id: Int64) throws
     /// Gives up on a message the service refused for good (kept for inspection).
     func markFailed(_ id: Int64, error: String) throws

@@ -48,7 +48,11 @@ public struct Scheduler: Sendable {
                 continue
             }
             if let limit = spec.concurrency, running[spec.name, default: 0] >= limit { continue }
-            let selector = (try? LabelSelector(job.selector)) ?? .everything
+            // Fail closed: a stored selector that no longer parses fails the job, never widens.
+            guard let selector = try? LabelSelector(job.selector) else {
+                decisions.append(.fail(jobID: job.id, reason: "refused at dispatch: \(Refusal.invalidSelector(job.selector))"))
+                continue
+            }
             let candidates = agents.filter { agent in
                 (job.agent == nil || job.agent == agent.id) && free[agent.id, default: 0] > 0
                     && selector.matches(agent.labels) && engine.permits(user: job.requester, command: spec, on: agent)

@@ -237,7 +237,8 @@ public nonisolated struct Meeseeks_Agent_V1_JobRejected: Sendable {
   public var reason: String = String()
 
   /// Why: not_accepted (the command is not in this agent's catalog), busy, shutting_down,
-  /// two_factor (the code was refused), two_factor_locked (too many failures).
+  /// two_factor (the code was refused), two_factor_locked (too many failures), invalid (the
+  /// assignment itself is malformed: a timeout out of range, say).
   public var code: String = String()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
@@ -337,6 +338,10 @@ public nonisolated struct Meeseeks_Agent_V1_JobAssignment: Sendable {
   public var twoFactor: Bool = false
 
   public var twoFactorCode: String = String()
+
+  /// Bytes of output the box keeps of this job; the agent sends at most this much and drops the
+  /// rest, with a marker (0: the agent's default of 1 MiB).
+  public var outputLimit: UInt64 = 0
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -978,7 +983,7 @@ nonisolated extension Meeseeks_Agent_V1_Registered: SwiftProtobuf.Message, Swift
 
 nonisolated extension Meeseeks_Agent_V1_JobAssignment: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".JobAssignment"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}job_id\0\u{1}attempt\0\u{1}command\0\u{1}argv\0\u{1}script\0\u{1}environment\0\u{3}timeout_seconds\0\u{1}user\0\u{3}two_factor\0\u{3}two_factor_code\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}job_id\0\u{1}attempt\0\u{1}command\0\u{1}argv\0\u{1}script\0\u{1}environment\0\u{3}timeout_seconds\0\u{1}user\0\u{3}two_factor\0\u{3}two_factor_code\0\u{3}output_limit\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -996,6 +1001,7 @@ nonisolated extension Meeseeks_Agent_V1_JobAssignment: SwiftProtobuf.Message, Sw
       case 8: try { try decoder.decodeSingularStringField(value: &self.user) }()
       case 9: try { try decoder.decodeSingularBoolField(value: &self.twoFactor) }()
       case 10: try { try decoder.decodeSingularStringField(value: &self.twoFactorCode) }()
+      case 11: try { try decoder.decodeSingularUInt64Field(value: &self.outputLimit) }()
       default: break
       }
     }
@@ -1032,6 +1038,9 @@ nonisolated extension Meeseeks_Agent_V1_JobAssignment: SwiftProtobuf.Message, Sw
     if !self.twoFactorCode.isEmpty {
       try visitor.visitSingularStringField(value: self.twoFactorCode, fieldNumber: 10)
     }
+    if self.outputLimit != 0 {
+      try visitor.visitSingularUInt64Field(value: self.outputLimit, fieldNumber: 11)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1046,6 +1055,7 @@ nonisolated extension Meeseeks_Agent_V1_JobAssignment: SwiftProtobuf.Message, Sw
     if lhs.user != rhs.user {return false}
     if lhs.twoFactor != rhs.twoFactor {return false}
     if lhs.twoFactorCode != rhs.twoFactorCode {return false}
+    if lhs.outputLimit != rhs.outputLimit {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
