@@ -23,6 +23,7 @@ extension Box: AgentHost {
         for job in running where job.agent == record.id && !held.contains(job.id) && !job.isBroadcast {
             settleUnheld(job, agent: record.id, reason: "agent \(record.id) came back without it")
         }
+        dispatch()  // what was queued again may start now, on this agent too
     }
 
     public func heartbeat(_ agentID: String, session: String) {

@@ -90,6 +90,10 @@ public struct AgentService: Meeseeks_Agent_V1_AgentService.ServiceProtocol {
         } catch {
             guard let agent = state.agent else { throw error }  // a refusal goes back to the agent as its status
             logger.info("agent stream ended", metadata: ["agent": "\(agent)", "reason": "\(error)"])
+            await host.disconnected(agent, session: state.session, lastContact: state.lastContact)
+            // A message refused as malformed ends the stream with that status, so the agent knows why.
+            if let refusal = error as? RPCError, refusal.code == .invalidArgument || refusal.code == .failedPrecondition { throw refusal }
+            return
         }
         if let agent = state.agent {
             await host.disconnected(agent, session: state.session, lastContact: state.lastContact)

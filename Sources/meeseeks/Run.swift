@@ -48,6 +48,10 @@ extension Meeseeks {
             FileOutput.standardError.write("job #\(job.id) queued\n")
             if job.isBroadcast { throw ExitCode(try await Follow.broadcast(job.id, with: client)) }
             let (status, code) = try await Follow.output(of: job.id, with: client)
+            if status != .succeeded {
+                let ended = try await clientCall { try await client.job(job.id) }.job
+                FileOutput.standardError.write("job #\(job.id) \(status.rawValue)\(ended.reason.map { ": \($0)" } ?? "")\n")
+            }
             throw ExitCode(Follow.exitStatus(status, code))
         }
     }
@@ -89,7 +93,8 @@ enum Follow {
     static func exitStatus(_ status: JobStatus, _ code: Int?) -> Int32 {
         switch status {
         case .succeeded: 0
-        case .failed: Int32(code.map { $0 == 0 ? 1 : $0 } ?? 1)
+        // An exit status is a byte; anything else the box reports becomes a plain failure.
+        case .failed: Int32(code.flatMap { (1...255).contains($0) ? $0 : nil } ?? 1)
         case .timedOut: 124
         case .cancelled: 130
         default: 1

@@ -81,6 +81,21 @@ struct PolicyEngineTests {
         #expect(elsewhere == .refused(.wrongChannel(command: "hello", allowed: ["C-OPS"])))
         let here = engine.authorize(user: "USRE", command: command, channel: "C-OPS", agents: PolicyFixture.agents)
         #expect(here != elsewhere)
+        // Asked outside any channel (the API, a terminal): not in an allowed channel either.
+        let nowhere = engine.authorize(user: "USRE", command: command, channel: nil, agents: PolicyFixture.agents)
+        #expect(nowhere == .refused(.wrongChannel(command: "hello", allowed: ["C-OPS"])))
+    }
+
+    @Test("a stored selector that no longer parses fails its job at dispatch instead of going anywhere")
+    func unreadableSelectorFailsClosed() {
+        var scheduler = Scheduler()
+        let configuration = Configuration(commands: [PolicyFixture.command("hello")], policy: PolicyFixture.policy)
+        let job = Job(id: 7, command: "hello", arguments: [:], requester: "USRE", selector: "env in (", createdAt: 1)
+        let decisions = scheduler.plan(
+            queued: [job], running: [:], slots: PolicyFixture.agents.map { Scheduler.Slot(agent: $0, free: 1) },
+            configuration: configuration, engine: engine)
+        guard case .fail(7, let reason)? = decisions.first else { Issue.record("\(decisions)"); return }
+        #expect(reason.contains("cannot be read"))
     }
 
     @Test("roles, admins and handles")

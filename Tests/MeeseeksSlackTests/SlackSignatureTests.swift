@@ -31,6 +31,17 @@ struct SlackSignatureTests {
         }
     }
 
+    /// Any header value a client can send: refused as stale or malformed, never a trap.
+    @Test("hostile timestamps", arguments: [
+        "-9223372036854775808", "9223372036854775807", "18446744073709551615", "-1", "0", String(repeating: "9", count: 40),
+        "+1531420618", " 1531420618", "1531420618.0",
+    ])
+    func hostileTimestamps(timestamp: String) {
+        #expect(throws: SlackSignature.Failure.self) {
+            try signature.verify(timestamp: timestamp, signature: Self.expected, body: Array(Self.body.utf8), now: 1_531_420_618)
+        }
+    }
+
     @Test("one changed byte of the body fails")
     func tamperedBody() {
         var body = Array(Self.body.utf8)
