@@ -35,12 +35,3 @@ public struct JobRef: Hashable, Sendable {
         self.attempt = attempt
     }
 }
-
-/// Why an agent's registration was refused.
-public struct AgentRefusal: Error, Sendable, CustomStringConvertible {
-    public var description: String
-
-    public init(_ description: String) {
-        self.description = description
-    }
-}

@@ -1,6 +1,6 @@
 public import MeeseeksCore
 
-extension SQLiteStore: OutboxStore {
+extension SQLiteStore {
     public func enqueue(_ message: OutboxMessage) throws -> Int64 {
         try database.transaction { db in
             try db.query(

@@ -24,6 +24,8 @@ public final class SlackService: ChatTransport {
     let host: any SlackDialogHost
     let api: SlackWebAPI
     let outbox: SlackOutbox
+    /// Event ids and request signatures already taken (retries and replays).
+    let ledger: any EventLedger
     /// Display names for the user IDs in built-ins' answers.
     let directory: SlackDirectory?
     let logger: Logger
@@ -35,9 +37,10 @@ public final class SlackService: ChatTransport {
     public static let queueLimit = 10_000
 
     public init(
-        host: any SlackDialogHost, api: SlackWebAPI, outbox: SlackOutbox, directory: SlackDirectory? = nil, logger: Logger,
-        concurrency: Int = 64
+        host: any SlackDialogHost, api: SlackWebAPI, outbox: SlackOutbox, ledger: any EventLedger, directory: SlackDirectory? = nil,
+        logger: Logger, concurrency: Int = 64
     ) {
+        self.ledger = ledger
         self.host = host
         self.api = api
         self.outbox = outbox
@@ -62,7 +65,7 @@ public final class SlackService: ChatTransport {
     public func firstSighting(signature: String, window: Double) -> Bool {
         let now = Date().timeIntervalSince1970
         do {
-            return try outbox.store.firstSighting(ofEvent: "sig:" + signature, at: now, forgetBefore: now - 2 * window - 60)
+            return try ledger.firstSighting(ofEvent: "sig:" + signature, at: now, forgetBefore: now - 2 * window - 60)
         } catch {
             // Fail closed: without the record a replay cannot be told from a new request.
             logger.error("cannot record a Slack request signature; refusing the request", metadata: ["error": "\(error)"])
@@ -79,7 +82,7 @@ public final class SlackService: ChatTransport {
             let now = Date().timeIntervalSince1970
             let fresh: Bool
             do {
-                fresh = try outbox.store.firstSighting(ofEvent: eventID, at: now, forgetBefore: now - 3600)
+                fresh = try ledger.firstSighting(ofEvent: eventID, at: now, forgetBefore: now - 3600)
             } catch {
                 // A possible duplicate beats a lost request.
                 logger.error("cannot record a Slack event id", metadata: ["event_id": "\(eventID)", "error": "\(error)"])

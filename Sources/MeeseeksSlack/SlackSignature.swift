@@ -33,20 +33,7 @@ public struct SlackSignature: Sendable {
         var mac = HMAC<SHA256>(key: key)
         mac.update(data: Array("v0:\(timestamp):".utf8))
         mac.update(data: body)
-        return "v0=" + Self.hex(Array(mac.finalize()))
-    }
-
-    private static let digits = Array("0123456789abcdef".utf8)
-
-    /// Lowercase hex, without a formatter per byte.
-    static func hex(_ bytes: [UInt8]) -> String {
-        var out = [UInt8]()
-        out.reserveCapacity(bytes.count * 2)
-        for byte in bytes {
-            out.append(digits[Int(byte >> 4)])
-            out.append(digits[Int(byte & 0x0f)])
-        }
-        return String(decoding: out, as: UTF8.self)
+        return "v0=" + Hex.encode(mac.finalize())
     }
 
     /// Checks a request's headers against its raw body, before anything is parsed.

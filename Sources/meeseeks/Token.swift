@@ -50,13 +50,13 @@ extension Meeseeks.Token {
             let store = try database.open()
             var bytes = [UInt8](repeating: 0, count: 32)
             for i in bytes.indices { bytes[i] = UInt8.random(in: 0...255) }
-            let token = "msk_" + bytes.map { String(format: "%02x", $0) }.joined()
+            let token = "msk_" + Hex.encode(bytes)
             do {
                 try store.saveToken(APIToken(name: name, user: user, hash: BoxAPI.hash(token: token), createdAt: Date().timeIntervalSince1970))
             } catch {
                 throw ValidationError("cannot create token '\(name)': \(error) (is the name taken?)")
             }
-            try? store.append(AuditRecord(action: "token.created", user: user, outcome: "ok", detail: "name \(name)"), at: Date().timeIntervalSince1970)
+            try? store.append(AuditRecord(action: .tokenCreated, user: user, outcome: "ok", detail: "name \(name)"), at: Date().timeIntervalSince1970)
             print(token)
         }
     }
@@ -87,7 +87,7 @@ extension Meeseeks.Token {
                 FileOutput.standardError.write("meeseeks: no active token named '\(name)'\n")
                 throw ExitCode(1)
             }
-            try? store.append(AuditRecord(action: "token.revoked", user: "cli", outcome: "ok", detail: "name \(name)"), at: Date().timeIntervalSince1970)
+            try? store.append(AuditRecord(action: .tokenRevoked, user: "cli", outcome: "ok", detail: "name \(name)"), at: Date().timeIntervalSince1970)
             print("revoked \(name)")
         }
     }

@@ -119,9 +119,9 @@ struct UntrustedInputEndToEndTests {
         #expect(try await box.client(as: "U_SRE").agents().map(\.id) == ["local"])
 
         let audit = try await box.client(as: "U_ADMIN").audit(AuditQuery(user: "api", limit: 500))
-        #expect(audit.contains { $0.record.action == "api.acted_as" && $0.record.detail?.hasPrefix("as U_NOBODY: GET /api/v1/agents") == true })
+        #expect(audit.contains { $0.record.action == .apiActedAs && $0.record.detail?.hasPrefix("as U_NOBODY: GET /api/v1/agents") == true })
         let denied = try await box.client(as: "U_ADMIN").audit(AuditQuery(user: "U_NOBODY", limit: 50))
-        #expect(denied.filter { $0.record.action == "builtin.denied" }.count == 2)
+        #expect(denied.filter { $0.record.action == .builtinDenied }.count == 2)
     }
 
     @Test("a file nested 200,000 levels deep is refused within seconds; duplicate keys stay linear; option injection is warned")

@@ -57,7 +57,7 @@ struct ConversationTests {
         let effects = feed(&dev, [.opened(text: "")])
         #expect(dev.phase == .menu)
         #expect(views(effects) == [.menu(.init(dialogID: "d1", step: 1, user: "UDEV", commands: [.init(name: "hello", summary: "Say hello")]))])
-        #expect(effects.contains(.audit(AuditRecord(action: "dialog.opened", user: "UDEV", outcome: "ok"))))
+        #expect(effects.contains(.audit(AuditRecord(action: .dialogOpened, user: "UDEV", outcome: "ok"))))
     }
 
     @Test("pick, answer, and a command without confirm or 2FA is submitted at once")
@@ -173,7 +173,7 @@ struct ConversationTests {
         let effects = feed(&dialog, [.confirmed(true)], world: F.world(policy: revoked))
         #expect(dialog.phase == .finished)
         #expect(notice(effects)?.kind == .refused)
-        #expect(effects.contains { if case .audit(let a) = $0 { a.action == "policy.denied" } else { false } })
+        #expect(effects.contains { if case .audit(let a) = $0 { a.action == .policyDenied } else { false } })
     }
 
     @Test("typed requests fill arguments, take defaults for optional ones, and check everything", arguments: [

@@ -92,8 +92,7 @@ struct PolicyEngineTests {
         let configuration = Configuration(commands: [PolicyFixture.command("hello")], policy: PolicyFixture.policy)
         let job = Job(id: 7, command: "hello", arguments: [:], requester: "USRE", selector: "env in (", createdAt: 1)
         let decisions = scheduler.plan(
-            queued: [job], running: [:], slots: PolicyFixture.agents.map { Scheduler.Slot(agent: $0, free: 1) },
-            configuration: configuration, engine: engine)
+            queued: [job], running: [:], fleet: PolicyFixture.agents, free: { _ in 1 }, configuration: configuration, engine: engine)
         guard case .fail(7, let reason)? = decisions.first else { Issue.record("\(decisions)"); return }
         #expect(reason.contains("cannot be read"))
     }

@@ -94,9 +94,9 @@ struct SQLiteStoreTests {
     @Test("audit filters, tokens by hash, and purging old history")
     func auditTokensPurge() throws {
         let (store, _) = try store()
-        try store.append(AuditRecord(action: "policy.denied", user: "U1", command: "x", outcome: "denied"), at: 10)
-        try store.append(AuditRecord(action: "policy.allowed", user: "U2", command: "y", outcome: "allowed"), at: 20)
-        #expect(try store.audit(AuditQuery(user: "U2")).map(\.record.action) == ["policy.allowed"])
+        try store.append(AuditRecord(action: .policyDenied, user: "U1", command: "x", outcome: "denied"), at: 10)
+        try store.append(AuditRecord(action: .policyAllowed, user: "U2", command: "y", outcome: "allowed"), at: 20)
+        #expect(try store.audit(AuditQuery(user: "U2")).map(\.record.action) == [.policyAllowed])
         #expect(try store.audit(AuditQuery(since: 15)).count == 1)
         try store.saveToken(APIToken(name: "laptop", user: "U1", hash: "abc", createdAt: 1))
         #expect(try store.token(hash: "abc")?.user == "U1")

@@ -19,7 +19,7 @@ extension Machine {
             effects.append(
                 .audit(
                     AuditRecord(
-                        action: "policy.allowed", user: dialog.user, command: spec.name, outcome: "allowed",
+                        action: .policyAllowed, user: dialog.user, command: spec.name, outcome: "allowed",
                         detail: "grant at \(grants[0].position); targets \(dialog.targets.joined(separator: ","))")))
         }
         switch spec.confirm {
@@ -63,7 +63,7 @@ extension Machine {
 
     mutating func confirm() {
         guard let spec else { return showMenu() }
-        effects.append(.audit(AuditRecord(action: "dialog.confirmed", user: dialog.user, command: spec.name, outcome: "ok")))
+        effects.append(.audit(AuditRecord(action: .dialogConfirmed, user: dialog.user, command: spec.name, outcome: "ok")))
         // The policy may have changed since the targets were shown: check again.
         switch decide(spec) {
         case .refused(let refusal): refuse(refusal)
@@ -127,17 +127,17 @@ extension Machine {
         }
     }
 
-    mutating func cancel(reason: String) {
+    mutating func cancel(reason: AuditAction) {
         finish(
             .notice(.init(.cancelled, "Okay, never mind!")),
-            audit: AuditRecord(action: "dialog.\(reason)", user: dialog.user, command: dialog.command, outcome: "abandoned"))
+            audit: AuditRecord(action: reason, user: dialog.user, command: dialog.command, outcome: "abandoned"))
     }
 
     mutating func refuse(_ refusal: Refusal) {
         finish(
             .notice(.init(.refused, refusal.description)),
             audit: AuditRecord(
-                action: "policy.denied", user: dialog.user, command: dialog.command, outcome: "denied",
+                action: .policyDenied, user: dialog.user, command: dialog.command, outcome: "denied",
                 reason: refusal.reason, detail: refusal.description))
     }
 

@@ -20,7 +20,7 @@ public enum Conversation {
             let idle = DurationText.format(world.configuration.settings.dialogIdleTimeout)
             return [
                 .show(.notice(.init(.expired, "This conversation expired after \(idle) without an answer. Mention me again to start over."))),
-                .audit(AuditRecord(action: "dialog.expired", user: dialog.user, command: dialog.command, outcome: "abandoned")),
+                .audit(AuditRecord(action: .dialogExpired, user: dialog.user, command: dialog.command, outcome: "abandoned")),
             ]
         }
         if event.isUserAction, let step = input.step, step != dialog.step {
@@ -68,11 +68,11 @@ struct Machine {
         case (.confirming, .confirmed(true)):
             confirm()
         case (.confirming, .confirmed(false)):
-            cancel(reason: "declined")
+            cancel(reason: .dialogDeclined)
         case (.awaitingCode, .codeEntered(let code)):
             submit(code: code)
         case (.menu, .cancelled), (.prompting, .cancelled), (.confirming, .cancelled), (.awaitingCode, .cancelled):
-            cancel(reason: "cancelled")
+            cancel(reason: .dialogCancelled)
         case (.submitted, .jobAccepted(let id)):
             accepted(id)
         case (.submitted, .jobRejected(let reason)):
@@ -99,7 +99,7 @@ struct Machine {
     // MARK: - Opening
 
     mutating func open(_ text: String) {
-        effects.append(.audit(AuditRecord(action: "dialog.opened", user: dialog.user, outcome: "ok")))
+        effects.append(.audit(AuditRecord(action: .dialogOpened, user: dialog.user, outcome: "ok")))
         let trimmed = text.trimmingSpaces
         if trimmed.isEmpty { return showMenu() }
         let request: TypedRequest
@@ -123,7 +123,7 @@ struct Machine {
                 // A refused built-in is audited like a refused command; a malformed one is not.
                 let audit = notice.kind == .refused
                     ? AuditRecord(
-                        action: "builtin.denied", user: dialog.user, command: request.command, outcome: "denied",
+                        action: .builtinDenied, user: dialog.user, command: request.command, outcome: "denied",
                         reason: roles.isEmpty ? "no_role" : "not_admin", detail: notice.text)
                     : nil
                 finish(.notice(notice), audit: audit)
@@ -160,21 +160,21 @@ struct Machine {
             let refusal = Refusal.unknownCommand(name)
             return finish(
                 .notice(.init(.refused, refusal.description)),
-                audit: AuditRecord(action: "command.requested", user: dialog.user, command: name, outcome: "denied", reason: refusal.reason))
+                audit: AuditRecord(action: .commandRequested, user: dialog.user, command: name, outcome: "denied", reason: refusal.reason))
         }
         dialog.command = name
         guard world.engine.mayRequest(user: dialog.user, command: name) else {
             let roles = world.engine.roles(of: dialog.user)
             return refuse(roles.isEmpty ? .noRole(user: dialog.user) : .noGrant(command: name, roles: roles))
         }
-        effects.append(.audit(AuditRecord(action: "command.picked", user: dialog.user, command: name, outcome: "ok")))
+        effects.append(.audit(AuditRecord(action: .commandPicked, user: dialog.user, command: name, outcome: "ok")))
         if let request {
             dialog.typed = true
             if let problem = fill(spec, from: request) {
                 return finish(
                     .notice(.init(.invalid, problem)),
                     audit: AuditRecord(
-                        action: "command.requested", user: dialog.user, command: name, outcome: "invalid", reason: "invalid_argument",
+                        action: .commandRequested, user: dialog.user, command: name, outcome: "invalid", reason: "invalid_argument",
                         detail: problem))
             }
         }
@@ -188,24 +188,11 @@ struct Machine {
             if let error = parsed.errors.first { return "invalid selector '\(selector)': \(error)" }
             dialog.selector = selector
         }
-        let positionalNames = spec.arguments.map(\.name)
-        if request.positional.count > positionalNames.count {
-            let extra = request.positional[positionalNames.count...].joined(separator: " ")
-            return "too many arguments for '\(spec.name)': \(extra) (it takes \(positionalNames.isEmpty ? "none" : positionalNames.joined(separator: ", ")))"
-        }
-        var given = zip(positionalNames, request.positional).map { ($0, $1) }
-        given += request.named.map { ($0.name, $0.value) }
-        for (name, value) in given {
-            guard let argument = spec.argument(named: name) else { return "'\(spec.name)' has no argument '\(name)'" }
-            if dialog.answers[name] != nil { return "'\(name)' is given twice" }
-            if let problem = ArgumentValidation.problem(value, for: argument) { return "\(name): \(problem)" }
-            dialog.answers[name] = normalized(value, argument)
-        }
-        return nil
+        return ArgumentBinding.bind(spec, positional: request.positional, named: request.named.map { ($0.name, $0.value) }, into: &dialog.answers)
     }
 
     func normalized(_ value: String, _ argument: ArgumentSpec) -> String {
-        argument.kind == .bool ? (ArgumentValidation.normalizedBool(value) ?? value) : value
+        ArgumentBinding.normalized(value, argument)
     }
 
     /// Prompts for the next missing argument, or moves on to targets and confirmation.

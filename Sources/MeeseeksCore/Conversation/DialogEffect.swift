@@ -30,7 +30,7 @@ public enum Builtin: Hashable, Sendable, Codable {
 
 /// One decision for the audit trail; the box adds the time.
 public struct AuditRecord: Hashable, Sendable, Codable {
-    public var action: String
+    public var action: AuditAction
     public var user: String
     public var command: String?
     public var outcome: String
@@ -39,7 +39,7 @@ public struct AuditRecord: Hashable, Sendable, Codable {
     public var detail: String?
 
     public init(
-        action: String, user: String, command: String? = nil, outcome: String, reason: String? = nil,
+        action: AuditAction, user: String, command: String? = nil, outcome: String, reason: String? = nil,
         jobID: Int64? = nil, detail: String? = nil
     ) {
         self.action = action

@@ -42,7 +42,7 @@ public enum BuiltinFormatter {
         guard !entries.isEmpty else { return "No audit entries match." }
         return entries.map { entry in
             let r = entry.record
-            var text = "\(timestamp(entry.time))  \(r.action)  \(r.user)  \(r.outcome)"
+            var text = "\(timestamp(entry.time))  \(r.action.rawValue)  \(r.user)  \(r.outcome)"
             if let command = r.command { text += "  command=\(command)" }
             if let job = r.jobID { text += "  job=#\(job)" }
             if let reason = r.reason { text += "  reason=\(reason)" }

@@ -59,7 +59,7 @@ public struct PolicyEngine: Sendable {
     ///   - channel: where the request was made, checked against the command's `channels`.
     public func authorize(
         user: String, command: CommandSpec, requestSelector: LabelSelector = .everything, channel: String? = nil,
-        agents: [AgentInfo]
+        agents fleet: some AgentFleet
     ) -> PolicyDecision {
         let userRoles = roles(of: user)
         guard !userRoles.isEmpty else { return .refused(.noRole(user: user)) }
@@ -70,17 +70,20 @@ public struct PolicyEngine: Sendable {
         if let channels = command.channels, !(channel.map(channels.contains) ?? false) {
             return .refused(.wrongChannel(command: command.name, allowed: channels))
         }
-        let granted = agents.filter { agent in grants.contains { $0.on.matches(agent.labels) } }
-        guard !granted.isEmpty else {
+        // Each filter narrows the last: the grants' `on`, the command's target, the user's `-l`,
+        // the agents' catalogs. The first that leaves nobody names the refusal.
+        guard grants.contains(where: { fleet.hasAgent(matchingAll: [$0.on]) }) else {
             return .refused(.noAgentMatchesGrants(command: command.name, selectors: grants.map(\.on)))
         }
-        let targeted = granted.filter { command.selector.matches($0.labels) }
-        guard !targeted.isEmpty else {
+        guard grants.contains(where: { fleet.hasAgent(matchingAll: [$0.on, command.selector]) }) else {
             return .refused(.noAgentMatchesCommand(command: command.name, selector: command.selector))
         }
-        let requested = targeted.filter { requestSelector.matches($0.labels) }
+        var requested: [String: AgentInfo] = [:]
+        for grant in grants {
+            for agent in fleet.agents(matchingAll: [grant.on, command.selector, requestSelector]) { requested[agent.id] = agent }
+        }
         guard !requested.isEmpty else { return .refused(.noAgentMatchesRequest(selector: requestSelector)) }
-        let accepting = requested.filter { $0.accepts(command.name) }
+        let accepting = requested.values.filter { $0.accepts(command.name) }
         guard !accepting.isEmpty else { return .refused(.noAgentAcceptsCommand(command: command.name)) }
         return .allowed(targets: accepting.sorted { $0.id < $1.id }, grants: grants)
     }

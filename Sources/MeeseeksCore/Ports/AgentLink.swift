@@ -17,3 +17,12 @@ public protocol JobReporter: Sendable {
     /// user's code was refused, `busy` or `shutting_down` when it should go elsewhere.
     func jobRefused(_ id: Int64, attempt: Int, code: String, reason: String) async
 }
+
+/// Why an agent's registration was refused.
+public struct AgentRefusal: Error, Sendable, CustomStringConvertible {
+    public var description: String
+
+    public init(_ description: String) {
+        self.description = description
+    }
+}

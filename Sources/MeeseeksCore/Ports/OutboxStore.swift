@@ -55,7 +55,4 @@ public protocol OutboxStore: Sendable {
     /// The channel and timestamp of a posted message, by its key.
     func messageReference(_ key: String) throws -> (channel: String, ts: String)?
     func setMessageReference(_ key: String, channel: String, ts: String) throws
-    /// Records an inbound event id; false if it was already recorded (a retry). Ids older than
-    /// `forgetBefore` are dropped: the service stops retrying long before.
-    func firstSighting(ofEvent id: String, at time: Double, forgetBefore: Double) throws -> Bool
 }

@@ -10,16 +10,6 @@ import MeeseeksLabels
 /// all, which fails them with the reason.
 public struct Scheduler: Sendable {
     /// An agent as the scheduler sees it.
-    public struct Slot: Hashable, Sendable {
-        public var agent: AgentInfo
-        public var free: Int
-
-        public init(agent: AgentInfo, free: Int) {
-            self.agent = agent
-            self.free = free
-        }
-    }
-
     public enum Decision: Hashable, Sendable {
         case start(jobID: Int64, agent: String)
         case fail(jobID: Int64, reason: String)
@@ -30,19 +20,22 @@ public struct Scheduler: Sendable {
 
     public init() {}
 
+    /// Decides for `queued` (oldest first). `free` says how many jobs an agent may still take;
+    /// the agents considered come from `fleet`, searched by the jobs' selectors.
     public mutating func plan(
-        queued: [Job], running: [String: Int], slots: [Slot], configuration: Configuration, engine: PolicyEngine
+        queued: [Job], running: [String: Int], fleet: some AgentFleet, free: (String) -> Int, configuration: Configuration,
+        engine: PolicyEngine
     ) -> [Decision] {
         var decisions: [Decision] = []
         var running = running
-        var free = Dictionary(uniqueKeysWithValues: slots.map { ($0.agent.id, $0.free) })
-        let agents = slots.map(\.agent).sorted { $0.id < $1.id }
+        var taken: [String: Int] = [:]
         for job in queued where !job.isBroadcast {
             guard let spec = configuration.command(named: job.command) else {
                 decisions.append(.fail(jobID: job.id, reason: "the command '\(job.command)' no longer exists"))
                 continue
             }
-            guard engine.mayRequest(user: job.requester, command: spec.name) else {
+            let grants = engine.grants(for: job.requester, command: spec.name)
+            guard !grants.isEmpty else {
                 let refusal = Refusal.noGrant(command: spec.name, roles: engine.roles(of: job.requester))
                 decisions.append(.fail(jobID: job.id, reason: "refused at dispatch: \(refusal)"))
                 continue
@@ -53,22 +46,25 @@ public struct Scheduler: Sendable {
                 decisions.append(.fail(jobID: job.id, reason: "refused at dispatch: \(Refusal.invalidSelector(job.selector))"))
                 continue
             }
-            let candidates = agents.filter { agent in
-                (job.agent == nil || job.agent == agent.id) && free[agent.id, default: 0] > 0
-                    && selector.matches(agent.labels) && engine.permits(user: job.requester, command: spec, on: agent)
+            // The policy is checked again here: the agent must still be one the user may use.
+            func usable(_ agent: AgentInfo) -> Bool {
+                (job.agent == nil || job.agent == agent.id) && free(agent.id) - taken[agent.id, default: 0] > 0
+                    && grants.contains { $0.on.matches(agent.labels) } && agent.accepts(spec.name)
             }
-            guard let chosen = next(after: lastAgent[spec.name], in: candidates) else { continue }
-            free[chosen.id, default: 0] -= 1
+            let chosen: AgentInfo?
+            if let pinned = job.agent {
+                chosen = fleet.agent(pinned).flatMap { agent in
+                    selector.matches(agent.labels) && spec.selector.matches(agent.labels) && usable(agent) ? agent : nil
+                }
+            } else {
+                chosen = fleet.nextAgent(after: lastAgent[spec.name], matchingAll: [selector, spec.selector], where: usable)
+            }
+            guard let chosen else { continue }
+            taken[chosen.id, default: 0] += 1
             running[spec.name, default: 0] += 1
             lastAgent[spec.name] = chosen.id
             decisions.append(.start(jobID: job.id, agent: chosen.id))
         }
         return decisions
-    }
-
-    /// The first candidate after `last` in id order, wrapping around.
-    private func next(after last: String?, in candidates: [AgentInfo]) -> AgentInfo? {
-        guard let last else { return candidates.first }
-        return candidates.first { $0.id > last } ?? candidates.first
     }
 }

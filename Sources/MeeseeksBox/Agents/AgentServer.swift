@@ -7,7 +7,7 @@ import ServiceLifecycle
 
 /// The gRPC listener for agents (and `grpc.health.v1.Health`), as a service.
 struct AgentServer: Service {
-    let box: Box
+    let box: Orchestrator
     let host: String
     let port: Int
     let token: String?

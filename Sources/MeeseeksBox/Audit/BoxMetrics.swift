@@ -49,25 +49,28 @@ public struct BoxMetrics: Sendable {
     func audited(_ record: AuditRecord, knownCommand: Bool) {
         let command = knownCommand ? (record.command ?? "none") : "unknown"
         switch record.action {
-        case "dialog.opened":
+        case .dialogOpened:
             MetricCache.counter("meeseeks_dialogs_total", [("outcome", "opened")]).increment()
-        case "dialog.expired", "dialog.cancelled", "dialog.declined":
+        case .dialogExpired, .dialogCancelled, .dialogDeclined:
             MetricCache.counter("meeseeks_dialogs_total", [("outcome", "abandoned")]).increment()
-        case "policy.allowed":
+        case .policyAllowed:
             MetricCache.counter("meeseeks_commands_total", [("command", command), ("decision", "allowed"), ("reason", "granted")]).increment()
-        case "policy.denied", "command.requested":
+        case .policyDenied, .commandRequested:
             // Label values from closed sets only: a reason outside the known codes (a message, a
             // typed value) would make a new series per request.
             let reason = record.reason.flatMap { Refusal.reasonCodes.contains($0) ? $0 : nil } ?? "other"
             MetricCache.counter("meeseeks_commands_total", [("command", command), ("decision", "refused"), ("reason", reason)])
                 .increment()
-        case "2fa.passed", "2fa.failed", "2fa.locked":
-            MetricCache.counter("meeseeks_two_factor_attempts_total", [("outcome", record.action.dropFirst(4).description)]).increment()
-        case "agent.refused":
+        case .twoFactorPassed:
+            MetricCache.counter("meeseeks_two_factor_attempts_total", [("outcome", "passed")]).increment()
+        case .twoFactorFailed:
+            MetricCache.counter("meeseeks_two_factor_attempts_total", [("outcome", "failed")]).increment()
+        case .twoFactorLocked:
+            MetricCache.counter("meeseeks_two_factor_attempts_total", [("outcome", "locked")]).increment()
+        case .agentRefused:
             MetricCache.counter("meeseeks_agents_refused_total").increment()
         default:
             break
         }
     }
 }
-

@@ -7,7 +7,7 @@ import MeeseeksLabels
 
 /// The box as the HTTP API sees it: authentication, dialogs over the mailbox, direct runs, jobs.
 public struct BoxAPI: APIService {
-    let box: Box
+    let box: Orchestrator
     let mailbox: APIMailbox
     /// `MEESEEKS_API_TOKEN` of the box: an admin credential that may act as any user.
     let bootstrapToken: String?
@@ -19,7 +19,7 @@ public struct BoxAPI: APIService {
     public static let bootstrapUser = "api"
 
     public init(
-        box: Box, mailbox: APIMailbox, bootstrapToken: String?, reloader: ConfigReloader,
+        box: Orchestrator, mailbox: APIMailbox, bootstrapToken: String?, reloader: ConfigReloader,
         readiness: @escaping @Sendable () async -> [String: Bool], exposition: @escaping @Sendable () -> String
     ) {
         self.box = box
@@ -32,14 +32,21 @@ public struct BoxAPI: APIService {
 
     /// The stored form of a token: SHA-256, hex.
     public static func hash(token: String) -> String {
-        SHA256.hash(data: Array(token.utf8)).map { String(format: "%02x", $0) }.joined()
+        Hex.encode(SHA256.hash(data: Array(token.utf8)))
     }
 
     public func authenticate(token: String) async -> API.Principal? {
         if let bootstrapToken, ConstantTime.equals(token, bootstrapToken) {
             return API.Principal(user: Self.bootstrapUser, isAdmin: true, mayActAsOthers: true)
         }
-        guard let stored = try? box.store.token(hash: Self.hash(token: token)), !stored.revoked else { return nil }
+        let stored: APIToken?
+        do {
+            stored = try box.store.token(hash: Self.hash(token: token))
+        } catch {
+            // Fail closed: a token that cannot be checked opens nothing.
+            return nil
+        }
+        guard let stored, !stored.revoked else { return nil }
         let isAdmin = box.config.snapshot.engine.isAdmin(stored.user)
         return API.Principal(user: stored.user, isAdmin: isAdmin, mayActAsOthers: isAdmin)
     }
@@ -49,7 +56,7 @@ public struct BoxAPI: APIService {
     }
 
     public func impersonated(by principal: API.Principal, as other: String, request: String) async {
-        await box.record(AuditRecord(action: "api.acted_as", user: principal.user, outcome: "ok", detail: "as \(other): \(request)"))
+        box.audit.record(AuditRecord(action: .apiActedAs, user: principal.user, outcome: "ok", detail: "as \(other): \(request)"))
     }
 
     // MARK: Dialogs
@@ -62,7 +69,7 @@ public struct BoxAPI: APIService {
 
     public func send(_ input: DialogInput, to dialogID: String, as user: String) async throws -> API.DialogState {
         let before = mailbox.messages(of: dialogID, after: 0).last?.seq ?? 0
-        guard let dialog = try? box.store.dialog(dialogID), dialog.user == user else {
+        guard let dialog = try ownDialog(dialogID, of: user) else {
             throw API.Failure(.notFound, "there is no dialog \(dialogID) of yours")
         }
         guard input.event.isUserEvent else { throw API.Failure(.badRequest, "only user events may be sent") }
@@ -71,14 +78,29 @@ public struct BoxAPI: APIService {
     }
 
     public func messages(of dialogID: String, as user: String, after seq: Int, wait: Double) async throws -> API.DialogState {
-        guard let dialog = try? box.store.dialog(dialogID), dialog.user == user else {
+        guard var dialog = try ownDialog(dialogID, of: user) else {
             throw API.Failure(.notFound, "there is no dialog \(dialogID) of yours")
         }
-        let deadline = Date().addingTimeInterval(wait)
-        while mailbox.messages(of: dialogID, after: seq).isEmpty, Date() < deadline, !Task.isCancelled {
-            try? await Task.sleep(for: .milliseconds(25))
+        let deadline = ContinuousClock.now + .milliseconds(Int64(wait * 1000))
+        while mailbox.messages(of: dialogID, after: seq).isEmpty, ContinuousClock.now < deadline, !Task.isCancelled {
+            let version = mailbox.changes.version(of: dialogID)
+            if !mailbox.messages(of: dialogID, after: seq).isEmpty { break }
+            let left = deadline - ContinuousClock.now
+            await mailbox.changes.wait(for: dialogID, after: version, timeout: Double(left.components.seconds) + Double(left.components.attoseconds) / 1e18)
         }
-        return state((try? box.store.dialog(dialogID)) ?? dialog, after: seq)
+        dialog = try ownDialog(dialogID, of: user) ?? dialog
+        return state(dialog, after: seq)
+    }
+
+    /// The dialog, when it belongs to `user`; a store failure is a 503, not "not found".
+    private func ownDialog(_ id: String, of user: String) throws -> Dialog? {
+        let dialog: Dialog?
+        do {
+            dialog = try box.store.dialog(id)
+        } catch {
+            throw API.Failure(.unavailable, "the box's store failed; try again")
+        }
+        return dialog?.user == user ? dialog : nil
     }
 
     func state(_ dialog: Dialog, after seq: Int) -> API.DialogState {
@@ -99,18 +121,18 @@ public struct BoxAPI: APIService {
 
     public func job(_ id: Int64, as principal: API.Principal) async throws -> API.JobDetail {
         let job = try visibleJob(id, principal)
-        return API.JobDetail(job: job, children: await box.children(of: job))
+        return API.JobDetail(job: job, children: try box.builtins.children(of: job))
     }
 
     public func output(of id: Int64, from offset: Int, wait: Double, as principal: API.Principal) async throws -> (bytes: [UInt8], job: Job) {
         var job = try visibleJob(id, principal)
         let deadline = Date().addingTimeInterval(wait)
         while true {
-            let version = box.notifier.version(of: id)
+            let version = box.jobChanges.version(of: id)
             let bytes = try box.store.output(id, from: offset, limit: 1 << 20)
             job = try box.store.job(id) ?? job
             if !bytes.isEmpty || job.status.isFinal || Date() >= deadline { return (bytes, job) }
-            await box.notifier.wait(for: id, after: version, timeout: deadline.timeIntervalSinceNow)
+            await box.jobChanges.wait(for: id, after: version, timeout: deadline.timeIntervalSinceNow)
         }
     }
 
@@ -136,7 +158,7 @@ public struct BoxAPI: APIService {
 
     public func agents(as principal: API.Principal) async throws -> [AgentRecord] {
         guard principal.isAdmin || !box.config.snapshot.engine.roles(of: principal.user).isEmpty else {
-            await box.audit("builtin.denied", principal.user, "agents", "denied", "no_role", detail: "api")
+            box.audit.record(AuditRecord(action: .builtinDenied, user: principal.user, command: "agents", outcome: "denied", reason: "no_role", detail: "api"))
             throw API.Failure(.forbidden, Refusal.noRole(user: principal.user).description)
         }
         return await box.agentRecords()

@@ -9,7 +9,7 @@ import UnixSignals
 /// the embedded agent get `grace` seconds to finish (then they are cancelled and recorded), and
 /// the Slack outbox gets a last chance to deliver. A second signal exits at once.
 struct Drain: Service {
-    let box: Box
+    let box: Orchestrator
     let store: any OutboxStore
     let hasOutbox: Bool
     let grace: Double
@@ -49,12 +49,22 @@ struct Drain: Service {
         }
         guard hasOutbox else { return }
         let flushDeadline = Date().addingTimeInterval(max(10, grace / 2))
-        while ((try? store.outboxDepth()) ?? 0) > 0, Date() < flushDeadline {
-            try? await Task.sleep(for: .milliseconds(100))
+        while depth() > 0, Date() < flushDeadline {
+            try? await Task.sleep(for: .milliseconds(100))  // cancelled: the loop ends at the deadline anyway
         }
-        let undelivered = (try? store.outboxDepth()) ?? 0
+        let undelivered = depth()
         if undelivered > 0 {
             logger.warning("Slack replies still undelivered; they are kept and sent after the restart", metadata: ["messages": "\(undelivered)"])
+        }
+    }
+
+    /// Messages still to deliver; a store that cannot say counts as none left to wait for.
+    private func depth() -> Int {
+        do {
+            return try store.outboxDepth()
+        } catch {
+            logger.error("cannot read the Slack outbox", metadata: ["error": "\(error)"])
+            return 0
         }
     }
 }

@@ -5,15 +5,20 @@ import Synchronization
 /// The transport of dialogs held over the API (`meeseeks chat`): messages are kept in memory, in
 /// order, for the client to fetch.
 public final class APIMailbox: ChatTransport {
-    private struct Box {
+    private struct Mailboxes {
         var messages: [String: [API.Message]] = [:]
         var order: [String] = []
     }
 
-    private let state = Mutex(Box())
+    private let state = Mutex(Mailboxes())
     /// Dialogs kept; the oldest are dropped beyond this.
     let capacity = 2000
+    /// Messages kept per dialog; the oldest are dropped beyond this (a job's progress could
+    /// otherwise grow one dialog without bound).
+    let perDialog = 500
     let render: @Sendable (DialogView) -> String
+    /// Wakes clients waiting for a dialog's next message.
+    public let changes = ChangeSignal<String>()
 
     public init(render: @escaping @Sendable (DialogView) -> String) {
         self.render = render
@@ -31,7 +36,9 @@ public final class APIMailbox: ChatTransport {
             }
             let seq = (box.messages[id]?.last?.seq ?? 0) + 1
             box.messages[id, default: []].append(API.Message(seq: seq, replace: replace, view: view, text: text))
+            if let count = box.messages[id]?.count, count > perDialog { box.messages[id]?.removeFirst(count - perDialog) }
         }
+        changes.changed(id)
     }
 
     /// Messages of dialog `id` after `seq`.

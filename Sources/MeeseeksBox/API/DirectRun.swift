@@ -1,0 +1,54 @@
+import MeeseeksConfig
+import MeeseeksCore
+import MeeseeksHTTP
+import MeeseeksLabels
+
+extension Orchestrator {
+    /// A job requested directly through the API (`meeseeks run`): the same checks as a dialog,
+    /// with no confirmation (the caller asked explicitly) but the 2FA code when the command needs one.
+    func run(_ request: API.RunRequest, as user: String) throws(API.Failure) -> Job {
+        let snapshot = config.snapshot
+        guard let spec = snapshot.configuration.command(named: request.command) else {
+            let refusal = Refusal.unknownCommand(request.command)
+            audit.record(AuditRecord(action: .commandRequested, user: user, command: request.command, outcome: "denied", reason: refusal.reason))
+            throw API.Failure(.notFound, refusal.description)
+        }
+        var answers: [String: String] = [:]
+        if let problem = ArgumentBinding.bind(spec, positional: request.positional, named: request.arguments.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }, into: &answers) {
+            audit.record(AuditRecord(action: .commandRequested, user: user, command: spec.name, outcome: "invalid", reason: "invalid_argument", detail: problem))
+            throw API.Failure(.badRequest, problem)
+        }
+        let arguments: [String: String]
+        switch ArgumentBinding.completed(spec, answers) {
+        case .failure(let problem): throw API.Failure(.badRequest, problem.description)
+        case .success(let complete): arguments = complete
+        }
+        let selector: LabelSelector
+        do {
+            selector = try LabelSelector(request.selector ?? "")
+        } catch {
+            throw API.Failure(.badRequest, "invalid selector '\(request.selector ?? "")': \(error)")
+        }
+        if spec.twoFactor, request.code == nil {
+            throw API.Failure(.badRequest, "'\(spec.name)' needs a 2FA code: pass --code")
+        }
+        switch snapshot.engine.authorize(user: user, command: spec, requestSelector: selector, agents: registry.fleet) {
+        case .refused(let refusal):
+            audit.record(AuditRecord(action: .policyDenied, user: user, command: spec.name, outcome: "denied", reason: refusal.reason, detail: refusal.description))
+            throw API.Failure(.forbidden, refusal.description)
+        case .allowed(let targets, _):
+            audit.record(
+                AuditRecord(
+                    action: .policyAllowed, user: user, command: spec.name, outcome: "allowed",
+                    detail: "api; targets \(targets.map(\.id).joined(separator: ","))"))
+            do {
+                return try submit(
+                    JobRequest(
+                        command: spec.name, arguments: arguments, requester: user, selector: selector,
+                        targets: spec.mode == .all ? targets.map(\.id) : [], mode: spec.mode, twoFactorCode: request.code))
+            } catch {
+                throw API.Failure(.unavailable, "the job could not be stored: \(error)")
+            }
+        }
+    }
+}

@@ -1,0 +1,116 @@
+import Logging
+import MeeseeksConfig
+public import MeeseeksCore
+
+/// Conversations: the dialog runtime runs the interpreter on each event; the effects it asks
+/// for (a job, a cancel, a built-in's answer) are carried out here, and what they produce is fed
+/// back as the next event.
+extension Orchestrator {
+    /// The interpreter's world right now.
+    func world() -> World {
+        let snapshot = config.snapshot
+        return World(configuration: snapshot.configuration, engine: snapshot.engine, agents: registry.infos, now: clock())
+    }
+
+    /// Starts a dialog for `user` on a surface and feeds it the text that opened it.
+    @discardableResult
+    public func openDialog(id: String, user: String, channel: String?, text: String, transport: [String: String]) -> Dialog {
+        var dialog = Dialog(id: id, user: user, channel: channel, now: clock())
+        dialog.transport = transport
+        return run(dialog, DialogInput(.opened(text: text)))
+    }
+
+    /// Feeds one event to a stored dialog; nil when there is no such dialog.
+    @discardableResult
+    public func handle(_ dialogID: String, _ input: DialogInput) -> Dialog? {
+        guard let dialog = dialogs.load(dialogID) else { return nil }
+        return run(dialog, input)
+    }
+
+    /// An event from a chat surface: only the dialog's own user may act in it. `transport`
+    /// updates the dialog's surface data (a fresh Slack trigger, say) before the event.
+    func handle(_ dialogID: String, _ input: DialogInput, from user: String, transport: [String: String]) -> SurfaceAnswer {
+        guard var dialog = dialogs.load(dialogID) else { return .notFound }
+        guard dialog.user == user else {
+            audit.record(
+                AuditRecord(action: .dialogForeignAction, user: user, command: dialog.command, outcome: "denied", detail: "dialog of \(dialog.user)"))
+            return .notYours
+        }
+        dialog.transport.merge(transport) { _, new in new }
+        run(dialog, input)
+        return .handled
+    }
+
+    enum SurfaceAnswer { case handled, notFound, notYours }
+
+    /// Ends dialogs left waiting longer than the idle timeout, telling their users (the message
+    /// is updated in place) rather than waiting for a click on a dead button. Called periodically.
+    public func expireIdleDialogs() {
+        for id in dialogs.idle(timeout: Double(config.snapshot.configuration.settings.dialogIdleTimeout)) {
+            handle(id, DialogInput(.tick))
+        }
+    }
+
+    /// Runs the interpreter and its effects until no effect feeds another event back.
+    @discardableResult
+    private func run(_ start: Dialog, _ first: DialogInput) -> Dialog {
+        var dialog = start
+        var inputs = [first]
+        while !inputs.isEmpty {
+            let input = inputs.removeFirst()
+            for effect in dialogs.interpret(&dialog, input, in: world()) {
+                if let next = perform(effect, in: dialog) { inputs.append(next) }
+            }
+        }
+        return dialog
+    }
+
+    /// Carries out one effect; returns the event it produces, if any.
+    private func perform(_ effect: DialogEffect, in dialog: Dialog) -> DialogInput? {
+        switch effect {
+        case .show(let view):
+            dialogs.render(view, in: dialog, replacing: true)
+        case .post(let view):
+            dialogs.render(view, in: dialog, replacing: false)
+        case .audit(let record):
+            audit.record(record)
+        case .cancelJob(let id):
+            do {
+                _ = try cancel(id, by: dialog.user, asAdmin: false)
+            } catch {
+                dialogs.render(.notice(.init(.invalid, error.description)), in: dialog, replacing: false)
+            }
+        case .submit(let request):
+            do {
+                return DialogInput(.jobAccepted(jobID: try submit(request).id))
+            } catch {
+                logger.error("cannot store a job", metadata: ["error": "\(error)"])
+                return DialogInput(.jobRejected(reason: "I couldn't queue that job; the box's store failed. Try again."))
+            }
+        case .builtin(let call):
+            dialogs.render(answer(call, for: dialog.user), in: dialog, replacing: false)
+        }
+        return nil
+    }
+
+    /// The answer to a built-in: the ones that change something (cancel, kill) go through the
+    /// dispatcher; the others are queries.
+    func answer(_ call: Builtin, for user: String) -> DialogView {
+        let isAdmin = config.snapshot.engine.isAdmin(user)
+        switch call {
+        case .cancel(let id), .kill(let id):
+            var asAdmin = false
+            if case .kill = call { asAdmin = isAdmin }
+            do {
+                let job = try cancel(id, by: user, asAdmin: asAdmin)
+                return .notice(.init(.info, "Cancelling job #\(job.id) (\(job.command))."))
+            } catch {
+                return .notice(.init(.invalid, error.description))
+            }
+        case .agents:
+            return builtins.agents(agentRecords())
+        default:
+            return builtins.answer(call, for: user, isAdmin: isAdmin)
+        }
+    }
+}

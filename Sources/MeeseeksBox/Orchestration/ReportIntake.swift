@@ -1,0 +1,51 @@
+import MeeseeksCore
+
+/// What an agent says about a job it was given, from the embedded agent or a remote one alike.
+enum AgentReport: Sendable {
+    case started
+    /// Output at byte `offset` of the job's output; `isTail` for the tail sent with a result.
+    case output(offset: Int, bytes: [UInt8], isTail: Bool)
+    case finished(JobOutcome)
+    case rejected(code: String, reason: String)
+}
+
+/// The one entrance for agents' reports: a report counts only when it is about a job this very
+/// agent runs, in this attempt; output already received is skipped, and a gap is never joined
+/// silently. Keeps, per running job, how much output has arrived.
+struct ReportIntake {
+    private var received: [Int64: Int] = [:]
+
+    /// Whether `agent` runs `id` in `attempt` now, by the dispatcher's running load.
+    static func owns(_ load: RunningLoad, _ id: Int64, attempt: Int, agent: String) -> Bool {
+        guard let entry = load.entry(id) else { return false }
+        return entry.agent == agent && entry.attempt == attempt
+    }
+
+    /// The bytes of an output report still to store (a gap marker first, for a tail past a
+    /// gap), or nil when there is nothing new. `stored` reads the size already stored, once per
+    /// job.
+    mutating func fresh(_ id: Int64, offset: Int, bytes: [UInt8], isTail: Bool, stored: () throws -> Int) rethrows -> [UInt8]? {
+        let have = try received[id] ?? stored()
+        let end = offset + bytes.count  // the transport checked it does not overflow
+        guard end > have else {
+            received[id] = have
+            return nil
+        }
+        var fresh = Array(bytes.suffix(end - max(offset, have)))
+        if offset > have {
+            // Bytes the box never got (a reconnect after more than the agent keeps). A live chunk
+            // waits for the tail, which comes with the result; the tail is kept with a marker.
+            guard isTail else {
+                received[id] = have
+                return nil
+            }
+            fresh = Array("\n[… \(offset - have) bytes of output were lost while the agent was disconnected …]\n".utf8) + fresh
+        }
+        received[id] = end
+        return fresh
+    }
+
+    mutating func forget(_ id: Int64) {
+        received[id] = nil
+    }
+}
