@@ -65,7 +65,8 @@ public struct PolicyEngine: Sendable {
         guard !userRoles.isEmpty else { return .refused(.noRole(user: user)) }
         let grants = grants(for: user, command: command.name)
         guard !grants.isEmpty else { return .refused(.noGrant(command: command.name, roles: userRoles)) }
-        if let channels = command.channels, let channel, !channels.contains(channel) {
+        // A restricted command asked for outside any channel (a terminal, the API) is not in an allowed channel.
+        if let channels = command.channels, !channels.contains(where: { $0 == channel }) {
             return .refused(.wrongChannel(command: command.name, allowed: channels))
         }
         let granted = agents.filter { agent in grants.contains { $0.on.matches(agent.labels) } }
@@ -131,6 +132,8 @@ public enum Refusal: Hashable, Sendable, CustomStringConvertible {
             "\(user) has no role in the policy, so may run nothing (default deny)"
         case .noGrant(let command, let roles):
             "no grant lets your roles (\(roles.joined(separator: ", "))) run '\(command)'"
+        case .wrongChannel(let command, let allowed) where allowed.isEmpty:
+            "'\(command)' may not be requested in any channel (its 'channels' list is empty)"
         case .wrongChannel(let command, let allowed):
             "'\(command)' may only be requested in \(allowed.joined(separator: ", "))"
         case .noAgentMatchesGrants(let command, let selectors):
