@@ -43,7 +43,10 @@ class Case:
     channel: str
     # How each grant's `on` is written when it means "every agent": absent, `on: ""` or `on: null`.
     on_styles: list
+    # How many files under policies.d/: 1, or 2 with roles and grants apart.
     policy_files: int
+    # Each command's `target.mode`: it picks among the targets later and must not change them.
+    modes: list
 
     def describe_request(self, user, command):
         """Only what bears on `user` asking for `command`: the user's grants, the command, the fleet."""
@@ -135,7 +138,9 @@ def case(seed):
     request = "" if rng.random() < 0.6 else selector(rng, 1)
     channel = None if rng.random() < 0.5 else rng.choice(CHANNELS)
     on_styles = [rng.choice(["absent", "empty", "null"]) for _ in grants]
-    return Case(seed, Policy(roles, grants), commands, fleet, users, request, channel, on_styles, rng.randint(1, 2))
+    modes = [rng.choice(["one", "all"]) for _ in commands]
+    return Case(seed, Policy(roles, grants), commands, fleet, users, request, channel, on_styles,
+                rng.randint(1, 2), modes)
 
 
 def _q(text):
@@ -146,10 +151,12 @@ def write_config(c, directory):
     """Writes `c` as `commands.d/*.yaml`, `policies.d/*.yaml` and `agents.json` under `directory`."""
     os.makedirs(os.path.join(directory, "commands.d"))
     os.makedirs(os.path.join(directory, "policies.d"))
-    for command in c.commands:
+    for command, mode in zip(c.commands, c.modes):
         lines = ["name: %s" % _q(command.name), "summary: Generated for the model check", 'run: ["/bin/true"]']
         if command.selector is not None:
-            lines.append("target:\n  selector: %s\n  mode: %s" % (_q(command.selector), "all"))
+            lines.append("target:\n  selector: %s\n  mode: %s" % (_q(command.selector), mode))
+        elif mode == "all":
+            lines.append("target: {mode: all}")
         if command.channels is not None:
             lines.append("channels: [%s]" % ", ".join(_q(ch) for ch in command.channels))
         with open(os.path.join(directory, "commands.d", command.name + ".yaml"), "w") as f:
