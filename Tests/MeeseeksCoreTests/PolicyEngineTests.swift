@@ -97,6 +97,24 @@ struct PolicyEngineTests {
         #expect(reason.contains("cannot be read"))
     }
 
+    @Test("a command restricted to channels is refused when the request comes from no channel")
+    func channelsWithoutChannel() {
+        var command = PolicyFixture.command("hello")
+        command.channels = ["C-OPS"]
+        let nowhere = engine.authorize(user: "USRE", command: command, channel: nil, agents: PolicyFixture.agents)
+        #expect(nowhere == .refused(.wrongChannel(command: "hello", allowed: ["C-OPS"])))
+        command.channels = []
+        let never = engine.authorize(user: "USRE", command: command, channel: "C-OPS", agents: PolicyFixture.agents)
+        #expect(never == .refused(.wrongChannel(command: "hello", allowed: [])))
+        command.channels = nil
+        let anywhere = engine.authorize(user: "USRE", command: command, channel: nil, agents: PolicyFixture.agents)
+        guard case .allowed(let targets, _) = anywhere else {
+            Issue.record("an unrestricted command was refused: \(anywhere)")
+            return
+        }
+        #expect(targets.map(\.id) == ["prd-web", "stg-db", "stg-web"])
+    }
+
     @Test("roles, admins and handles")
     func roles() {
         #expect(engine.roles(of: "USRE") == ["sre"])

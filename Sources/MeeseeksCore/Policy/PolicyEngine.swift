@@ -146,6 +146,8 @@ public enum Refusal: Hashable, Sendable, CustomStringConvertible {
             "\(user) has no role in the policy, so may run nothing (default deny)"
         case .noGrant(let command, let roles):
             "no grant lets your roles (\(roles.joined(separator: ", "))) run '\(command)'"
+        case .wrongChannel(let command, let allowed) where allowed.isEmpty:
+            "'\(command)' may not be requested in any channel (its 'channels' list is empty)"
         case .wrongChannel(let command, let allowed):
             "'\(command)' may only be requested in \(allowed.joined(separator: ", "))"
         case .noAgentMatchesGrants(let command, let selectors):
