@@ -108,6 +108,11 @@ enum Migrations {
         ALTER TABLE jobs ADD COLUMN handbacks INTEGER NOT NULL DEFAULT 0;
         ALTER TABLE jobs ADD COLUMN confirmed INTEGER NOT NULL DEFAULT 0
         """,
+        // 6: the front-door request a job came from, stored once.
+        """
+        ALTER TABLE jobs ADD COLUMN origin TEXT;
+        CREATE UNIQUE INDEX jobs_origin ON jobs(origin) WHERE origin IS NOT NULL
+        """,
     ]
 
     static func apply(to database: SQLiteDatabase) throws {

@@ -7,18 +7,27 @@ extension SQLiteStore {
     public func insert(_ job: Job, children: [Job], secrets: JobSecrets?) throws -> (Job, [Job]) {
         let sealer: (any SecretSealer)? = secrets == nil ? nil : try requireSealer()
         return try database.transaction { db in
+            // A request carried out twice makes one job: the first is returned.
+            if let origin = job.origin,
+                let existing = try db.query("SELECT \(Self.jobColumns) FROM jobs WHERE origin = ?", [.text(origin)]).first.map(Self.job)
+            {
+                let children = try db.query(
+                    "SELECT \(Self.jobColumns) FROM jobs WHERE parent_id = ? ORDER BY id", [.integer(existing.id)]
+                ).map(Self.job)
+                return (existing, children)
+            }
             func add(_ job: Job) throws -> Job {
                 try db.query(
                     """
                     INSERT INTO jobs (parent_id, command, arguments, requester, channel, selector, agent, status,
-                      created_at, attempt, dialog_id, is_broadcast)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                      created_at, attempt, dialog_id, is_broadcast, origin)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """,
                     [
                         .optional(job.parentID), .text(job.command), .text(try Self.encode(stringMap: job.arguments)),
                         .text(job.requester), .optional(job.channel), .text(job.selector), .optional(job.agent),
                         .text(job.status.rawValue), .real(job.createdAt), .integer(Int64(job.attempt)),
-                        .optional(job.dialogID), .integer(job.isBroadcast ? 1 : 0),
+                        .optional(job.dialogID), .integer(job.isBroadcast ? 1 : 0), .optional(job.parentID == nil ? job.origin : nil),
                     ])
                 var stored = job
                 stored.id = db.lastInsertID

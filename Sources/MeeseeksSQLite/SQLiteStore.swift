@@ -16,7 +16,7 @@ public final class SQLiteStore: BoxStore {
 
     static let jobColumns = """
         id, parent_id, command, arguments, requester, channel, selector, agent, status, exit_code, reason,
-        created_at, started_at, finished_at, attempt, dialog_id, is_broadcast, not_before, confirmed
+        created_at, started_at, finished_at, attempt, dialog_id, is_broadcast, not_before, confirmed, origin
         """
 
     func requireSealer() throws -> any SecretSealer {
@@ -32,7 +32,7 @@ public final class SQLiteStore: BoxStore {
             status: JobStatus(rawValue: row.string(8) ?? "") ?? .lost, exitCode: row.int(9).map(Int.init),
             reason: row.string(10), createdAt: row.double(11) ?? 0, startedAt: row.double(12),
             finishedAt: row.double(13), attempt: Int(row.int(14) ?? 0), dialogID: row.string(15),
-            isBroadcast: row.int(16) == 1, notBefore: row.double(17) ?? 0, confirmed: row.int(18) == 1)
+            isBroadcast: row.int(16) == 1, notBefore: row.double(17) ?? 0, confirmed: row.int(18) == 1, origin: row.string(19))
     }
 
     /// A job's arguments, written by `encode` as a flat JSON object of strings. Read without

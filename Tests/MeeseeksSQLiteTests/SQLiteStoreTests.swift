@@ -128,7 +128,7 @@ struct SQLiteStoreTests {
         let json = String(decoding: try JSONEncoder().encode(waiting), as: UTF8.self)
         try store.database.query("INSERT INTO dialogs (id, user, state, updated_at) VALUES ('d1', 'U1', ?, 10)", [.text(json)])
         let upgraded = try reopen(path)
-        #expect(try upgraded.database.query("PRAGMA user_version").first?.int(0) == 5)
+        #expect(try upgraded.database.query("PRAGMA user_version").first?.int(0) == 6)
         #expect(try upgraded.job(queued.id)?.command == "hello")
         let legacy = try #require(try upgraded.dialog("d1"))
         #expect(legacy.user == "U1")

@@ -47,14 +47,18 @@ public struct Job: Hashable, Sendable, Codable {
     /// Whether the agent reported that it started this attempt: a running job its agent never
     /// started (and no longer holds) is queued again; one it started and lost is lost.
     public var confirmed: Bool
+    /// The front-door request this job came from (`inbox:ID`), if any: stored uniquely, so a
+    /// request carried out twice (its leader died before answering) makes one job.
+    public var origin: String?
 
     public init(
         id: Int64 = 0, parentID: Int64? = nil, command: String, arguments: [String: String], requester: String,
         channel: String? = nil, selector: String = "", agent: String? = nil, status: JobStatus = .queued,
         exitCode: Int? = nil, reason: String? = nil, createdAt: Double, startedAt: Double? = nil,
         finishedAt: Double? = nil, attempt: Int = 0, dialogID: String? = nil, isBroadcast: Bool = false,
-        notBefore: Double = 0, confirmed: Bool = false
+        notBefore: Double = 0, confirmed: Bool = false, origin: String? = nil
     ) {
+        self.origin = origin
         self.notBefore = notBefore
         self.confirmed = confirmed
         self.id = id

@@ -10,7 +10,8 @@ public protocol JobQueueStore: Sendable {
     /// Stores new jobs (a single job, or a broadcast parent followed by its children) atomically and
     /// returns them with their ids. Children get `parentID` set to the parent's new id.
     /// `secrets` (secret argument values and the 2FA code) are kept sealed with every job that
-    /// runs, until it ends.
+    /// runs, until it ends. A job whose `origin` is already stored is not stored again: the
+    /// stored one is returned (with its children), so a repeated request makes one job.
     func insert(_ job: Job, children: [Job], secrets: JobSecrets?) throws -> (Job, [Job])
     /// Marks a queued job running on `agent` with a new attempt number; nil if it was not queued.
     func start(_ id: Int64, agent: String, at time: Double) throws -> Job?
