@@ -121,6 +121,7 @@ struct SQLiteStoreTests {
             DROP TABLE chat_events; DROP INDEX dialogs_waiting; ALTER TABLE dialogs DROP COLUMN waiting;
             ALTER TABLE jobs DROP COLUMN secrets; ALTER TABLE jobs DROP COLUMN not_before;
             ALTER TABLE jobs DROP COLUMN handbacks; ALTER TABLE jobs DROP COLUMN confirmed;
+            DROP INDEX jobs_origin; ALTER TABLE jobs DROP COLUMN origin;
             PRAGMA user_version = 2
             """)
         var waiting = Dialog(id: "d1", user: "U1", channel: "C1", now: 10)
