@@ -46,6 +46,8 @@ public actor Agent: JobReporter {
     var running: [Int64: Running] = [:]
     var outbound: BoundedChannel<Meeseeks_Agent_V1_AgentMessage>?
     var draining = false
+    /// The newest leader epoch seen: a job from an older one comes from a deposed leader.
+    var highestEpoch: UInt64 = 0
     /// Output kept per job for resending after a reconnect.
     let bufferLimit = 1 << 20
     /// Bytes of messages queued for the box at most; jobs' output waits beyond it.
@@ -93,7 +95,8 @@ public actor Agent: JobReporter {
     /// A connection is up: from now on messages go to `channel`. Output the box may have missed
     /// and results it has not acknowledged go first; live output follows only once they are
     /// queued, so nothing overtakes them (what jobs print meanwhile is sent in a last round).
-    func attach(_ channel: BoundedChannel<Meeseeks_Agent_V1_AgentMessage>) async {
+    func attach(_ channel: BoundedChannel<Meeseeks_Agent_V1_AgentMessage>, epoch: UInt64) async {
+        highestEpoch = max(highestEpoch, epoch)
         for id in running.keys { running[id]?.continuous = false }
         var sentUpTo: [Int64: Int] = [:]
         for result in ledger.pending() { await channel.send(.with { $0.result = result }) }
@@ -164,6 +167,10 @@ public actor Agent: JobReporter {
             })
         }
         if running[plan.jobID] != nil { return }  // a repeated assignment: already running
+        if plan.epoch < highestEpoch {
+            return await reject("stale_epoch", "agent \(options.id) has seen leader epoch \(highestEpoch); this job comes from epoch \(plan.epoch)")
+        }
+        highestEpoch = plan.epoch
         if draining { return await reject("shutting_down", "agent \(options.id) is shutting down") }
         guard accepts(plan.command) else {
             return await reject("not_accepted", "agent \(options.id) does not accept '\(plan.command)' (its --commands)")

@@ -7,12 +7,13 @@ import MeeseeksCore
 import Metrics
 import SwiftProtobuf
 
-/// Keeps an agent connected to its box: dial, register, relay, and on any failure reconnect with
-/// jittered backoff, forever (until cancelled).
+/// Keeps an agent connected to the box that leads: dial, register, relay, and on any failure
+/// reconnect with jittered backoff, forever (until cancelled). With several boxes (HA), a
+/// standby's refusal names the leader and the agent dials it at once; otherwise it tries the
+/// next box of its list.
 public struct AgentConnection: Sendable {
     let agent: Agent
-    let host: String
-    let port: Int
+    let boxes: [HostPort]
     let token: String
     let tls: AgentMain.TLS?
     let logger: Logger
@@ -33,11 +34,11 @@ public struct AgentConnection: Sendable {
 
     /// An IP literal is dialled as such: as a DNS name its authority would become the TLS SNI,
     /// where IP addresses are not allowed; the certificate is then checked against the IP.
-    var target: any ResolvableTarget {
+    static func target(_ address: HostPort) -> any ResolvableTarget {
         var v4 = in_addr(), v6 = in6_addr()
-        if inet_pton(AF_INET, host, &v4) == 1 { return .ipv4(host: host, port: port) }
-        if inet_pton(AF_INET6, host, &v6) == 1 { return .ipv6(host: host, port: port) }
-        return .dns(host: host, port: port)
+        if inet_pton(AF_INET, address.host, &v4) == 1 { return .ipv4(host: address.host, port: address.port) }
+        if inet_pton(AF_INET6, address.host, &v6) == 1 { return .ipv6(host: address.host, port: address.port) }
+        return .dns(host: address.host, port: address.port)
     }
 
     public enum Event: Sendable {
@@ -45,18 +46,37 @@ public struct AgentConnection: Sendable {
         case refused(String)
     }
 
+    /// The metadata key in which a standby names the leader's gRPC address.
+    public static let leaderKey = "meeseeks-leader"
+
     /// Runs until cancelled. A refused token or id is retried too (the box may be fixed), but slowly.
     public func run() async {
         var failures = 0
+        var next = 0
+        var leader: HostPort?
         while !Task.isCancelled {
             let started = Date()
+            let address = leader ?? boxes[next % boxes.count]
+            leader = nil
             do {
-                try await connectOnce()
+                try await connectOnce(to: address)
+            } catch let error as RPCError where error.code == .unavailable && Self.leaderHint(error) != nil {
+                // A standby names the leader, which is dialled at once (a malformed name is
+                // skipped: the list is tried instead).
+                let named = Self.leaderHint(error) ?? ""
+                logger.notice("this box does not lead; moving to the leader", metadata: ["box": "\(address)", "leader": "\(named)"])
+                if let hint = try? HostPort(parsing: named), hint != address {
+                    leader = hint
+                    await agent.detach()
+                    continue
+                }
+                next += 1
             } catch let error as RPCError where error.code == .unauthenticated || error.code == .alreadyExists || error.code == .invalidArgument {
-                logger.error("the box refused this agent", metadata: ["reason": "\(error.message)"])
+                logger.error("the box refused this agent", metadata: ["box": "\(address)", "reason": "\(error.message)"])
                 failures = max(failures, 5)
             } catch {
-                logger.warning("connection to the box lost", metadata: ["error": "\(error)"])
+                logger.warning("connection to the box lost", metadata: ["box": "\(address)", "error": "\(error)"])
+                next += 1
             }
             await agent.detach()
             MetricCache.gauge("meeseeks_agent_connected").record(0)
@@ -64,14 +84,20 @@ public struct AgentConnection: Sendable {
             if Date().timeIntervalSince(started) > 30 { failures = 0 }
             failures += 1
             let backoff = min(30, 0.25 * pow(2, Double(min(failures, 8))) * Double.random(in: 0.5...1.5))
-            try? await Task.sleep(for: .milliseconds(Int(backoff * 1000)))
+            // With several boxes the next is tried soon: one of them leads.
+            let wait = boxes.count > 1 && failures <= 2 * boxes.count ? min(backoff, 0.5) : backoff
+            try? await Task.sleep(for: .milliseconds(Int(wait * 1000)))  // cancelled: the loop ends
         }
     }
 
-    private func connectOnce() async throws {
+    static func leaderHint(_ error: RPCError) -> String? {
+        error.metadata[stringValues: leaderKey].first { !$0.isEmpty }
+    }
+
+    private func connectOnce(to address: HostPort) async throws {
         try await withGRPCClient(
             transport: .http2NIOPosix(
-                target: target, transportSecurity: security,
+                target: Self.target(address), transportSecurity: security,
                 config: .defaults { config in if let name = tls?.serverName { config.http2.authority = name } })
         ) { client in
             let service = Meeseeks_Agent_V1_AgentService.Client(wrapping: client)
@@ -95,8 +121,9 @@ public struct AgentConnection: Sendable {
                     }
                     for try await message in response.messages {
                         if case .registered(let registered)? = message.kind {
-                            logger.notice("connected to the box", metadata: ["agent": "\(registered.agentID)"])
-                            await agent.attach(outbound)
+                            logger.notice(
+                                "connected to the box", metadata: ["agent": "\(registered.agentID)", "box": "\(address)", "epoch": "\(registered.epoch)"])
+                            await agent.attach(outbound, epoch: registered.epoch)
                             MetricCache.gauge("meeseeks_agent_connected").record(1)
                             let interval = max(1, Int(registered.heartbeatSeconds))
                             heartbeat = Task {

@@ -13,7 +13,8 @@ import UnixSignals
 /// `mrmeeseeks`: connect to the box and run what it routes here, until SIGTERM (then drain).
 public struct AgentMain: Sendable {
     public struct Settings: Sendable {
-        public var box: (host: String, port: Int)
+        /// The boxes to dial (every box of an HA cluster, or the one box).
+        public var boxes: [HostPort]
         public var token: String
         public var options: Agent.Options
         public var stateDirectory: String
@@ -27,12 +28,12 @@ public struct AgentMain: Sendable {
         public var metrics: (host: String, port: Int, registry: PrometheusCollectorRegistry)?
 
         public init(
-            box: (host: String, port: Int), token: String, options: Agent.Options, stateDirectory: String, grace: Double,
+            boxes: [HostPort], token: String, options: Agent.Options, stateDirectory: String, grace: Double,
             environment: [String: String], twoFactorSecrets: String? = nil, twoFactorCommands: [String] = []
         ) {
             self.twoFactorSecrets = twoFactorSecrets
             self.twoFactorCommands = twoFactorCommands
-            self.box = box
+            self.boxes = boxes
             self.token = token
             self.options = options
             self.stateDirectory = stateDirectory
@@ -101,10 +102,10 @@ public struct AgentMain: Sendable {
         let ledger = try ResultLedger(directory: "\(settings.stateDirectory)/results")
         let agent = Agent(options: settings.options, executor: executor, ledger: ledger, logger: logger)
         let connection = AgentConnection(
-            agent: agent, host: settings.box.host, port: settings.box.port, token: settings.token, tls: settings.tls, logger: logger)
+            agent: agent, boxes: settings.boxes, token: settings.token, tls: settings.tls, logger: logger)
         logger.notice(
             "mrmeeseeks starting",
-            metadata: ["agent": "\(settings.options.id)", "box": "\(settings.box.host):\(settings.box.port)", "labels": "\(settings.options.labels)"])
+            metadata: ["agent": "\(settings.options.id)", "box": "\(settings.boxes.map(\.description).joined(separator: ","))", "labels": "\(settings.options.labels)"])
         let grace = settings.grace
         let logger = logger
         try await withThrowingTaskGroup(of: Void.self) { group in

@@ -70,6 +70,10 @@ public struct BoxClient: Sendable {
         return agents.agents
     }
 
+    public func cluster() async throws -> API.Cluster {
+        try await call("GET", "/api/v1/cluster")
+    }
+
     public func audit(_ query: AuditQuery) async throws -> [AuditEntry] {
         var parts = ["limit=\(query.limit)"]
         for (key, value) in [("user", query.user), ("command", query.command), ("outcome", query.outcome)] {

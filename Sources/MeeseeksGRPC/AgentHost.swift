@@ -4,7 +4,16 @@ public import MeeseeksCore
 ///
 /// Every report names the agent it came from: a report about a job the box did not give that
 /// agent (or about another attempt) changes nothing.
+/// Whether a box takes agents: the leader does (and names its epoch); a standby sends them to
+/// the leader.
+public enum AgentAdmission: Sendable {
+    case accept(epoch: UInt64)
+    case redirect(leader: String?)
+}
+
 public protocol AgentHost: Sendable {
+    /// Asked before each registration.
+    func admission() async -> AgentAdmission
     /// Registers a connected agent. Throws when another live connection holds the same id.
     func register(_ record: AgentRecord, session: String, link: any AgentLink, holding: [JobRef]) async throws(AgentRefusal)
     /// Any sign of life from an agent.
@@ -16,7 +25,9 @@ public protocol AgentHost: Sendable {
     /// chunk past a gap waits for the result's tail; the tail (`isTail`) is kept even past one,
     /// with a marker saying how much was lost.
     func remoteOutput(_ jobID: Int64, attempt: Int, offset: Int, bytes: [UInt8], isTail: Bool, agent: String) async
-    func remoteFinished(_ jobID: Int64, attempt: Int, outcome: JobOutcome, agent: String) async
+    /// Whether the result may be acknowledged (recorded, or a repeat): a box that no longer
+    /// leads must not, so the agent keeps it for the next leader.
+    func remoteFinished(_ jobID: Int64, attempt: Int, outcome: JobOutcome, agent: String) async -> Bool
     /// The agent could not or would not run a job it was given.
     func remoteRejected(_ jobID: Int64, attempt: Int, code: String, reason: String, agent: String) async
     /// An agent was turned away (wrong token, duplicate id, bad registration).

@@ -67,9 +67,10 @@ public struct AgentService: Meeseeks_Agent_V1_AgentService.ServiceProtocol {
                         if let agent = state.agent {
                             try await handle(message, agent: agent, session: state.session, link: link)
                         } else {
-                            let record = try await register(message, bearerChecked: bearerChecked, peer: peer, link: link, state: state)
+                            let (record, epoch) = try await register(message, bearerChecked: bearerChecked, peer: peer, link: link, state: state)
                             var registered = Meeseeks_Agent_V1_Registered()
                             registered.agentID = record.id
+                            registered.epoch = epoch
                             registered.heartbeatSeconds = Int32(max(1, lostAfter / 3))
                             link.send(.with { $0.registered = registered })
                         }
@@ -103,7 +104,7 @@ public struct AgentService: Meeseeks_Agent_V1_AgentService.ServiceProtocol {
     /// The first message: a registration with a valid token, or the end of the stream.
     private func register(
         _ first: Meeseeks_Agent_V1_AgentMessage, bearerChecked: Bool, peer: String, link: GRPCAgentLink, state: SessionState
-    ) async throws -> AgentRecord {
+    ) async throws -> (AgentRecord, UInt64) {
         guard case .register(let register)? = first.kind else {
             throw RPCError(code: .failedPrecondition, message: "the first message must be Register")
         }
@@ -118,6 +119,18 @@ public struct AgentService: Meeseeks_Agent_V1_AgentService.ServiceProtocol {
             await host.agentRefused(register.agentID, reason: error.message, peer: peer)
             throw error
         }
+        let epoch: UInt64
+        switch await host.admission() {
+        case .accept(let current):
+            epoch = current
+        case .redirect(let leader):
+            // A standby: the agent is told where the leader is, and moves there.
+            var metadata = Metadata()
+            if let leader { metadata.addString(leader, forKey: Self.leaderKey) }
+            throw RPCError(
+                code: .unavailable, message: "this box does not lead\(leader.map { "; the leader is \($0)" } ?? " and knows no leader yet")",
+                metadata: metadata)
+        }
         do {
             try await host.register(
                 record, session: state.session, link: link,
@@ -130,8 +143,11 @@ public struct AgentService: Meeseeks_Agent_V1_AgentService.ServiceProtocol {
         }
         state.agent = record.id
         logger.info("agent registered", metadata: ["agent": "\(record.id)", "peer": "\(peer)", "session": "\(state.session)"])
-        return record
+        return (record, epoch)
     }
+
+    /// The metadata key in which a standby names the leader's gRPC address.
+    public static let leaderKey = "meeseeks-leader"
 
     private func handle(_ message: Meeseeks_Agent_V1_AgentMessage, agent: String, session: String, link: GRPCAgentLink) async throws {
         switch message.kind {
@@ -150,7 +166,9 @@ public struct AgentService: Meeseeks_Agent_V1_AgentService.ServiceProtocol {
                     result.jobID, attempt: Int(result.attempt), offset: offset, bytes: Array(result.outputTail), isTail: true,
                     agent: agent)
             }
-            await host.remoteFinished(result.jobID, attempt: Int(result.attempt), outcome: result.outcome, agent: agent)
+            guard await host.remoteFinished(result.jobID, attempt: Int(result.attempt), outcome: result.outcome, agent: agent) else {
+                throw RPCError(code: .unavailable, message: "this box no longer leads; keep the result for the next leader")
+            }
             // Acknowledged even when it changed nothing (a repeat): the agent may forget it now.
             link.send(.with { $0.ack = .with { $0.jobID = result.jobID; $0.attempt = result.attempt } })
         case .rejected(let rejected):
@@ -244,5 +262,9 @@ final class GRPCAgentLink: AgentLink {
 
     func cancel(jobID: Int64, attempt: Int) async {
         send(.with { $0.cancel = .with { $0.jobID = jobID; $0.attempt = Int32(attempt) } })
+    }
+
+    func close() {
+        outbound.finish()
     }
 }

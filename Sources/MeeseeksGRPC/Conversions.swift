@@ -17,15 +17,18 @@ extension Meeseeks_Agent_V1_JobAssignment {
         twoFactor = plan.twoFactor
         twoFactorCode = plan.twoFactorCode ?? ""
         outputLimit = UInt64(max(0, plan.outputLimit))
+        epoch = plan.epoch
     }
 
     public var plan: ExecutionPlan {
-        ExecutionPlan(
+        var plan = ExecutionPlan(
             jobID: jobID, attempt: Int(attempt), command: command, argv: argv, script: script.isEmpty ? nil : script,
             environment: environment, timeout: Int(timeoutSeconds), user: user, twoFactor: twoFactor,
             twoFactorCode: twoFactorCode.isEmpty ? nil : twoFactorCode,
             // Whatever the box says, an agent keeps no more than 1 GiB of one job's output.
             outputLimit: outputLimit == 0 ? ExecutionPlan.defaultOutputLimit : Int(min(outputLimit, 1 << 30)))
+        plan.epoch = epoch
+        return plan
     }
 }
 

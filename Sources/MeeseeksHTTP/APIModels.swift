@@ -3,7 +3,7 @@ public import MeeseeksCore
 /// The JSON of `/api/v1`, shared by the server and the `meeseeks` CLI.
 public enum API {
     /// Who a request acts for.
-    public struct Principal: Sendable, Hashable {
+    public struct Principal: Sendable, Hashable, Codable {
         public var user: String
         public var isAdmin: Bool
         /// Bootstrap and admin tokens may act as another user (`X-Meeseeks-As`), as `meeseeks chat --as` does.
@@ -120,6 +120,30 @@ public enum API {
         public init(entries: [AuditEntry]) { self.entries = entries }
     }
 
+    /// The boxes sharing one database, and which leads.
+    public struct Cluster: Codable, Sendable {
+        /// This box's id, and whether it leads (`leader`) or stands by (`standby`).
+        public var this: String
+        public var role: String
+        public var leader: String?
+        public var epoch: Int64
+        /// Seconds since the leader last renewed its lease, and until it expires (none for a box
+        /// alone, which needs no lease).
+        public var leaseAge: Double?
+        public var leaseExpiresIn: Double?
+        public var members: [ClusterMember]
+
+        public init(this: String, role: String, leader: String?, epoch: Int64, leaseAge: Double?, leaseExpiresIn: Double?, members: [ClusterMember]) {
+            self.this = this
+            self.role = role
+            self.leader = leader
+            self.epoch = epoch
+            self.leaseAge = leaseAge
+            self.leaseExpiresIn = leaseExpiresIn
+            self.members = members
+        }
+    }
+
     /// Errors come back as `{"error": "..."}` with a 4xx or 5xx status.
     public struct ErrorBody: Codable, Sendable {
         public var error: String
@@ -128,8 +152,8 @@ public enum API {
     }
 
     /// A failure the API turns into a status and a message.
-    public struct Failure: Error, Sendable {
-        public enum Kind: Sendable { case badRequest, unauthorized, forbidden, notFound, conflict, unavailable }
+    public struct Failure: Error, Sendable, Codable {
+        public enum Kind: String, Sendable, Codable { case badRequest, unauthorized, forbidden, notFound, conflict, unavailable }
         public var kind: Kind
         public var message: String
 
@@ -162,6 +186,10 @@ public protocol APIService: Sendable {
     func audit(_ query: AuditQuery) async throws -> [AuditEntry]
     /// Which readiness checks pass, by name.
     func readiness() async -> [String: Bool]
+    /// `leader` or `standby` (both take traffic).
+    func role() async -> String
+    /// The cluster this box belongs to (a box alone is a cluster of one).
+    func cluster() async throws -> API.Cluster
     /// Reloads the configuration; the diagnostics when it is refused.
     func reload() async -> (applied: Bool, diagnostics: [String])
     /// The Prometheus exposition.

@@ -19,7 +19,7 @@ public struct APIRoutes<Context: RequestContext>: Sendable {
             let ready = checks.values.allSatisfy { $0 }
             let failed = checks.filter { !$0.value }.keys.sorted()
             return JSONResponse.make(
-                ReadyBody(ready: ready, checks: checks, failed: failed), status: ready ? .ok : .serviceUnavailable)
+                ReadyBody(ready: ready, role: await service.role(), checks: checks, failed: failed), status: ready ? .ok : .serviceUnavailable)
         }
         router.get("/metrics") { request, _ in
             let text = await service.metricsText()
@@ -102,6 +102,17 @@ public struct APIRoutes<Context: RequestContext>: Sendable {
         api.get("agents") { request, _ in
             try await guarded(request) { principal, _ in JSONResponse.make(API.Agents(agents: try await service.agents(as: principal))) }
         }
+        api.get("cluster") { request, _ in
+            try await guarded(request) { _, _ in
+                do {
+                    return JSONResponse.make(try await service.cluster())
+                } catch let failure as API.Failure {
+                    throw failure
+                } catch {
+                    throw API.Failure(.unavailable, "cannot read the cluster's state: \(error)")
+                }
+            }
+        }
         api.get("audit") { request, _ in
             try await guarded(request) { principal, _ in
                 guard principal.isAdmin else { throw API.Failure(.forbidden, "the audit trail is for admins") }
@@ -125,6 +136,8 @@ public struct APIRoutes<Context: RequestContext>: Sendable {
 
     struct ReadyBody: Encodable {
         var ready: Bool
+        /// `leader` or `standby`: both take traffic.
+        var role: String
         var checks: [String: Bool]
         var failed: [String]
     }

@@ -2,7 +2,7 @@ import Foundation
 public import MeeseeksCore
 
 /// What an inbound Slack payload asks for, independent of HTTP or Socket Mode.
-public enum SlackRequest: Hashable, Sendable {
+public enum SlackRequest: Hashable, Sendable, Codable {
     /// A mention, DM or slash command: open a dialog with the text.
     case open(user: String, channel: String, thread: String?, text: String, eventID: String?)
     /// A click, selection or input in a dialog message.

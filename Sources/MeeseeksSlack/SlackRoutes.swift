@@ -8,7 +8,7 @@ import Metrics
 /// `POST /slack/events`, `/slack/interactivity` and `/slack/commands`: signature first, then a
 /// quick answer, then the work (queued on the Slack service).
 public struct SlackRoutes<Context: RequestContext>: Sendable {
-    let service: SlackService?
+    let service: (any SlackIntake)?
     let signature: SlackSignature?
     let clock: @Sendable () -> Double
 
@@ -18,7 +18,7 @@ public struct SlackRoutes<Context: RequestContext>: Sendable {
     /// - Parameters:
     ///   - service: nil when Slack is not configured (requests are refused with 503).
     ///   - signingSecret: `SLACK_SIGNING_SECRET`; without it every request is refused.
-    public init(service: SlackService?, signingSecret: String?, clock: @escaping @Sendable () -> Double = { Date().timeIntervalSince1970 }) {
+    public init(service: (any SlackIntake)?, signingSecret: String?, clock: @escaping @Sendable () -> Double = { Date().timeIntervalSince1970 }) {
         self.service = service
         self.signature = signingSecret.flatMap { $0.isEmpty ? nil : SlackSignature(secret: $0) }
         self.clock = clock
@@ -58,7 +58,7 @@ public struct SlackRoutes<Context: RequestContext>: Sendable {
     }
 
     /// Reads the raw body (capped), verifies the signature, and answers at once.
-    func handle(_ request: Request, route: String, _ body: ([UInt8], SlackService) -> (HTTPResponse.Status, String)) async -> Response {
+    func handle(_ request: Request, route: String, _ body: ([UInt8], any SlackIntake) -> (HTTPResponse.Status, String)) async -> Response {
         let started = ContinuousClock.now
         var outcome = "ok"
         defer {

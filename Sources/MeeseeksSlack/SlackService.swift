@@ -18,9 +18,18 @@ public enum SlackDialogAnswer: Sendable {
     case handled, notFound, notYours
 }
 
+/// Where verified Slack requests go: a box that leads processes them; a front door passes them
+/// on to the leader through the database.
+public protocol SlackIntake: Sendable {
+    /// Takes a verified request (or drops a retried event already seen); answers Slack at once.
+    func accept(_ request: SlackRequest) -> SlackService.Acceptance
+    /// Whether a request signature is new; false for a replay within the signature window.
+    func firstSighting(signature: String, window: Double) -> Bool
+}
+
 /// The Slack surface: takes inbound requests (acknowledged before they are processed, each event
 /// once), feeds dialogs, and renders dialog views into the outbox.
-public final class SlackService: ChatTransport {
+public final class SlackService: ChatTransport, SlackIntake {
     let host: any SlackDialogHost
     let api: SlackWebAPI
     let outbox: SlackOutbox
@@ -60,9 +69,12 @@ public final class SlackService: ChatTransport {
         }
     }
 
-    /// Whether a request signature is new; false for a replay within the signature window. The
-    /// signatures seen are kept in the store, so a restart does not reopen the window.
     public func firstSighting(signature: String, window: Double) -> Bool {
+        Self.firstSighting(signature: signature, window: window, ledger: ledger, logger: logger)
+    }
+
+    /// The signatures seen are kept in the store, so a restart does not reopen the window.
+    public static func firstSighting(signature: String, window: Double, ledger: any EventLedger, logger: Logger) -> Bool {
         let now = Date().timeIntervalSince1970
         do {
             return try ledger.firstSighting(ofEvent: "sig:" + signature, at: now, forgetBefore: now - 2 * window - 60)
@@ -73,12 +85,19 @@ public final class SlackService: ChatTransport {
         }
     }
 
-    /// Queues a request for processing after the acknowledgement. A retried event already seen
-    /// is a duplicate (Slack retries when an ack is slow; a retry is never a new command).
-    @discardableResult
-    public func accept(_ request: SlackRequest) -> Acceptance {
+    /// Schedules one request, in order with the other requests of its dialog (call in arrival
+    /// order); the task ends when it has been processed. How the leader carries out a request a
+    /// front door passed on: `dialogID` names the dialog a mention opens, so a request carried
+    /// out twice opens one dialog.
+    public func schedule(_ request: SlackRequest, dialogID: String) -> Task<Void, Never> {
+        serial.task(key: request.dialogKey) { await self.process(request, dialogID: dialogID) }
+    }
+
+    /// Whether a request is new: a retried event already seen is not (Slack retries when an ack
+    /// is slow; a retry is never a new command), nor a payload that is not ours. Event ids are
+    /// kept in the store, not in memory: Slack retries for minutes, across a restart too.
+    public static func admit(_ request: SlackRequest, ledger: any EventLedger, logger: Logger) -> Acceptance? {
         if case .open(_, _, _, _, let eventID?) = request {
-            // Kept in the store, not in memory: Slack retries for minutes, across a restart too.
             let now = Date().timeIntervalSince1970
             let fresh: Bool
             do {
@@ -97,6 +116,13 @@ public final class SlackService: ChatTransport {
             logger.debug("Slack payload ignored", metadata: ["why": "\(why)"])
             return .ignored
         }
+        return nil
+    }
+
+    /// Queues a request for processing after the acknowledgement.
+    @discardableResult
+    public func accept(_ request: SlackRequest) -> Acceptance {
+        if let refused = Self.admit(request, ledger: ledger, logger: logger) { return refused }
         if case .dropped = queue.yield(request) {
             logger.warning("Slack inbox full; request refused", metadata: ["limit": "\(Self.queueLimit)"])
             MetricCache.counter("meeseeks_slack_inbox_refused_total").increment()
@@ -115,7 +141,7 @@ public final class SlackService: ChatTransport {
                     await group.next()
                     running -= 1
                 }
-                let task = serial.task(key: request.dialogKey) { await self.process(request) }
+                let task = serial.task(key: request.dialogKey) { await self.process(request, dialogID: nil) }
                 group.addTask { await task.value }
                 running += 1
             }
@@ -126,12 +152,12 @@ public final class SlackService: ChatTransport {
         queue.finish()
     }
 
-    func process(_ request: SlackRequest) async {
+    func process(_ request: SlackRequest, dialogID: String?) async {
         switch request {
         case .open(let user, let channel, let thread, let text, _):
             var transport = ["kind": "slack", "channel": channel]
             if let thread { transport["thread"] = thread }
-            let id = "s" + UUID().uuidString.replacing("-", with: "").lowercased().prefix(20)
+            let id = dialogID ?? ("s" + UUID().uuidString.replacing("-", with: "").lowercased().prefix(20))
             await host.openDialog(id: id, user: user, channel: channel, text: text, transport: transport)
         case .event(let user, let dialog, let input, _, let trigger):
             var transport: [String: String] = [:]

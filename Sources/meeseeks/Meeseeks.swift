@@ -14,7 +14,7 @@ struct Meeseeks: AsyncParsableCommand {
         version: BuildVersion.current,
         subcommands: [
             Serve.self, Lint.self, Chat.self, Run.self, Jobs.self, Logs.self, Cancel.self, Agents.self, Token.self, Policy.self,
-            Slack.self, TwoFactor.self, Audit.self,
+            Slack.self, TwoFactor.self, Audit.self, Cluster.self,
             Schema.self,
         ])
 

@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import MeeseeksBox
 import MeeseeksConfig
+import MeeseeksCore
 import MeeseeksLogging
 import Metrics
 import Prometheus
@@ -31,8 +32,21 @@ extension Meeseeks {
         @Option(name: .long, help: "Address of the gRPC listener for agents; port 0 picks a free one.")
         var grpc: String = "127.0.0.1:9090"
 
-        @Option(name: .long, help: "The SQLite database (default DIR/meeseeks.db).")
+        @Option(
+            name: .long,
+            help: ArgumentHelp(
+                "The database: a path or sqlite:PATH (default DIR/meeseeks.db), or postgres://USER@HOST:PORT/DB (default $MEESEEKS_DB) for several boxes (HA).",
+                discussion: "PostgreSQL's password comes from the URL or PGPASSWORD; ?sslmode=require encrypts the connection, ?sslmode=verify-full also verifies the server."))
         var db: String?
+
+        @Option(name: .long, help: "In HA: this box's name in the cluster (default: hostname and process id).")
+        var member: String?
+
+        @Option(name: .customLong("grpc-advertise"), help: "In HA: the HOST:PORT agents are sent to when this box leads (default: --grpc's address).")
+        var grpcAdvertise: String?
+
+        @Option(name: .long, help: "In HA: seconds the leader's lease lasts without renewal (renewed every second); a standby takes over after that.")
+        var lease: Double = 3
 
         @Flag(name: .customLong("no-local-agent"), help: "Do not start the embedded agent.")
         var noLocalAgent = false
@@ -62,6 +76,15 @@ extension Meeseeks {
 
         func validate() throws {
             guard localSlots >= 1 else { throw ValidationError("--local-slots must be at least 1") }
+            guard lease.isFinite, (2...60).contains(lease) else { throw ValidationError("--lease must be between 2 and 60 seconds") }
+            guard grace.isFinite, grace >= 0 else { throw ValidationError("--grace must be a number of seconds, 0 or more") }
+            if let grpcAdvertise {
+                do {
+                    _ = try HostPort(parsing: grpcAdvertise)
+                } catch {
+                    throw ValidationError("--grpc-advertise \(error)")
+                }
+            }
             if (grpcTLSCert == nil) != (grpcTLSKey == nil) {
                 throw ValidationError("--grpc-tls-cert and --grpc-tls-key go together")
             }
@@ -84,11 +107,16 @@ extension Meeseeks {
                 FileOutput.standardError.write("meeseeks: the configuration has errors; fix them and start again\n")
                 throw ExitCode(1)
             }
+            let environment = ProcessInfo.processInfo.environment
             var options = BoxServer.Options(
-                configDirectory: config, http: http, grpc: grpc, database: db, localAgent: !noLocalAgent,
+                configDirectory: config, http: http, grpc: grpc, database: db ?? environment["MEESEEKS_DB"].flatMap { $0.isEmpty ? nil : $0 },
+                localAgent: !noLocalAgent,
                 localSlots: localSlots, environment: ProcessInfo.processInfo.environment, twoFactorSecrets: twoFactorSecrets)
             options.grace = grace
             options.watch = watch
+            options.memberID = member
+            options.grpcAdvertise = grpcAdvertise
+            options.leaseSeconds = lease
             if let grpcTLSCert, let grpcTLSKey {
                 options.grpcTLS = BoxServer.TLSFiles(certificate: grpcTLSCert, key: grpcTLSKey, clientCA: grpcTLSClientCA)
             }

@@ -22,7 +22,7 @@ struct MrMeeseeks: AsyncParsableCommand {
             """,
         version: BuildVersion.current)
 
-    @Option(name: .long, help: "The box's gRPC address, HOST:PORT.")
+    @Option(name: .long, help: "The box's gRPC address, HOST:PORT; in HA, every box's, comma-separated (a standby names the leader and the agent moves there).")
     var box: String
 
     @Option(name: .long, help: "This agent's labels, k=v,k=v (Kubernetes label rules).")
@@ -85,26 +85,21 @@ struct MrMeeseeks: AsyncParsableCommand {
         }
     }
 
-    var parsedBox: (String, Int) {
+    /// The boxes to dial, in order: a standby names the leader, and the agent moves there.
+    var parsedBoxes: [HostPort] {
         get throws {
-            guard let colon = box.lastIndex(of: ":"), let port = Int(box[box.index(after: colon)...]), (1...65535).contains(port),
-                colon != box.startIndex
-            else { throw ValidationError("--box expects HOST:PORT, such as box.internal:9090; got '\(box)'") }
-            return (String(box[..<colon]), port)
+            do {
+                return try HostPort.list(box)
+            } catch {
+                throw ValidationError("--box \(error)")
+            }
         }
     }
 
-    static func address(_ text: String, flag: String) throws -> (String, Int) {
-        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]), (0...65535).contains(port),
-            colon != text.startIndex
-        else { throw ValidationError("\(flag) expects HOST:PORT, such as 127.0.0.1:9100; got '\(text)'") }
-        return (String(text[..<colon]), port)
-    }
-
     func validate() throws {
-        if let metrics { _ = try Self.address(metrics, flag: "--metrics") }
+        if let metrics { _ = try metricsAddress(metrics) }
         _ = try parsedLabels
-        _ = try parsedBox
+        _ = try parsedBoxes
         guard slots >= 1 else { throw ValidationError("--slots must be at least 1") }
         guard grace >= 0 else { throw ValidationError("--grace must not be negative") }
         if let id, id.isEmpty { throw ValidationError("--id must not be empty") }
@@ -120,13 +115,21 @@ struct MrMeeseeks: AsyncParsableCommand {
         }
     }
 
+    func metricsAddress(_ text: String) throws -> HostPort {
+        do {
+            return try HostPort(parsing: text, allowAnyPort: true)
+        } catch {
+            throw ValidationError("--metrics \(error)")
+        }
+    }
+
     func run() async throws {
         var exposition: (String, Int, PrometheusCollectorRegistry)?
         if let metrics {
             let registry = PrometheusCollectorRegistry()
             MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
-            let (host, port) = try Self.address(metrics, flag: "--metrics")
-            exposition = (host, port, registry)
+            let address = try metricsAddress(metrics)
+            exposition = (address.host, address.port, registry)
         }
         let logger = StructuredLogHandler.bootstrap(label: "mrmeeseeks", format: logFormat, level: Logger.Level(rawValue: logLevel) ?? .info)
         let environment = ProcessInfo.processInfo.environment
@@ -141,7 +144,7 @@ struct MrMeeseeks: AsyncParsableCommand {
             commands: commands.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty },
             slots: slots, version: BuildVersion.current)
         let settings = AgentMain.Settings(
-            box: try parsedBox, token: environment["MEESEEKS_AGENT_TOKEN"] ?? "", options: options,
+            boxes: try parsedBoxes, token: environment["MEESEEKS_AGENT_TOKEN"] ?? "", options: options,
             stateDirectory: "\(stateDirectory)/\(options.id)", grace: grace, environment: jobEnvironment,
             twoFactorSecrets: twoFactorSecrets,
             twoFactorCommands: twoFactorCommands.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty })

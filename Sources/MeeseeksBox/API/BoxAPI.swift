@@ -62,7 +62,11 @@ public struct BoxAPI: APIService {
     // MARK: Dialogs
 
     public func openDialog(_ request: API.OpenDialog, as user: String) async throws -> API.DialogState {
-        let id = "api-" + UUID().uuidString.lowercased()
+        try await openDialog(request, as: user, id: "api-" + UUID().uuidString.lowercased())
+    }
+
+    /// Opens a dialog under an id chosen by the caller (a front door, for a request it passes on).
+    func openDialog(_ request: API.OpenDialog, as user: String, id: String) async throws -> API.DialogState {
         let dialog = await box.openDialog(id: id, user: user, channel: request.channel, text: request.text, transport: ["kind": "api"])
         return state(dialog, after: 0)
     }
@@ -113,6 +117,11 @@ public struct BoxAPI: APIService {
 
     public func run(_ request: API.RunRequest, as principal: API.Principal) async throws -> Job {
         try await box.run(request, as: principal.user)
+    }
+
+    /// A run passed on by a front door: `origin` makes a repeated request one job.
+    func run(_ request: API.RunRequest, as principal: API.Principal, origin: String) async throws -> Job {
+        try await box.run(request, as: principal.user, origin: origin)
     }
 
     public func jobs(of user: String?, limit: Int) async throws -> [Job] {
@@ -167,6 +176,17 @@ public struct BoxAPI: APIService {
     public func audit(_ query: AuditQuery) async throws -> [AuditEntry] { try box.store.audit(query) }
 
     public func readiness() async -> [String: Bool] { await readinessChecks() }
+
+    /// A box alone always leads.
+    public func role() async -> String { "leader" }
+
+    /// A box alone is a cluster of one, without a lease.
+    public func cluster() async throws -> API.Cluster {
+        let this = ProcessInfo.processInfo.hostName
+        return API.Cluster(
+            this: this, role: "leader", leader: this, epoch: 0, leaseAge: nil, leaseExpiresIn: nil,
+            members: [ClusterMember(id: this, grpcAddress: "", httpAddress: "", version: BuildVersion.current)])
+    }
 
     public func reload() async -> (applied: Bool, diagnostics: [String]) {
         let outcome = await reloader.reload(reason: "api")

@@ -6,7 +6,7 @@ import MeeseeksLabels
 extension Orchestrator {
     /// A job requested directly through the API (`meeseeks run`): the same checks as a dialog,
     /// with no confirmation (the caller asked explicitly) but the 2FA code when the command needs one.
-    func run(_ request: API.RunRequest, as user: String) throws(API.Failure) -> Job {
+    func run(_ request: API.RunRequest, as user: String, origin: String? = nil) throws(API.Failure) -> Job {
         let snapshot = config.snapshot
         guard let spec = snapshot.configuration.command(named: request.command) else {
             let refusal = Refusal.unknownCommand(request.command)
@@ -45,7 +45,8 @@ extension Orchestrator {
                 return try submit(
                     JobRequest(
                         command: spec.name, arguments: arguments, requester: user, selector: selector,
-                        targets: spec.mode == .all ? targets.map(\.id) : [], mode: spec.mode, twoFactorCode: request.code))
+                        targets: spec.mode == .all ? targets.map(\.id) : [], mode: spec.mode, twoFactorCode: request.code,
+                        origin: origin))
             } catch {
                 throw API.Failure(.unavailable, "the job could not be stored: \(error)")
             }

@@ -2,17 +2,20 @@ import Foundation
 import GRPCCore
 import GRPCNIOTransportHTTP2
 import Logging
+import MeeseeksCore
 import MeeseeksGRPC
 import ServiceLifecycle
 
 /// The gRPC listener for agents (and `grpc.health.v1.Health`), as a service.
 struct AgentServer: Service {
-    let box: Orchestrator
+    let box: any AgentHost
     let host: String
     let port: Int
     let token: String?
     let tls: BoxServer.TLSFiles?
     let logger: Logger
+    /// Told the address it listens on once it does (port 0 picks one).
+    var listening: @Sendable (HostPort) -> Void = { _ in }
 
     /// Plaintext, TLS with the box's certificate, or mutual TLS when a client CA is given.
     var security: HTTP2ServerTransport.Posix.TransportSecurity {
@@ -40,6 +43,7 @@ struct AgentServer: Service {
                     "grpc listening",
                     metadata: ["address": "\(address.host):\(address.port)", "tls": "\(tls == nil ? "off" : tls?.clientCA == nil ? "on" : "mutual")"])
                 FileHandle.standardOutput.write(Data("meeseeks: grpc listening on \(address.host):\(address.port)\n".utf8))
+                listening(HostPort(host: address.host, port: address.port))
             }
             if token == nil { logger.warning("MEESEEKS_AGENT_TOKEN is not set: every remote agent will be refused") }
             try await gracefulShutdown()

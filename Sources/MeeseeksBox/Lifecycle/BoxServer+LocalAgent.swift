@@ -7,7 +7,7 @@ import MeeseeksTwoFactor
 
 extension BoxServer {
     /// The embedded agent: the box's own executor, with the embedded 2FA secrets if any.
-    func startLocalAgent(for box: Orchestrator, databasePath: String) async throws {
+    func startLocalAgent(for box: Orchestrator, databasePath: String?) async throws {
         // Jobs never see the box's credentials, nor the key that seals its secrets.
         let jobEnvironment = options.environment.filter { key, _ in
             !(key.hasPrefix("SLACK_") || Self.boxSecrets.contains(key))
@@ -31,7 +31,7 @@ extension BoxServer {
         // Scripts go to a fresh private folder in the user's runtime directory (or the
         // database's folder): never a predictable name in a shared /tmp.
         let runtime = options.environment["XDG_RUNTIME_DIR"].flatMap { $0.isEmpty ? nil : $0 }
-            ?? (databasePath as NSString).deletingLastPathComponent
+            ?? databasePath.map { ($0 as NSString).deletingLastPathComponent } ?? options.configDirectory
         let executor: JobExecutor
         do {
             executor = try JobExecutor(environment: jobEnvironment, scratchParent: runtime.isEmpty ? "." : runtime, gate: gate)

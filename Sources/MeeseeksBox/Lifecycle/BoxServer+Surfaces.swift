@@ -41,7 +41,7 @@ extension BoxServer {
     }
 
     /// Slack when it is configured: the outbox, the inbound queue, and Socket Mode with an app token.
-    func startSlack(box: Orchestrator, store: SQLiteStore) async -> Slack? {
+    func startSlack(box: Orchestrator, store: any BoxStore) async -> Slack? {
         let env = options.environment
         let bot = env["SLACK_BOT_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
         let app = env["SLACK_APP_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
@@ -84,10 +84,10 @@ extension BoxServer {
     }
 
     /// The HTTP listener: the API, health, metrics and Slack's endpoints.
-    func httpApplication(api: BoxAPI, slack: Slack?) throws -> some Service {
+    func httpApplication(api: any APIService, slack: (any SlackIntake)?, listening: @escaping @Sendable (HostPort) -> Void = { _ in }) throws -> some Service {
         let router = Router()
         APIRoutes<BasicRequestContext>(service: api).add(to: router)
-        SlackRoutes<BasicRequestContext>(service: slack?.service, signingSecret: options.environment["SLACK_SIGNING_SECRET"])
+        SlackRoutes<BasicRequestContext>(service: slack, signingSecret: options.environment["SLACK_SIGNING_SECRET"])
             .add(to: router)
         let address = try Self.split(options.http, flag: "--http")
         let logger = logger
@@ -96,6 +96,7 @@ extension BoxServer {
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? address.port
                 logger.notice("http listening", metadata: ["address": "\(address.host):\(port)"])
+                listening(HostPort(host: address.host, port: port))
                 FileHandle.standardOutput.write(Data("meeseeks: http listening on \(address.host):\(port)\n".utf8))
             },
             logger: logger)

@@ -32,6 +32,11 @@ public struct BoxServer: Sendable {
         public var grpcTLS: TLSFiles?
         /// Reload when configuration files change, not only on SIGHUP.
         public var watch = false
+        /// In a cluster: this box's name (default: hostname and pid), the gRPC address agents are
+        /// sent to when it leads (default: the one it listens on), and the lease's life in seconds.
+        public var memberID: String?
+        public var grpcAdvertise: String?
+        public var leaseSeconds: Double = 3
 
         public init(
             configDirectory: String, http: String, grpc: String, database: String?, localAgent: Bool, localSlots: Int,
@@ -109,7 +114,7 @@ public struct BoxServer: Sendable {
                 return checks
             },
             exposition: { [registry] in registry.emitToString() })
-        let http = try httpApplication(api: api, slack: slack)
+        let http = try httpApplication(api: api, slack: slack?.service)
         let grpc = try Self.split(options.grpc, flag: "--grpc")
 
         // Started in this order and stopped in reverse: listeners stop first, then the drain lets
@@ -152,13 +157,12 @@ public struct BoxServer: Sendable {
         }
     }
 
-    /// `HOST:PORT` into its parts.
-    static func split(_ address: String, flag: String) throws -> (host: String, port: Int) {
-        guard let colon = address.lastIndex(of: ":"), let port = Int(address[address.index(after: colon)...]),
-            (0...65535).contains(port)
-        else {
-            throw StartupError(description: "\(flag) expects HOST:PORT, such as 127.0.0.1:8080; got '\(address)'")
+    /// A listener's `HOST:PORT` (port 0 picks a free one).
+    static func split(_ address: String, flag: String) throws -> HostPort {
+        do {
+            return try HostPort(parsing: address, allowAnyPort: true)
+        } catch {
+            throw StartupError(description: "\(flag) \(error)")
         }
-        return (String(address[..<colon]), port)
     }
 }

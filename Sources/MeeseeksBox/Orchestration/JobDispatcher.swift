@@ -27,6 +27,8 @@ struct JobDispatcher {
     private var lastQueueMetrics: Double = 0
     /// False once shutdown began: queued jobs wait for the next start.
     var accepting = true
+    /// The epoch of this box's lease (0 without leader election).
+    var epoch: UInt64 = 0
 
     init(
         store: any JobQueueStore & JobHistoryStore, audit: AuditTrail, changes: ChangeSignal<Int64>, metrics: BoxMetrics,
@@ -69,7 +71,7 @@ struct JobDispatcher {
         let template = Job(
             command: request.command, arguments: request.maskedArguments(for: spec), requester: request.requester,
             channel: request.channel, selector: request.selector.isEverything ? "" : request.selector.description, createdAt: clock(),
-            dialogID: request.dialogID)
+            dialogID: request.dialogID, origin: request.origin)
         var children: [Job] = []
         var parent = template
         if request.mode == .all {
@@ -177,6 +179,9 @@ struct JobDispatcher {
             spec: spec, arguments: arguments, jobID: id, attempt: job.attempt, user: job.requester, twoFactorCode: kept?.code)
         plan.environment["MEESEEKS_AGENT_ID"] = agentID
         plan.outputLimit = configuration.settings.outputLimit
+        // The leader's epoch travels with the job: agents refuse an older one's.
+        plan.epoch = epoch
+        if epoch > 0 { plan.environment["MEESEEKS_EPOCH"] = String(epoch) }
         audit.record(AuditRecord(action: .jobStarted, user: job.requester, command: job.command, outcome: "running", jobID: id, detail: "on \(agentID)"))
         logger.info("job started", metadata: ["job_id": "\(id)", "agent": "\(agentID)", "attempt": "\(job.attempt)"])
         changes.changed(id)

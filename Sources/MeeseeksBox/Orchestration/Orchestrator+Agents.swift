@@ -12,6 +12,7 @@ extension Orchestrator: AgentHost {
     /// Admits a remote agent; jobs the box thinks it runs but it no longer holds are settled
     /// (lost if it had started them, queued again if it never had).
     public func register(_ record: AgentRecord, session: String, link: any AgentLink, holding: [JobRef]) throws(AgentRefusal) {
+        guard !deposed else { throw AgentRefusal("this box no longer leads") }
         try admit(record, session: session, link: link, embedded: false)
         let held = Set(holding.map(\.jobID))
         for id in dispatcher.load.jobs(on: record.id) where !held.contains(id) {
@@ -135,8 +136,14 @@ extension Orchestrator: AgentHost {
         report(.output(offset: offset, bytes: bytes, isTail: isTail), job: jobID, attempt: attempt, from: agent)
     }
 
-    public func remoteFinished(_ jobID: Int64, attempt: Int, outcome: JobOutcome, agent: String) {
+    public func remoteFinished(_ jobID: Int64, attempt: Int, outcome: JobOutcome, agent: String) -> Bool {
+        guard !deposed else { return false }
         report(.finished(outcome), job: jobID, attempt: attempt, from: agent)
+        return true
+    }
+
+    public func admission() -> AgentAdmission {
+        .accept(epoch: dispatcher.epoch)
     }
 
     public func remoteRejected(_ jobID: Int64, attempt: Int, code: String, reason: String, agent: String) {

@@ -15,6 +15,8 @@ extension Orchestrator {
     /// Starts a dialog for `user` on a surface and feeds it the text that opened it.
     @discardableResult
     public func openDialog(id: String, user: String, channel: String?, text: String, transport: [String: String]) -> Dialog {
+        // A request carried out again (its leader died before answering) finds its dialog.
+        if let existing = dialogs.load(id) { return existing }
         var dialog = Dialog(id: id, user: user, channel: channel, now: clock())
         dialog.transport = transport
         return run(dialog, DialogInput(.opened(text: text)))

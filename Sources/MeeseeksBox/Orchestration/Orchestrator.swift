@@ -18,6 +18,8 @@ public actor Orchestrator {
     var registry: AgentRegistry
     var dialogs: DialogRuntime
     var intake = ReportIntake()
+    /// Set when this box stopped leading: nothing more is taken from agents.
+    var deposed = false
     let audit: AuditTrail
     let builtins: BuiltinQueries
     /// Followers of a job's output or state (`meeseeks logs --follow`, `meeseeks run`).
@@ -25,7 +27,7 @@ public actor Orchestrator {
     public nonisolated let metrics = BoxMetrics()
 
     public init(
-        store: any BoxStore, config: ConfigHolder, logger: Logger,
+        store: any BoxStore, config: ConfigHolder, logger: Logger, epoch: UInt64 = 0,
         clock: @escaping @Sendable () -> Double = { Date().timeIntervalSince1970 }
     ) throws {
         self.store = store
@@ -37,6 +39,7 @@ public actor Orchestrator {
             knows: { [config] in config.snapshot.configuration.command(named: $0) != nil })
         self.audit = audit
         dispatcher = try JobDispatcher(store: store, audit: audit, changes: jobChanges, metrics: metrics, logger: logger, clock: clock)
+        dispatcher.epoch = epoch
         registry = AgentRegistry(startedAt: clock())
         dialogs = DialogRuntime(store: store, logger: logger, clock: clock)
         builtins = BuiltinQueries(history: store, audit: store)
@@ -58,6 +61,11 @@ public actor Orchestrator {
     /// Starts every queued job that can start now, and tells the dialogs of those that ended.
     func dispatch() {
         settle(dispatcher.dispatch(registry: registry, snapshot: config.snapshot))
+    }
+
+    /// Starts what can start (a new leader, once its agents may connect).
+    public func dispatchAll() {
+        dispatch()
     }
 
     /// Dispatches again when a handed-back job's backoff has passed. Called periodically.
@@ -126,11 +134,24 @@ public actor Orchestrator {
         }
     }
 
+    /// The epoch of the lease this orchestrator works under (0 without leader election).
+    public var epoch: UInt64 { dispatcher.epoch }
+
     // MARK: Shutdown
 
     /// Shutting down: queued jobs stay queued for the next start, nothing new is dispatched.
     public func stopAccepting() {
         dispatcher.accepting = false
+    }
+
+    /// This box no longer leads: it dispatches nothing more, lets its agents go (they reconnect
+    /// to the new leader, with their results) and stops its embedded agent's jobs (the new
+    /// leader records them lost).
+    func stepDown() {
+        deposed = true
+        dispatcher.accepting = false
+        cancelLocalJobs()
+        for (_, connected) in registry.connected { connected.link.close() }
     }
 
     /// Jobs running on the embedded agent.

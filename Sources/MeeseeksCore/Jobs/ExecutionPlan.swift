@@ -19,6 +19,8 @@ public struct ExecutionPlan: Hashable, Sendable, Codable {
     public var twoFactorCode: String?
     /// Bytes of output kept; the agent drops the rest (and says so) rather than send it.
     public var outputLimit: Int
+    /// The epoch of the leader that sent it (0 for a box without leader election).
+    public var epoch: UInt64 = 0
 
     public init(
         jobID: Int64, attempt: Int, command: String, argv: [String], script: String?, environment: [String: String],

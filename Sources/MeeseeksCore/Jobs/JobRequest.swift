@@ -15,12 +15,15 @@ public struct JobRequest: Hashable, Sendable {
     public var dialogID: String?
     /// The TOTP code the user gave, forwarded to the agent that verifies it; stored only sealed.
     public var twoFactorCode: String?
+    /// The front-door request it came from, stored uniquely with the job (`Job.origin`).
+    public var origin: String?
 
     public init(
         command: String, arguments: [String: String], requester: String, channel: String? = nil,
         selector: LabelSelector = .everything, targets: [String] = [], mode: CommandSpec.TargetMode = .one,
-        dialogID: String? = nil, twoFactorCode: String? = nil
+        dialogID: String? = nil, twoFactorCode: String? = nil, origin: String? = nil
     ) {
+        self.origin = origin
         self.command = command
         self.arguments = arguments
         self.requester = requester

@@ -5,6 +5,12 @@ public protocol AgentLink: Sendable {
     func dispatch(_ plan: ExecutionPlan) throws
     /// Asks the agent to stop a job (SIGTERM to its process group, then SIGKILL).
     func cancel(jobID: Int64, attempt: Int) async
+    /// Ends the connection (the box stopped leading): the agent reconnects, to the new leader.
+    func close()
+}
+
+extension AgentLink {
+    public func close() {}
 }
 
 /// Where agents report what their jobs do. Reports carry the attempt, so a late or repeated report

@@ -238,7 +238,8 @@ public nonisolated struct Meeseeks_Agent_V1_JobRejected: Sendable {
 
   /// Why: not_accepted (the command is not in this agent's catalog), busy, shutting_down,
   /// two_factor (the code was refused), two_factor_locked (too many failures), invalid (the
-  /// assignment itself is malformed: a timeout out of range, say).
+  /// assignment itself is malformed: a timeout out of range, say), stale_epoch (sent by a leader
+  /// older than one the agent has seen).
   public var code: String = String()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
@@ -308,6 +309,9 @@ public nonisolated struct Meeseeks_Agent_V1_Registered: Sendable {
 
   public var heartbeatSeconds: Int32 = 0
 
+  /// The epoch of the leader the agent registered with (0 without leader election).
+  public var epoch: UInt64 = 0
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -342,6 +346,10 @@ public nonisolated struct Meeseeks_Agent_V1_JobAssignment: Sendable {
   /// Bytes of output the box keeps of this job; the agent sends at most this much and drops the
   /// rest, with a marker (0: the agent's default of 1 MiB).
   public var outputLimit: UInt64 = 0
+
+  /// The leader's epoch when it sent the job: an agent refuses a job from an epoch older than one
+  /// it has seen (a deposed leader's), with code stale_epoch. 0: a box without leader election.
+  public var epoch: UInt64 = 0
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -948,7 +956,7 @@ nonisolated extension Meeseeks_Agent_V1_BoxMessage: SwiftProtobuf.Message, Swift
 
 nonisolated extension Meeseeks_Agent_V1_Registered: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Registered"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}agent_id\0\u{3}heartbeat_seconds\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}agent_id\0\u{3}heartbeat_seconds\0\u{1}epoch\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -958,6 +966,7 @@ nonisolated extension Meeseeks_Agent_V1_Registered: SwiftProtobuf.Message, Swift
       switch fieldNumber {
       case 1: try { try decoder.decodeSingularStringField(value: &self.agentID) }()
       case 2: try { try decoder.decodeSingularInt32Field(value: &self.heartbeatSeconds) }()
+      case 3: try { try decoder.decodeSingularUInt64Field(value: &self.epoch) }()
       default: break
       }
     }
@@ -970,12 +979,16 @@ nonisolated extension Meeseeks_Agent_V1_Registered: SwiftProtobuf.Message, Swift
     if self.heartbeatSeconds != 0 {
       try visitor.visitSingularInt32Field(value: self.heartbeatSeconds, fieldNumber: 2)
     }
+    if self.epoch != 0 {
+      try visitor.visitSingularUInt64Field(value: self.epoch, fieldNumber: 3)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Meeseeks_Agent_V1_Registered, rhs: Meeseeks_Agent_V1_Registered) -> Bool {
     if lhs.agentID != rhs.agentID {return false}
     if lhs.heartbeatSeconds != rhs.heartbeatSeconds {return false}
+    if lhs.epoch != rhs.epoch {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -983,7 +996,7 @@ nonisolated extension Meeseeks_Agent_V1_Registered: SwiftProtobuf.Message, Swift
 
 nonisolated extension Meeseeks_Agent_V1_JobAssignment: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".JobAssignment"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}job_id\0\u{1}attempt\0\u{1}command\0\u{1}argv\0\u{1}script\0\u{1}environment\0\u{3}timeout_seconds\0\u{1}user\0\u{3}two_factor\0\u{3}two_factor_code\0\u{3}output_limit\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}job_id\0\u{1}attempt\0\u{1}command\0\u{1}argv\0\u{1}script\0\u{1}environment\0\u{3}timeout_seconds\0\u{1}user\0\u{3}two_factor\0\u{3}two_factor_code\0\u{3}output_limit\0\u{1}epoch\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1002,6 +1015,7 @@ nonisolated extension Meeseeks_Agent_V1_JobAssignment: SwiftProtobuf.Message, Sw
       case 9: try { try decoder.decodeSingularBoolField(value: &self.twoFactor) }()
       case 10: try { try decoder.decodeSingularStringField(value: &self.twoFactorCode) }()
       case 11: try { try decoder.decodeSingularUInt64Field(value: &self.outputLimit) }()
+      case 12: try { try decoder.decodeSingularUInt64Field(value: &self.epoch) }()
       default: break
       }
     }
@@ -1041,6 +1055,9 @@ nonisolated extension Meeseeks_Agent_V1_JobAssignment: SwiftProtobuf.Message, Sw
     if self.outputLimit != 0 {
       try visitor.visitSingularUInt64Field(value: self.outputLimit, fieldNumber: 11)
     }
+    if self.epoch != 0 {
+      try visitor.visitSingularUInt64Field(value: self.epoch, fieldNumber: 12)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1056,6 +1073,7 @@ nonisolated extension Meeseeks_Agent_V1_JobAssignment: SwiftProtobuf.Message, Sw
     if lhs.twoFactor != rhs.twoFactor {return false}
     if lhs.twoFactorCode != rhs.twoFactorCode {return false}
     if lhs.outputLimit != rhs.outputLimit {return false}
+    if lhs.epoch != rhs.epoch {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

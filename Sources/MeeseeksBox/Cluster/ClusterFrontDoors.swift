@@ -1,0 +1,83 @@
+import Foundation
+import Logging
+import MeeseeksCore
+import MeeseeksGRPC
+import MeeseeksSlack
+
+/// Slack's requests on a box of a cluster: the leader processes them; a standby checks them
+/// (signature once, event id once: both kept in the shared database), acknowledges, and passes
+/// them to the leader through the inbox. Slack does not retry interactions, so a standby never
+/// answers with an error while the database takes the request.
+struct ClusterSlackIntake: SlackIntake {
+    let ledger: any EventLedger
+    let forwarder: InboxForwarder
+    let logger: Logger
+    /// Whether this box leads now, read without waiting (a route must answer Slack at once).
+    let leads: @Sendable () -> (any SlackIntake)?
+
+    func accept(_ request: SlackRequest) -> SlackService.Acceptance {
+        if let local = leads() { return local.accept(request) }
+        if let refused = SlackService.admit(request, ledger: ledger, logger: logger) { return refused }
+        do {
+            try forwarder.post(kind: "slack", payload: Array(try ForwardedAnswer.encoder.encode(request)))
+            return .queued
+        } catch {
+            logger.error("cannot pass a Slack request to the leader", metadata: ["error": "\(error)"])
+            return .busy
+        }
+    }
+
+    func firstSighting(signature: String, window: Double) -> Bool {
+        SlackService.firstSighting(signature: signature, window: window, ledger: ledger, logger: logger)
+    }
+}
+
+/// Agents dialling a box of a cluster: the leader takes them; a standby refuses them with the
+/// leader's address, and the agent moves there. A session stays with the orchestrator that
+/// admitted it; when that box stops leading, it closes the session.
+struct ClusterAgentHost: AgentHost {
+    let leadership: Leadership
+    let lostAfterSeconds: @Sendable () -> Int
+
+    private func current() async -> Orchestrator? { await leadership.term?.orchestrator }
+
+    func admission() async -> AgentAdmission {
+        if let orchestrator = await current() { return .accept(epoch: await orchestrator.epoch) }
+        return .redirect(leader: await leadership.leaderAddress)
+    }
+
+    func register(_ record: AgentRecord, session: String, link: any AgentLink, holding: [JobRef]) async throws(AgentRefusal) {
+        guard let orchestrator = await current() else { throw AgentRefusal("this box does not lead") }
+        try await orchestrator.register(record, session: session, link: link, holding: holding)
+    }
+
+    func heartbeat(_ agentID: String, session: String) async {}
+
+    func disconnected(_ agentID: String, session: String, lastContact: Double) async {
+        await current()?.disconnected(agentID, session: session, lastContact: lastContact)
+    }
+
+    func remoteStarted(_ jobID: Int64, attempt: Int, agent: String) async {
+        await current()?.remoteStarted(jobID, attempt: attempt, agent: agent)
+    }
+
+    func remoteOutput(_ jobID: Int64, attempt: Int, offset: Int, bytes: [UInt8], isTail: Bool, agent: String) async {
+        await current()?.remoteOutput(jobID, attempt: attempt, offset: offset, bytes: bytes, isTail: isTail, agent: agent)
+    }
+
+    func remoteFinished(_ jobID: Int64, attempt: Int, outcome: JobOutcome, agent: String) async -> Bool {
+        await current()?.remoteFinished(jobID, attempt: attempt, outcome: outcome, agent: agent) ?? false
+    }
+
+    func remoteRejected(_ jobID: Int64, attempt: Int, code: String, reason: String, agent: String) async {
+        await current()?.remoteRejected(jobID, attempt: attempt, code: code, reason: reason, agent: agent)
+    }
+
+    func agentRefused(_ agentID: String?, reason: String, peer: String) async {
+        await current()?.agentRefused(agentID, reason: reason, peer: peer)
+    }
+
+    func lostAfter() async -> Int {
+        lostAfterSeconds()
+    }
+}

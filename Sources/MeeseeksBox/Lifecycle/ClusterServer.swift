@@ -1,0 +1,162 @@
+import Foundation
+import Hummingbird
+import Logging
+import MeeseeksConfig
+import MeeseeksCore
+import MeeseeksHTTP
+import MeeseeksSlack
+import ServiceLifecycle
+import Prometheus
+import Synchronization
+import UnixSignals
+
+/// Everything a cluster store offers: the box's state, the lease, fencing, the inbox and
+/// notifications between boxes (PostgreSQL).
+public typealias ClusterStore = BoxStore & LeaseStore & FencedStore & InboxStore & ClusterSignals
+
+/// The addresses this box listens on, known once its listeners are up.
+final class ListeningAddresses: Sendable {
+    private let state = Mutex<(grpc: HostPort?, http: HostPort?)>((nil, nil))
+    func set(grpc: HostPort) { state.withLock { $0.grpc = grpc } }
+    func set(http: HostPort) { state.withLock { $0.http = http } }
+    var grpc: HostPort? { state.withLock { $0.grpc } }
+    var http: HostPort? { state.withLock { $0.http } }
+}
+
+/// The leader's Slack service, read by the front door without waiting.
+final class LeaderSlack: Sendable {
+    private let current = Mutex<SlackService?>(nil)
+    func set(_ service: SlackService?) { current.withLock { $0 = service } }
+    var service: SlackService? { current.withLock { $0 } }
+}
+
+extension BoxServer {
+    /// `meeseeks serve` on a shared database: every box is a front door; the one holding the lease
+    /// leads. The composition root of that mode, read top to bottom.
+    func runCluster(store: any ClusterStore) async throws {
+        let holder = ConfigHolder(configuration, implicitAdmins: [BoxAPI.bootstrapUser], at: Date().timeIntervalSince1970)
+        let addresses = ListeningAddresses()
+        let replies = ChangeSignal<Int64>()
+        let inboxWakes = ChangeSignal<Int>()
+        let forwarder = InboxForwarder(inbox: store, replies: replies, logger: logger)
+        let leaderSlack = LeaderSlack()
+        let apiToken = options.environment["MEESEEKS_API_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
+        if apiToken == nil { try Self.createLocalAdminToken(in: store, logger: logger) }
+        let reloader = ConfigReloader(directory: options.configDirectory, holder: holder, logger: logger)
+        let leadership = Leadership(
+            store: store, member: member(addresses), ttl: options.leaseSeconds, logger: logger
+        ) { lease in
+            try await startTerm(lease, store: store, holder: holder, reloader: reloader, apiToken: apiToken, leaderSlack: leaderSlack, inboxWakes: inboxWakes)
+        }
+        let registry = registry
+        let api = ClusterAPI(
+            leadership: leadership, store: store, config: holder, forwarder: forwarder, bootstrapToken: apiToken,
+            readinessChecks: { ["config": true, "store": true] }, exposition: { registry.emitToString() },
+            memberID: member(addresses)().id, leaseSeconds: options.leaseSeconds)
+        let slackIntake = ClusterSlackIntake(ledger: store, forwarder: forwarder, logger: logger, leads: { leaderSlack.service })
+        let http = try httpApplication(api: api, slack: slackIntake, listening: { addresses.set(http: $0) })
+        let grpc = try Self.split(options.grpc, flag: "--grpc")
+        var agents = AgentServer(
+            box: ClusterAgentHost(leadership: leadership, lostAfterSeconds: { holder.snapshot.configuration.settings.agentLostAfter }),
+            host: grpc.host, port: grpc.port, token: options.environment["MEESEEKS_AGENT_TOKEN"], tls: options.grpcTLS, logger: logger)
+        agents.listening = { addresses.set(grpc: $0) }
+        let logger = logger
+        let services: [any Service] = [
+            SignalReloader(reloader: reloader, logger: logger),
+            LoopService(name: "cluster-signals") {
+                // Replies wake the front doors waiting for them; new requests wake the leader.
+                await withTaskGroup(of: Void.self) { group in
+                    group.addTask { await Self.listen(store, "meeseeks_reply", logger) { replies.changed(Int64($0) ?? 0) } }
+                    group.addTask { await Self.listen(store, "meeseeks_inbox", logger) { _ in inboxWakes.changed(0) } }
+                }
+            },
+            agents, http,
+            ElectionService(leadership: leadership, addresses: addresses, logger: logger),
+        ]
+        let group = ServiceGroup(
+            configuration: .init(
+                services: services.map { .init(service: $0) }, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
+    }
+
+    /// This box as the cluster knows it.
+    func member(_ addresses: ListeningAddresses) -> @Sendable () -> ClusterMember {
+        let id = options.memberID ?? "\(ProcessInfo.processInfo.hostName)-\(getpid())"
+        let advertised = options.grpcAdvertise
+        return {
+            ClusterMember(
+                id: id, grpcAddress: advertised ?? addresses.grpc?.description ?? "", httpAddress: addresses.http?.description ?? "",
+                version: BuildVersion.current)
+        }
+    }
+
+    /// What this box runs while it leads, started when it takes the lease.
+    func startTerm(
+        _ lease: Lease, store: any ClusterStore, holder: ConfigHolder, reloader: ConfigReloader, apiToken: String?, leaderSlack: LeaderSlack,
+        inboxWakes: ChangeSignal<Int>
+    ) async throws -> LeaderTerm {
+        let box = try Orchestrator(store: store, config: holder, logger: logger, epoch: UInt64(max(0, lease.epoch)))
+        let mailbox = APIMailbox { [holder] view in
+            TextRenderer(phrases: PhrasePicker(persona: holder.snapshot.configuration.settings.persona)).render(view)
+        }
+        await box.register(transport: mailbox, kind: "api")
+        // Jobs of a previous leader's embedded agent died with it (or never started).
+        await box.recover(localAgent: LocalAgent.id)
+        if options.localAgent { try await startLocalAgent(for: box, databasePath: nil) }
+        let slack = await startSlack(box: box, store: store)
+        leaderSlack.set(slack?.service)
+        let api = BoxAPI(
+            box: box, mailbox: mailbox, bootstrapToken: apiToken, reloader: reloader, readiness: { ["config": true, "store": true] },
+            exposition: { "" })
+        let inbox = InboxProcessor(inbox: store, lease: lease, api: api, slack: slack?.service, wakes: inboxWakes, logger: logger)
+        let loops = Task {
+            await withTaskGroup(of: Void.self) { group in
+                if let slack {
+                    group.addTask { await slack.outbox.run() }
+                    group.addTask { await slack.service.run() }
+                    if let socket = slack.socket { group.addTask { await socket.run() } }
+                }
+                group.addTask { await inbox.run() }
+                for loop in Housekeeping.loops(for: box) {
+                    group.addTask { try? await loop.run() }  // a loop ends only when cancelled
+                }
+                await group.waitForAll()
+            }
+            leaderSlack.set(nil)
+        }
+        await box.dispatchAll()
+        return LeaderTerm(lease: lease, orchestrator: box, api: api, slack: slack?.service, loops: loops)
+    }
+
+    /// Listens for notifications on `channel` until cancelled, reconnecting after a failure.
+    static func listen(_ store: any ClusterSignals, _ channel: String, _ logger: Logger, wake: @escaping @Sendable (String) -> Void) async {
+        while !Task.isCancelled {
+            do {
+                try await store.listen(channel, wake: wake)
+            } catch {
+                logger.warning("lost the database's notifications; listening again", metadata: ["channel": "\(channel)", "error": "\(error)"])
+            }
+            try? await Task.sleep(for: .milliseconds(500))  // cancelled: the loop ends
+        }
+    }
+}
+
+/// Renews or takes the lease every second; on SIGTERM, a leader gives it up at once, so a
+/// standby takes over in about a second.
+struct ElectionService: Service {
+    let leadership: Leadership
+    let addresses: ListeningAddresses
+    let logger: Logger
+
+    func run() async throws {
+        // Agents must be able to reach this box before it may lead.
+        while addresses.grpc == nil, !Task.isCancelled { try await Task.sleep(for: .milliseconds(50)) }
+        await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                await leadership.tick()
+                try? await Task.sleep(for: .seconds(1))  // cancelled: the loop ends
+            }
+        }
+        await leadership.stepDown(reason: "shutting down", release: true)
+    }
+}
