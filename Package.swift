@@ -58,7 +58,7 @@ let package = Package(
         // Adapters: each imports Core and its own technology, never each other.
         .target(name: "MeeseeksSQLite", dependencies: ["MeeseeksCore", "CSQLite"], swiftSettings: swiftSettings),
         .target(
-            name: "MeeseeksExec", dependencies: ["CSpawn", "MeeseeksConfig", "MeeseeksCore", "MeeseeksTwoFactor"],
+            name: "MeeseeksExec", dependencies: ["CSpawn", "MeeseeksConfig", "MeeseeksCore"],
             swiftSettings: swiftSettings),
         .target(
             name: "MeeseeksHTTP",
@@ -110,7 +110,7 @@ let package = Package(
 
         // TOTP, the agents' secrets file, replay and lock-out state.
         .target(
-            name: "MeeseeksTwoFactor", dependencies: [.product(name: "Crypto", package: "swift-crypto")],
+            name: "MeeseeksTwoFactor", dependencies: ["MeeseeksCore", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: swiftSettings),
 
         // A logfmt / JSON log handler the executables bootstrap.

@@ -1,7 +1,6 @@
 import Foundation
 public import MeeseeksCore
 import MeeseeksConfig
-public import MeeseeksTwoFactor
 import Synchronization
 
 /// Runs execution plans on this host: the shared executor of the embedded agent and `mrmeeseeks`.
@@ -15,7 +14,7 @@ public final class JobExecutor: Sendable {
     /// Seconds between SIGTERM and SIGKILL on timeout or cancel.
     public let grace: Int
     /// Verifies the codes of two-factor jobs here, with this host's secrets.
-    let gate: TwoFactorGate?
+    let gate: (any SecondFactorCheck)?
     /// Commands that need a code on this host whatever the box says (globs).
     let twoFactorCommands: [String]
 
@@ -26,7 +25,7 @@ public final class JobExecutor: Sendable {
     ///   - gate: where two-factor codes are verified; without one, two-factor jobs are refused.
     ///   - twoFactorCommands: globs of commands that need a code here even if the box does not ask.
     public init(
-        environment: [String: String], scratchParent: String, grace: Int = 5, gate: TwoFactorGate? = nil,
+        environment: [String: String], scratchParent: String, grace: Int = 5, gate: (any SecondFactorCheck)? = nil,
         twoFactorCommands: [String] = []
     ) throws {
         self.baseEnvironment = environment
@@ -120,7 +119,7 @@ public final class JobExecutor: Sendable {
 extension JobExecutor {
     /// The verdict on the job's code, or nil when the job needs none. The code is checked before
     /// anything runs; it is never logged or kept.
-    public func secondFactor(_ plan: ExecutionPlan) -> TwoFactorGate.Verdict? {
+    public func secondFactor(_ plan: ExecutionPlan) -> SecondFactorVerdict? {
         let required = plan.twoFactor || twoFactorCommands.contains { Glob.matches($0, plan.command) }
         guard required else { return nil }
         guard let gate else { return .unavailable("this agent holds no 2FA secrets (--two-factor-secrets)") }

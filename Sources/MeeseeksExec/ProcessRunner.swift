@@ -1,4 +1,5 @@
 import Foundation
+import MeeseeksConfig
 public import MeeseeksCore
 
 /// What to run: the argv and environment, already built from the command and its arguments.
@@ -68,7 +69,7 @@ public final class ProcessRunner: Sendable {
         case .timedOut:
             return JobOutcome(
                 status: .timedOut, exitCode: exit.code, signal: exit.signal,
-                reason: "timed out after \(DurationTextShort.format(spec.timeout))")
+                reason: "timed out after \(DurationText.format(spec.timeout))")
         case .cancelled:
             return JobOutcome(status: .cancelled, exitCode: exit.code, signal: exit.signal, reason: "cancelled")
         case nil:
@@ -117,11 +118,6 @@ final class ProcessRunnerState: Sendable {
 
 import Synchronization
 
-enum DurationTextShort {
-    static func format(_ seconds: Int) -> String {
-        seconds % 3600 == 0 ? "\(seconds / 3600)h" : seconds % 60 == 0 ? "\(seconds / 60)m" : "\(seconds)s"
-    }
-}
 
 /// How a child ended, handed from its supervising thread to the task awaiting it.
 final class ExitWaiter: Sendable {

@@ -54,7 +54,7 @@ public struct BlockKitRenderer: Sendable {
             for (n, command) in menu.commands.enumerated() {
                 var block = section("*\(escape(command.name))* — \(escape(command.summary))")
                 block["block_id"] = .string(id.with(n))
-                block["accessory"] = button(cut(command.name, BlockKitLimits.buttonText), action: "pick", value: command.name)
+                block["accessory"] = button(cut(command.name, SlackLimits.buttonText), action: "pick", value: command.name)
                 blocks.append(block)
             }
         } else {
@@ -62,7 +62,7 @@ public struct BlockKitRenderer: Sendable {
             block["block_id"] = .string(id.with(0))
             block["accessory"] = select(
                 placeholder: "Choose a command", action: "pick",
-                options: menu.commands.map { (cut($0.name, BlockKitLimits.optionText), $0.name, $0.summary) })
+                options: menu.commands.map { (cut($0.name, SlackLimits.optionText), $0.name, $0.summary) })
             blocks.append(block)
         }
         blocks.append(actions(id.with(99), [button("Cancel", action: "cancel", value: "cancel")]))
@@ -75,7 +75,7 @@ public struct BlockKitRenderer: Sendable {
         if let error = prompt.error { blocks.append(section(":warning: \(escape(error))")) }
         var extra: [JSON] = []
         if let value = prompt.defaultValue {
-            extra.append(button(cut("Use default (\(value))", BlockKitLimits.buttonText), action: "skip", value: "skip"))
+            extra.append(button(cut("Use default (\(value))", SlackLimits.buttonText), action: "skip", value: "skip"))
         } else if !prompt.required {
             extra.append(button("Skip", action: "skip", value: "skip"))
         }
@@ -84,23 +84,23 @@ public struct BlockKitRenderer: Sendable {
         let choices = prompt.kind == .bool ? ["yes", "no"] : prompt.choices
         if !choices.isEmpty, choices.count <= Self.maxButtons {
             blocks.append(section(question))
-            blocks.append(actions(id.with(0), choices.enumerated().map { button(cut($1, BlockKitLimits.buttonText), action: "answer_\($0)", value: $1) } + extra))
+            blocks.append(actions(id.with(0), choices.enumerated().map { button(cut($1, SlackLimits.buttonText), action: "answer_\($0)", value: $1) } + extra))
         } else if !choices.isEmpty {
             var block = section(question)
             block["block_id"] = .string(id.with(0))
-            block["accessory"] = select(placeholder: "Choose", action: "answer", options: choices.map { (cut($0, BlockKitLimits.optionText), $0, nil) })
+            block["accessory"] = select(placeholder: "Choose", action: "answer", options: choices.map { (cut($0, SlackLimits.optionText), $0, nil) })
             blocks.append(block)
             blocks.append(actions(id.with(1), extra))
         } else {
             var input: JSON = [
                 "type": "plain_text_input", "action_id": "answer",
                 "placeholder": plain(prompt.kind == .int ? "A whole number, then Enter" : "Type, then press Enter"),
-                "max_length": .number(Double(min(ArgumentSpecLimits.value, BlockKitLimits.inputLength))),
+                "max_length": .number(Double(min(ArgumentSpecLimits.value, SlackLimits.inputLength))),
             ]
             if prompt.kind == .text, prompt.question.count > 60 { input["multiline"] = false }
             blocks.append([
                 "type": "input", "block_id": .string(id.with(0)), "dispatch_action": true,
-                "label": plain(cut(prompt.question, BlockKitLimits.inputLabel)), "element": input,
+                "label": plain(cut(prompt.question, SlackLimits.inputLabel)), "element": input,
                 "hint": plain(prompt.secret ? "Hidden from the channel's history: only the job sees it." : "Press Enter to send."),
             ])
             blocks.append(actions(id.with(1), extra))
@@ -113,7 +113,7 @@ public struct BlockKitRenderer: Sendable {
         let question = confirm.text.map(escape) ?? "\(phrases.phrase(.confirm)) Run *\(escape(confirm.command))*?"
         var block = section(question)
         let fields = (confirm.arguments.prefix(9).map { "`\(escape($0))`" } + ["*on* \(escape(confirm.targets.joined(separator: ", ")))"])
-        block["fields"] = .array(fields.map { ["type": "mrkdwn", "text": .string(cut($0, BlockKitLimits.fieldText))] })
+        block["fields"] = .array(fields.map { ["type": "mrkdwn", "text": .string(cut($0, SlackLimits.fieldText))] })
         var yes = button("Yes", action: "confirm_yes", value: "yes")
         yes["style"] = confirm.destructive ? "danger" : "primary"
         if confirm.destructive {
@@ -168,12 +168,12 @@ public struct BlockKitRenderer: Sendable {
             }
         } else {
             // One section per agent; past the block limit, a summary line.
-            let room = BlockKitLimits.messageBlocks - 2
+            let room = SlackLimits.messageBlocks - 2
             for agent in report.perAgent.prefix(room) {
                 let status = agent.status == .succeeded ? ":white_check_mark:" : ":x:"
                 var text = "\(status) *\(escape(agent.agent))* \(agent.status.rawValue)\(agent.exitCode.map { " (exit \($0))" } ?? "")"
                 if !agent.output.isEmpty { text += "\n```\(escape(agent.output))```" }
-                blocks.append(section(cut(text, BlockKitLimits.sectionText)))
+                blocks.append(section(cut(text, SlackLimits.sectionText)))
             }
             let succeeded = report.perAgent.filter { $0.status == .succeeded }.count
             blocks.append(context("\(succeeded) of \(report.perAgent.count) agents succeeded. `job \(report.jobID)` shows each one."))
@@ -187,8 +187,8 @@ public struct BlockKitRenderer: Sendable {
         return SlackMessage(
             text: "Help",
             blocks: [
-                section(cut("*Commands you may run*\n\(commands)", BlockKitLimits.sectionText)),
-                section(cut("*Built-ins*\n\(builtins)", BlockKitLimits.sectionText)),
+                section(cut("*Commands you may run*\n\(commands)", SlackLimits.sectionText)),
+                section(cut("*Built-ins*\n\(builtins)", SlackLimits.sectionText)),
                 context("Type a whole request to skip the questions: `restart service=nginx -l env=stg`"),
             ])
     }
@@ -197,13 +197,13 @@ public struct BlockKitRenderer: Sendable {
 
     func simple(_ text: String, code: Bool = false) -> SlackMessage {
         if code { return SlackMessage(text: cut(text, 200), blocks: [codeSection(text, cutNote: false, jobID: nil)]) }
-        return SlackMessage(text: cut(text, BlockKitLimits.messageText), blocks: [section(cut(text, BlockKitLimits.sectionText))])
+        return SlackMessage(text: cut(text, SlackLimits.messageText), blocks: [section(cut(text, SlackLimits.sectionText))])
     }
 
     /// Output in a code block, its start cut to fit with a note on how to read it all.
     func codeSection(_ output: String, cutNote: Bool, jobID: Int64?) -> JSON {
         var note = cutNote ? "_(output cut; `meeseeks logs \(jobID ?? 0)` prints it all)_\n" : ""
-        let room = BlockKitLimits.sectionText - note.count - 6 - 60
+        let room = SlackLimits.sectionText - note.count - 6 - 60
         var body = escape(output)
         if body.count > room {
             body = String(body.suffix(room))
@@ -214,11 +214,11 @@ public struct BlockKitRenderer: Sendable {
     }
 
     func section(_ text: String) -> JSON {
-        ["type": "section", "text": ["type": "mrkdwn", "text": .string(cut(text, BlockKitLimits.sectionText))]]
+        ["type": "section", "text": ["type": "mrkdwn", "text": .string(cut(text, SlackLimits.sectionText))]]
     }
 
     func context(_ text: String) -> JSON {
-        ["type": "context", "elements": [["type": "mrkdwn", "text": .string(cut(text, BlockKitLimits.sectionText))]]]
+        ["type": "context", "elements": [["type": "mrkdwn", "text": .string(cut(text, SlackLimits.sectionText))]]]
     }
 
     func actions(_ blockID: String, _ elements: [JSON]) -> JSON {
@@ -226,24 +226,24 @@ public struct BlockKitRenderer: Sendable {
     }
 
     func button(_ text: String, action: String, value: String) -> JSON {
-        ["type": "button", "text": plain(cut(text, BlockKitLimits.buttonText)), "action_id": .string(action), "value": .string(cut(value, BlockKitLimits.buttonValue))]
+        ["type": "button", "text": plain(cut(text, SlackLimits.buttonText)), "action_id": .string(action), "value": .string(cut(value, SlackLimits.buttonValue))]
     }
 
     func select(placeholder: String, action: String, options: [(text: String, value: String, description: String?)]) -> JSON {
         func option(_ o: (text: String, value: String, description: String?)) -> JSON {
-            var option: JSON = ["text": plain(o.text), "value": .string(cut(o.value, BlockKitLimits.optionValue))]
-            if let d = o.description, !d.isEmpty { option["description"] = plain(cut(d, BlockKitLimits.optionDescription)) }
+            var option: JSON = ["text": plain(o.text), "value": .string(cut(o.value, SlackLimits.optionValue))]
+            if let d = o.description, !d.isEmpty { option["description"] = plain(cut(d, SlackLimits.optionDescription)) }
             return option
         }
         var element: JSON = ["type": "static_select", "action_id": .string(action), "placeholder": plain(placeholder)]
-        if options.count <= BlockKitLimits.selectOptions {
+        if options.count <= SlackLimits.selectOptions {
             element["options"] = .array(options.map(option))
         } else {
-            let pages = stride(from: 0, to: min(options.count, BlockKitLimits.selectOptions * BlockKitLimits.optionGroups), by: BlockKitLimits.selectOptions)
+            let pages = stride(from: 0, to: min(options.count, SlackLimits.selectOptions * SlackLimits.optionGroups), by: SlackLimits.selectOptions)
             element["option_groups"] = .array(pages.map { start in
-                let page = options[start..<min(options.count, start + BlockKitLimits.selectOptions)]
+                let page = options[start..<min(options.count, start + SlackLimits.selectOptions)]
                 let label = "\(page.first!.text.prefix(30)) … \(page.last!.text.prefix(30))"
-                return ["label": plain(cut(label, BlockKitLimits.optionText)), "options": .array(page.map(option))]
+                return ["label": plain(cut(label, SlackLimits.optionText)), "options": .array(page.map(option))]
             })
         }
         return element

@@ -83,8 +83,7 @@ public enum SlackInbound {
     /// The code's shape, checked while Slack waits (a wrong shape keeps the modal open).
     public static func codeShapeError(_ request: SlackRequest) -> String? {
         guard case .event(_, _, let input, _, _) = request, case .codeEntered(let code) = input.event else { return nil }
-        let digits = code.filter { !$0.isWhitespace }
-        return digits.count >= 6 && digits.count <= 8 && digits.allSatisfy(\.isNumber) ? nil : "A code is 6 to 8 digits."
+        return CodeShape.problem(code)
     }
 
     /// The text after the leading `<@BOT>` mention, with Slack's escapes undone.

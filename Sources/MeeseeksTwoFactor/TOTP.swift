@@ -1,4 +1,5 @@
 import Crypto
+import MeeseeksCore
 import Foundation
 
 /// Time-based one-time passwords (RFC 6238) over HOTP (RFC 4226), with swift-crypto's HMACs.
@@ -56,7 +57,7 @@ public struct TOTP: Hashable, Sendable {
         var found: Int64?
         for step in (now - window)...(now + window) {
             let expected = Array(code(step: step).utf8)
-            if constantTimeEquals(expected, Array(candidate.utf8)), found == nil { found = step }
+            if ConstantTime.equals(expected, Array(candidate.utf8)), found == nil { found = step }
         }
         return found
     }
@@ -69,12 +70,6 @@ public struct TOTP: Hashable, Sendable {
     }
 }
 
-func constantTimeEquals(_ a: [UInt8], _ b: [UInt8]) -> Bool {
-    guard a.count == b.count else { return false }
-    var difference: UInt8 = 0
-    for i in a.indices { difference |= a[i] ^ b[i] }
-    return difference == 0
-}
 
 /// RFC 4648 base32, as authenticator apps use it (no padding on output; padding and case ignored on input).
 public enum Base32 {

@@ -1,4 +1,5 @@
 import Foundation
+public import MeeseeksCore
 import Synchronization
 
 /// Verifies users' codes where the job runs: against the agent's own secrets, each code accepted
@@ -205,5 +206,13 @@ public final class TwoFactorGate: Sendable {
             defer { close(dirFD) }
             guard fsync(dirFD) == 0 else { throw fail("sync the folder of") }
         }
+    }
+}
+
+/// The executor asks the gate through Core's port; this module answers.
+extension TwoFactorGate: SecondFactorCheck {
+    public func verify(user: String, code: String?) -> SecondFactorVerdict {
+        let verdict: Verdict = verify(user: user, code: code, at: Date().timeIntervalSince1970)
+        return SecondFactorVerdict(isAccepted: verdict.isAccepted, code: verdict.code, message: verdict.message)
     }
 }

@@ -88,7 +88,7 @@ struct BlockKitRendererTests {
     func check(_ view: DialogView) {
         let message = renderer.render(view)
         #expect(BlockKitLimits.violations(of: message.blocks, on: .message) == [], "\(view)")
-        #expect(message.text.count <= BlockKitLimits.messageText)
+        #expect(message.text.count <= SlackLimits.messageText)
     }
 
     @Test("menus of every size, up to option groups past 100")

@@ -77,11 +77,32 @@ enum ArgumentRules {
     }
 }
 
-/// Slack Block Kit limits that configuration values must respect (reference/slack.md §4).
+/// Slack's Block Kit limits (reference/slack.md §4): what configuration values must respect (lint)
+/// and what every payload the box sends is checked against (`BlockKitLimits`).
 public enum SlackLimits {
+    public static let messageBlocks = 50
+    public static let modalBlocks = 100
     public static let sectionText = 3000
+    public static let sectionFields = 10
+    public static let fieldText = 2000
+    public static let blockID = 255
     public static let buttonText = 75
+    public static let actionID = 255
+    public static let buttonValue = 2000
     public static let selectOptions = 100
+    public static let optionGroups = 100
     public static let optionText = 75
     public static let optionValue = 150
+    public static let optionDescription = 75
+    public static let placeholder = 150
+    public static let actionsElements = 25
+    public static let contextElements = 10
+    public static let header = 150
+    public static let inputLabel = 2000
+    public static let inputLength = 3000
+    public static let modalTitle = 24
+    public static let modalButton = 24
+    public static let privateMetadata = 3000
+    public static let callbackID = 255
+    public static let messageText = 4000
 }

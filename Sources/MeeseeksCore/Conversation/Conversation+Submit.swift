@@ -90,10 +90,7 @@ extension Machine {
     mutating func submit(code: String?) {
         guard let spec else { return showMenu() }
         if spec.twoFactor {
-            let digits = code?.filter { !$0.isWhitespace } ?? ""
-            guard digits.count >= 6, digits.count <= 8, digits.allSatisfy(\.isNumber) else {
-                return challenge(spec, error: "A code is 6 to 8 digits from your authenticator app.")
-            }
+            if let problem = CodeShape.problem(code ?? "") { return challenge(spec, error: problem) }
         }
         guard let selector = try? LabelSelector(dialog.selector) else { return refuse(.invalidSelector(dialog.selector)) }
         dialog.phase = .submitted
@@ -107,7 +104,7 @@ extension Machine {
                     command: spec.name, arguments: arguments, requester: dialog.user, channel: dialog.channel,
                     selector: selector, targets: dialog.targets,
                     mode: spec.mode, dialogID: dialog.id,
-                    twoFactorCode: spec.twoFactor ? code?.filter { !$0.isWhitespace } : nil)))
+                    twoFactorCode: spec.twoFactor ? code.map(CodeShape.digits) : nil)))
     }
 
     mutating func accepted(_ id: Int64) {
