@@ -60,10 +60,12 @@ let package = Package(
         .target(
             name: "MeeseeksExec", dependencies: ["CSpawn", "MeeseeksConfig", "MeeseeksCore"],
             swiftSettings: swiftSettings),
+        // The JSON API's types, shared by the server and the CLI's client (no server linked).
+        .target(name: "MeeseeksAPI", dependencies: ["MeeseeksCore"], swiftSettings: swiftSettings),
         .target(
             name: "MeeseeksHTTP",
             dependencies: [
-                "MeeseeksCore",
+                "MeeseeksCore", "MeeseeksAPI",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
             ],
@@ -103,7 +105,7 @@ let package = Package(
         .target(
             name: "MeeseeksClient",
             dependencies: [
-                "MeeseeksHTTP", "MeeseeksCore",
+                "MeeseeksAPI", "MeeseeksCore",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
             swiftSettings: swiftSettings),
@@ -122,7 +124,7 @@ let package = Package(
         .target(
             name: "MeeseeksBox",
             dependencies: [
-                "MeeseeksLabels", "MeeseeksConfig", "MeeseeksCore", "MeeseeksSQLite", "MeeseeksExec", "MeeseeksHTTP", "MeeseeksTwoFactor",
+                "MeeseeksLabels", "MeeseeksConfig", "MeeseeksCore", "MeeseeksSQLite", "MeeseeksExec", "MeeseeksAPI", "MeeseeksHTTP", "MeeseeksTwoFactor",
                 "MeeseeksSlack", "MeeseeksGRPC", "MeeseeksVault",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -154,7 +156,7 @@ let package = Package(
         .executableTarget(
             name: "meeseeks",
             dependencies: [
-                "MeeseeksBox", "MeeseeksConfig", "MeeseeksCore", "MeeseeksHTTP", "MeeseeksClient", "MeeseeksSQLite", "MeeseeksSlack",
+                "MeeseeksBox", "MeeseeksConfig", "MeeseeksCore", "MeeseeksAPI", "MeeseeksClient", "MeeseeksSQLite", "MeeseeksSlack",
                 "MeeseeksLogging", "MeeseeksTwoFactor",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -185,7 +187,7 @@ let package = Package(
         .testTarget(
             name: "EndToEndTests",
             dependencies: [
-                "MeeseeksClient", "MeeseeksHTTP", "MeeseeksCore", "MeeseeksConfig", "MeeseeksTwoFactor",
+                "MeeseeksClient", "MeeseeksAPI", "MeeseeksCore", "MeeseeksConfig", "MeeseeksTwoFactor",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -1,7 +1,7 @@
 import AsyncHTTPClient
 import Foundation
 public import MeeseeksCore
-public import MeeseeksHTTP
+public import MeeseeksAPI
 import NIOCore
 import NIOHTTP1
 

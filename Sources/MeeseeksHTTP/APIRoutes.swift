@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 public import Hummingbird
+public import MeeseeksAPI
 public import MeeseeksCore
 
 /// `/healthz`, `/readyz`, `/metrics` and the bearer-token JSON API under `/api/v1`.

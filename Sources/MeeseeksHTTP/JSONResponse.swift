@@ -1,5 +1,6 @@
 import Foundation
 public import Hummingbird
+public import MeeseeksAPI
 
 /// JSON in and out, with errors as `{"error": ...}`.
 public enum JSONResponse {

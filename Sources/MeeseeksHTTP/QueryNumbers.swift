@@ -1,4 +1,5 @@
 public import Hummingbird
+public import MeeseeksAPI
 
 /// Numbers taken from a query string, checked before use: a malformed or out-of-range value is a
 /// 400 that names the parameter and its range. Never a trap, never a silent default.

@@ -3,7 +3,7 @@ import Foundation
 import MeeseeksClient
 import MeeseeksConfig
 import MeeseeksCore
-import MeeseeksHTTP
+import MeeseeksAPI
 
 extension Meeseeks {
     struct Chat: AsyncParsableCommand {

@@ -2,7 +2,7 @@ import ArgumentParser
 import Foundation
 import MeeseeksClient
 import MeeseeksCore
-import MeeseeksHTTP
+import MeeseeksAPI
 
 extension Meeseeks {
     struct Cluster: AsyncParsableCommand {

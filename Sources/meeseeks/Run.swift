@@ -1,7 +1,7 @@
 import ArgumentParser
 import MeeseeksClient
 import MeeseeksCore
-import MeeseeksHTTP
+import MeeseeksAPI
 
 extension Meeseeks {
     struct Run: AsyncParsableCommand {

@@ -107,10 +107,8 @@ extension Meeseeks {
                 FileOutput.standardError.write("meeseeks: the configuration has errors; fix them and start again\n")
                 throw ExitCode(1)
             }
-            let environment = ProcessInfo.processInfo.environment
             var options = BoxServer.Options(
-                configDirectory: config, http: http, grpc: grpc, database: db ?? environment["MEESEEKS_DB"].flatMap { $0.isEmpty ? nil : $0 },
-                localAgent: !noLocalAgent,
+                configDirectory: config, http: http, grpc: grpc, database: db, localAgent: !noLocalAgent,
                 localSlots: localSlots, environment: ProcessInfo.processInfo.environment, twoFactorSecrets: twoFactorSecrets)
             options.grace = grace
             options.watch = watch

@@ -1,10 +1,8 @@
 import ArgumentParser
-import Crypto
 import Foundation
 import MeeseeksBox
 import MeeseeksConfig
 import MeeseeksCore
-import MeeseeksSQLite
 
 extension Meeseeks {
     struct Token: ParsableCommand {
@@ -14,20 +12,22 @@ extension Meeseeks {
     }
 }
 
-/// The database a box with this configuration uses.
+/// The database a box with this configuration uses: the same one `serve` would.
 struct DatabaseOptions: ParsableArguments {
     @Option(name: .long, help: "The configuration directory.")
     var config: String = "."
 
-    @Option(name: .long, help: "The SQLite database (default DIR/meeseeks.db).")
+    @Option(name: .long, help: "The database: a path, sqlite:PATH or postgres://… (default: $MEESEEKS_DB, paths.database, DIR/meeseeks.db).")
     var db: String?
 
-    func open() throws -> SQLiteStore {
-        let path = db ?? "\(config)/meeseeks.db"
+    func tokens() throws -> TokenAdmin {
+        let loaded = ConfigLoader.load(directory: config).configuration
+        let location = DatabaseLocation.resolve(
+            option: db, environment: ProcessInfo.processInfo.environment, configuration: loaded, directory: config)
         do {
-            return try SQLiteStore(path: path)
+            return try TokenAdmin.open(location)
         } catch {
-            throw ValidationError("cannot open the database \(path): \(error)")
+            throw ValidationError(error.description)
         }
     }
 }
@@ -47,17 +47,11 @@ extension Meeseeks.Token {
         var name: String
 
         func run() throws {
-            let store = try database.open()
-            var bytes = [UInt8](repeating: 0, count: 32)
-            for i in bytes.indices { bytes[i] = UInt8.random(in: 0...255) }
-            let token = "msk_" + Hex.encode(bytes)
             do {
-                try store.saveToken(APIToken(name: name, user: user, hash: BoxAPI.hash(token: token), createdAt: Date().timeIntervalSince1970))
-            } catch {
-                throw ValidationError("cannot create token '\(name)': \(error) (is the name taken?)")
+                print(try database.tokens().create(user: user, name: name))
+            } catch let problem as TokenAdmin.Problem {
+                throw ValidationError(problem.description)
             }
-            try? store.append(AuditRecord(action: .tokenCreated, user: user, outcome: "ok", detail: "name \(name)"), at: Date().timeIntervalSince1970)
-            print(token)
         }
     }
 
@@ -67,7 +61,7 @@ extension Meeseeks.Token {
         @OptionGroup var database: DatabaseOptions
 
         func run() throws {
-            for token in try database.open().tokens() {
+            for token in try database.tokens().list() {
                 print("\(token.name)\t\(token.user)\t\(BuiltinFormatter.timestamp(token.createdAt))\(token.revoked ? "\trevoked" : "")")
             }
         }
@@ -82,12 +76,10 @@ extension Meeseeks.Token {
         var name: String
 
         func run() throws {
-            let store = try database.open()
-            guard try store.revokeToken(name: name) else {
+            guard try database.tokens().revoke(name: name) else {
                 FileOutput.standardError.write("meeseeks: no active token named '\(name)'\n")
                 throw ExitCode(1)
             }
-            try? store.append(AuditRecord(action: .tokenRevoked, user: "cli", outcome: "ok", detail: "name \(name)"), at: Date().timeIntervalSince1970)
             print("revoked \(name)")
         }
     }

@@ -1,7 +1,7 @@
 import Foundation
 import MeeseeksClient
 import MeeseeksCore
-import MeeseeksHTTP
+import MeeseeksAPI
 import Testing
 
 /// Commands that say where they ran.

@@ -1,7 +1,7 @@
 import Foundation
 import MeeseeksClient
 import MeeseeksCore
-import MeeseeksHTTP
+import MeeseeksAPI
 import Testing
 
 /// A script whose child ignores SIGTERM and prints its pid: only SIGKILL of the group ends it.

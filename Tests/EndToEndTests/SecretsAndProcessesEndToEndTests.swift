@@ -1,7 +1,7 @@
 import Foundation
 import MeeseeksClient
 import MeeseeksCore
-import MeeseeksHTTP
+import MeeseeksAPI
 import Testing
 
 /// A command that writes its secret argument to a file: what the program really got is seen

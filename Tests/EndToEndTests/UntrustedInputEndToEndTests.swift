@@ -1,7 +1,7 @@
 import Foundation
 import MeeseeksClient
 import MeeseeksCore
-import MeeseeksHTTP
+import MeeseeksAPI
 import Testing
 
 /// Hostile numbers, bodies, labels and files, sent to a real box: a plain refusal each time, and

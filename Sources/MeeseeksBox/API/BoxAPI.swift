@@ -2,6 +2,7 @@ import Crypto
 import Foundation
 import MeeseeksConfig
 public import MeeseeksCore
+public import MeeseeksAPI
 public import MeeseeksHTTP
 import MeeseeksLabels
 

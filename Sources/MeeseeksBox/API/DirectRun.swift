@@ -1,5 +1,6 @@
 import MeeseeksConfig
 import MeeseeksCore
+import MeeseeksAPI
 import MeeseeksHTTP
 import MeeseeksLabels
 

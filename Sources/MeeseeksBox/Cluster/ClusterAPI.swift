@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import MeeseeksCore
+import MeeseeksAPI
 import MeeseeksHTTP
 
 /// The API of a box in a cluster. Reads come from the database, on any box; what changes

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import MeeseeksCore
+import MeeseeksAPI
 import MeeseeksHTTP
 import MeeseeksSlack
 

@@ -1,4 +1,5 @@
 import MeeseeksCore
+import MeeseeksAPI
 import MeeseeksHTTP
 import Synchronization
 

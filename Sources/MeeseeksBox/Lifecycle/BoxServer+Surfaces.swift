@@ -3,6 +3,7 @@ import Hummingbird
 import Logging
 import MeeseeksConfig
 import MeeseeksCore
+import MeeseeksAPI
 import MeeseeksHTTP
 import MeeseeksSQLite
 import MeeseeksSlack

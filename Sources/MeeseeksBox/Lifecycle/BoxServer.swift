@@ -4,6 +4,7 @@ public import Logging
 public import MeeseeksConfig
 import MeeseeksCore
 import MeeseeksExec
+import MeeseeksAPI
 import MeeseeksHTTP
 import MeeseeksSQLite
 import MeeseeksSlack
@@ -76,9 +77,11 @@ public struct BoxServer: Sendable {
         // not read the box's environment or memory through /proc.
         if !ProcessHardening.makeUndumpable() { logger.warning("cannot make the box undumpable (prctl refused)") }
         raiseOpenFilesLimit()
-        let databasePath = options.database
-            ?? configuration.settings.paths.database.map { ConfigLoader.resolve($0, in: options.configDirectory) }
-            ?? "\(options.configDirectory)/meeseeks.db"
+        let location = DatabaseLocation.resolve(
+            option: options.database, environment: options.environment, configuration: configuration, directory: options.configDirectory)
+        guard case .sqlite(let databasePath) = location else {
+            return try await runCluster(store: try openClusterStore(location))
+        }
         let store = try openStore(at: databasePath)
         let holder = ConfigHolder(configuration, implicitAdmins: [BoxAPI.bootstrapUser], at: Date().timeIntervalSince1970)
         let box: Orchestrator
