@@ -259,5 +259,5 @@ public actor Agent: JobReporter {
         while !running.isEmpty { try? await Task.sleep(for: .milliseconds(100)) }
     }
 
-    var hasUnacknowledgedResults: Bool { !ledger.pending().isEmpty }
+    var hasUnacknowledgedResults: Bool { !ledger.isEmpty }
 }

@@ -99,7 +99,7 @@ public struct AgentMain: Sendable {
         let executor = try JobExecutor(
             environment: settings.environment, scratchParent: settings.stateDirectory, gate: gate,
             twoFactorCommands: settings.twoFactorCommands)
-        let ledger = try ResultLedger(directory: "\(settings.stateDirectory)/results")
+        let ledger = try ResultLedger(directory: "\(settings.stateDirectory)/results", logger: logger)
         let agent = Agent(options: settings.options, executor: executor, ledger: ledger, logger: logger)
         let connection = AgentConnection(
             agent: agent, boxes: settings.boxes, token: settings.token, tls: settings.tls, logger: logger)

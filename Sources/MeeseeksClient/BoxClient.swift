@@ -129,6 +129,7 @@ public struct BoxClient: Sendable {
         }
         let buffer = try await response.body.collect(upTo: 64 << 20)
         guard (200..<300).contains(Int(response.status.code)) else {
+            // A body that is not the box's error JSON (a proxy's page, say) is shown by its status.
             let message = (try? JSONDecoder().decode(API.ErrorBody.self, from: Data(buffer.readableBytesView)))?.error
                 ?? "HTTP \(response.status.code)"
             throw Failure(status: Int(response.status.code), message: message)

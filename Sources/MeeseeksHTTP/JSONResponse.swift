@@ -11,7 +11,15 @@ public enum JSONResponse {
     }()
 
     public static func make<T: Encodable>(_ value: T, status: HTTPResponse.Status = .ok) -> Response {
-        let data = (try? encoder.encode(value)) ?? Data("{}".utf8)
+        let data: Data
+        do {
+            data = try encoder.encode(value)
+        } catch {
+            // Our own types encode; one that does not (a NaN, say) is the box's fault: a 500 that says so.
+            return Response(
+                status: .internalServerError, headers: [.contentType: "application/json; charset=utf-8"],
+                body: .init(byteBuffer: ByteBuffer(string: "{\"error\":\"the box could not write its answer\"}")))
+        }
         return Response(
             status: status, headers: [.contentType: "application/json; charset=utf-8"],
             body: .init(byteBuffer: ByteBuffer(bytes: data)))

@@ -28,6 +28,8 @@ public struct StructuredLogHandler: LogHandler {
         let line: String
         if json {
             let object = Dictionary(fields, uniquingKeysWith: { _, last in last })
+            // Every value is a string here, so encoding cannot fail; if it did, the line is empty
+            // rather than the process stopping over a log line.
             let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data()
             line = String(decoding: data, as: UTF8.self)
         } else {

@@ -19,6 +19,7 @@ struct JSONReader {
     /// The one value in `bytes` (surrounding whitespace allowed), or nil if it is not JSON.
     static func parse(_ bytes: UnsafeBufferPointer<UInt8>) -> JSON? {
         var reader = JSONReader(bytes)
+        // Malformed JSON is nil for the caller, who answers 400; where it broke does not matter.
         guard let value = try? reader.value() else { return nil }
         reader.skipWhitespace()
         return reader.index == bytes.count ? value : nil

@@ -42,6 +42,7 @@ extension Meeseeks {
                 }
                 FileOutput.standardOutput.write("> ")
                 guard let line = readLine(strippingNewline: true) else {
+                    // Best effort on the way out: the dialog expires on its own if this is lost.
                     _ = try? await client.send(DialogInput(.cancelled, step: current.step), to: state.id)
                     return
                 }

@@ -88,5 +88,9 @@ extension Meeseeks {
 func printJSON<T: Encodable>(_ value: T) {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-    if let data = try? encoder.encode(value) { print(String(decoding: data, as: UTF8.self)) }
+    do {
+        print(String(decoding: try encoder.encode(value), as: UTF8.self))
+    } catch {
+        FileOutput.standardError.write("meeseeks: cannot print JSON: \(error)\n")
+    }
 }

@@ -185,6 +185,18 @@ extension Orchestrator: AgentHost {
         metrics.agentReportIgnored(known == nil ? "unknown_job" : "not_its_job")
     }
 
+    /// A job by id for a message; nil (logged) when it cannot be read.
+    private func job(_ id: Int64) -> Job? {
+        do {
+            return try store.job(id)
+        } catch {
+            logger.error("cannot read a job", metadata: ["job_id": "\(id)", "error": "\(error)"])
+            return nil
+        }
+    }
+
+    private func dialogOf(_ id: Int64) -> String? { job(id)?.dialogID }
+
     /// The job's process started: for a two-factor command, the agent accepted the code.
     private func started(_ id: Int64, attempt: Int, agent: String) {
         do {
@@ -235,12 +247,12 @@ extension Orchestrator: AgentHost {
             let ended = dispatcher.complete(id, attempt: attempt, JobOutcome(status: .failed, reason: "2FA: \(reason)"))
             // A broadcast's end goes to its dialog as usual; a single job's dialog asks again.
             settle(ended.filter { $0.job.id != id })
-            let dialogID = job?.dialogID ?? job?.parentID.flatMap { parent in (try? store.job(parent))?.dialogID }
+            let dialogID = job?.dialogID ?? job?.parentID.flatMap { parent in dialogOf(parent) }
             if let dialogID { handle(dialogID, DialogInput(.codeRejected(message: reason, final: locked))) }
         case "invalid":
             settle(dispatcher.complete(id, attempt: attempt, JobOutcome(status: .failed, reason: reason)))
         case "not_accepted":
-            let command = (try? store.job(id))?.command ?? "?"
+            let command = job(id)?.command ?? "?"
             settle(dispatcher.complete(id, attempt: attempt, JobOutcome(status: .failed, reason: "agent \(agent) does not accept '\(command)'")))
         case "shutting_down":
             // It takes nothing more on this connection; others (or it, after a restart) will.

@@ -23,6 +23,7 @@ public enum ArgumentValidation {
         }
         if let pattern = spec.pattern {
             guard case .success(let regex) = PatternCache.regex(pattern) else { return "the command's pattern is invalid" }
+            // A match that throws (it cannot, for patterns without custom components) refuses the value.
             if (try? regex.wholeMatch(in: value)) == nil {
                 let shown = spec.secret ? "the value" : "'\(value)'"
                 return "\(shown) does not match the pattern \(pattern)"

@@ -5,6 +5,7 @@ extension Machine {
     /// The request's targets under the current policy, or a refusal.
     func decide(_ spec: CommandSpec) -> PolicyDecision {
         // Fail closed: a selector that does not parse never widens to every agent.
+        // The parse error itself is not needed: an unreadable selector refuses (fails closed).
         guard let selector = try? LabelSelector(dialog.selector) else { return .refused(.invalidSelector(dialog.selector)) }
         return world.engine.authorize(
             user: dialog.user, command: spec, requestSelector: selector, channel: dialog.channel, agents: world.agents)
@@ -92,6 +93,7 @@ extension Machine {
         if spec.twoFactor {
             if let problem = CodeShape.problem(code ?? "") { return challenge(spec, error: problem) }
         }
+        // Checked in `decide` already; refused here too rather than widened.
         guard let selector = try? LabelSelector(dialog.selector) else { return refuse(.invalidSelector(dialog.selector)) }
         dialog.phase = .submitted
         var arguments = dialog.answers
