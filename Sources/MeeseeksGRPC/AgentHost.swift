@@ -16,8 +16,6 @@ public protocol AgentHost: Sendable {
     func admission() async -> AgentAdmission
     /// Registers a connected agent. Throws when another live connection holds the same id.
     func register(_ record: AgentRecord, session: String, link: any AgentLink, holding: [JobRef]) async throws(AgentRefusal)
-    /// Any sign of life from an agent.
-    func heartbeat(_ agentID: String, session: String) async
     /// The stream of `session` ended; `lastContact` is when the agent was last heard from.
     func disconnected(_ agentID: String, session: String, lastContact: Double) async
     func remoteStarted(_ jobID: Int64, attempt: Int, agent: String) async

@@ -77,12 +77,15 @@ public struct AgentService: Meeseeks_Agent_V1_AgentService.ServiceProtocol {
                     }
                 }
                 group.addTask {
-                    // Silence longer than lostAfter ends the session: the agent is gone.
+                    // Silence longer than lostAfter ends the session: the agent is gone. The watch
+                    // sleeps until the silence could be long enough, not on a short tick: ten
+                    // thousand sessions must cost nothing while their agents are quiet.
                     while true {
-                        try await Task.sleep(for: .milliseconds(250))
-                        if Date().timeIntervalSince1970 - state.lastContact > Double(lostAfter) {
+                        let silent = Date().timeIntervalSince1970 - state.lastContact
+                        if silent > Double(lostAfter) {
                             throw RPCError(code: .deadlineExceeded, message: "no message for \(lostAfter)s")
                         }
+                        try await Task.sleep(for: .milliseconds(Int64(max(0.25, Double(lostAfter) - silent + 0.05) * 1000)))
                     }
                 }
                 _ = try await group.next()
@@ -152,7 +155,7 @@ public struct AgentService: Meeseeks_Agent_V1_AgentService.ServiceProtocol {
     private func handle(_ message: Meeseeks_Agent_V1_AgentMessage, agent: String, session: String, link: GRPCAgentLink) async throws {
         switch message.kind {
         case .heartbeat:
-            await host.heartbeat(agent, session: session)
+            break  // its arrival was noted (the session's last contact); nothing else to do
         case .started(let started):
             await host.remoteStarted(started.jobID, attempt: Int(started.attempt), agent: agent)
         case .output(let output):

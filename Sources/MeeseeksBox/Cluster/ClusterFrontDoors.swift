@@ -51,8 +51,6 @@ struct ClusterAgentHost: AgentHost {
         try await orchestrator.register(record, session: session, link: link, holding: holding)
     }
 
-    func heartbeat(_ agentID: String, session: String) async {}
-
     func disconnected(_ agentID: String, session: String, lastContact: Double) async {
         await current()?.disconnected(agentID, session: session, lastContact: lastContact)
     }

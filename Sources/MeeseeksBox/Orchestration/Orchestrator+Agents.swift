@@ -47,10 +47,6 @@ extension Orchestrator: AgentHost {
         metrics.agents(connected: registry.connected.count)
     }
 
-    /// Sign of life. The agent service keeps the time of the last message itself, so a
-    /// heartbeat costs the orchestrator nothing.
-    public func heartbeat(_ agentID: String, session: String) {}
-
     /// The stream of `session` ended: the agent takes no more work; its running jobs wait for it
     /// to come back (they are lost after `agents.lost_after`).
     public func disconnected(_ agentID: String, session: String, lastContact: Double) {
