@@ -254,3 +254,37 @@ struct SettingsTests {
         ])
     }
 }
+
+@Suite("Alias and preset lint")
+struct AliasLintTests {
+    func lint(_ files: [String: String]) throws -> [Diagnostic] {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("alias-\(UUID().uuidString)").path
+        for (name, text) in files {
+            let path = "\(directory)/\(name)"
+            try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            try text.write(toFile: path, atomically: true, encoding: .utf8)
+        }
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        return ConfigLoader.load(directory: directory).diagnostics
+    }
+
+    static let policy = "roles:\n  sre: {members: [U1]}\ngrants:\n  - {roles: [sre], commands: ['*']}\n"
+
+    @Test("collisions, built-ins, chains and presets that could not run are errors")
+    func problems() throws {
+        let diagnostics = try lint([
+            "commands.d/restart.yaml": "name: restart\nsummary: R\nrun: [/bin/true, '{{service}}']\nargs: [{name: service, choices: [nginx]}]\naliases: [rs, help, deploy]\n",
+            "commands.d/deploy.yaml": "name: deploy\nsummary: D\nrun: [/bin/true]\naliases: rs\n",
+            "meeseeks.yaml": "aliases:\n  fast: rs nginx\n  nope: restart service=apache\n  ghost: vanish\n  odd: restart colour=red\n",
+            "policies.d/p.yaml": Self.policy,
+        ])
+        let errors = diagnostics.filter { $0.severity == .error }.map(\.message)
+        #expect(errors.contains { $0.contains("'help' is a built-in") })
+        #expect(errors.contains { $0.contains("'deploy' is already the name of a command") })
+        #expect(errors.contains { $0.contains("'rs' is already the alias of '") })
+        #expect(errors.contains { $0.contains("preset 'fast' stands for 'rs', which is itself an alias") })
+        #expect(errors.contains { $0.contains("preset 'nope': service:") })
+        #expect(errors.contains { $0.contains("preset 'ghost' stands for 'vanish', which is not a command") })
+        #expect(errors.contains { $0.contains("preset 'odd' names 'colour'") })
+    }
+}

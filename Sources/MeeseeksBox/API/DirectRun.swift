@@ -7,15 +7,20 @@ import MeeseeksLabels
 extension Orchestrator {
     /// A job requested directly through the API (`meeseeks run`): the same checks as a dialog,
     /// with no confirmation (the caller asked explicitly) but the 2FA code when the command needs one.
-    func run(_ request: API.RunRequest, as user: String, origin: String? = nil) throws(API.Failure) -> Job {
+    func run(_ asked: API.RunRequest, as user: String, origin: String? = nil) throws(API.Failure) -> Job {
         let snapshot = config.snapshot
+        // An alias or a preset stands for its command (a preset with some arguments fixed).
+        let expanded = AliasExpansion.expand(
+            command: asked.command, positional: asked.positional, named: asked.arguments.sorted { $0.key < $1.key }.map { ($0.key, $0.value) },
+            in: snapshot.configuration)
+        let request = API.RunRequest(command: expanded.command, selector: asked.selector, code: asked.code)
         guard let spec = snapshot.configuration.command(named: request.command) else {
             let refusal = Refusal.unknownCommand(request.command)
             audit.record(AuditRecord(action: .commandRequested, user: user, command: request.command, outcome: "denied", reason: refusal.reason))
             throw API.Failure(.notFound, refusal.description)
         }
         var answers: [String: String] = [:]
-        if let problem = ArgumentBinding.bind(spec, positional: request.positional, named: request.arguments.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }, into: &answers) {
+        if let problem = ArgumentBinding.bind(spec, positional: expanded.positional, named: expanded.named, into: &answers) {
             audit.record(AuditRecord(action: .commandRequested, user: user, command: spec.name, outcome: "invalid", reason: "invalid_argument", detail: problem))
             throw API.Failure(.badRequest, problem)
         }

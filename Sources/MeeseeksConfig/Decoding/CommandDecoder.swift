@@ -5,7 +5,7 @@ import Synchronization
 enum CommandDecoder {
     static let keys = [
         "name", "summary", "description", "run", "script", "args", "confirm", "two_factor", "timeout", "target",
-        "concurrency", "channels", "destructive",
+        "concurrency", "channels", "destructive", "aliases",
     ]
 
     static func decode(_ node: YAMLNode, diagnostics: inout [Diagnostic]) -> CommandSpec? {
@@ -29,14 +29,16 @@ enum CommandDecoder {
         }
         let channels = reader.strings("channels")?.map(\.0)
         let destructive = reader.bool("destructive") ?? false
+        let aliases = reader.strings("aliases", single: true)?.map(\.0) ?? []
 
         // Without a summary the command is still checked, so one run reports everything.
         guard let name, let action else { return nil }
-        let spec = CommandSpec(
+        var spec = CommandSpec(
             name: name, summary: summary ?? "", description: description, action: action, arguments: arguments,
             confirm: confirm, twoFactor: twoFactor, timeout: timeout, selector: selector ?? .everything,
             mode: mode, concurrency: concurrency, channels: channels, destructive: destructive,
             position: namePosition)
+        spec.aliases = aliases
         CommandRules.check(spec, &reader)
         return spec
     }

@@ -22,6 +22,9 @@ enum SettingsDecoder {
                 settings.outputLimit = limit
             }
         }
+        if let presets = reader.node("aliases") {
+            decodePresets(presets, into: &settings, diagnostics: &reader.diagnostics)
+        }
         reader.section("paths") { paths in
             settings.paths.commands = paths.string("commands") ?? settings.paths.commands
             settings.paths.policies = paths.string("policies") ?? settings.paths.policies
@@ -29,6 +32,22 @@ enum SettingsDecoder {
             settings.paths.twoFactorSecrets = paths.string("two_factor_secrets")
         }
         return settings
+    }
+
+    /// `aliases: {deploy-prod: "deploy env=prd"}`: each a name and the typed request it stands for.
+    private static func decodePresets(_ node: YAMLNode, into settings: inout BoxSettings, diagnostics: inout [Diagnostic]) {
+        guard case .mapping(let pairs) = node.kind else {
+            diagnostics.append(.error("wrong-type", at: node.position, "'aliases' must be a mapping of names to requests, such as deploy-prod: \"deploy env=prd\""))
+            return
+        }
+        for pair in pairs {
+            guard let name = pair.key.scalarText, let request = pair.value.scalarText, !request.trimmingSpaces.isEmpty else {
+                diagnostics.append(.error("wrong-type", at: pair.value.position, "an alias stands for a request written as text, such as \"deploy env=prd\""))
+                continue
+            }
+            settings.presets[name] = request
+            settings.presetPositions[name] = pair.key.position
+        }
     }
 
     private static func decodePersona(_ node: YAMLNode, diagnostics: inout [Diagnostic]) -> Persona {

@@ -1,9 +1,7 @@
 /// Checks on one command that need its YAML nodes for precise positions.
 enum CommandRules {
-    /// Words the box answers itself; a command may not take them.
-    public static let builtinNames: Set<String> = [
-        "help", "jobs", "job", "last", "logs", "tail", "cancel", "agents", "audit", "kill",
-    ]
+    /// Words the box answers itself; a command (or an alias) may not take them.
+    public static let builtinNames = BuiltinWords.all
 
     static func isValidName(_ name: String) -> Bool {
         guard let first = name.first, first.isASCII, first.isLetter || first.isNumber else { return false }

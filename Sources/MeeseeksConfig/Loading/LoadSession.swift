@@ -153,6 +153,7 @@ struct LoadSession {
     mutating func finish(checkReachability: Bool = false, extra: [Diagnostic] = []) -> ConfigLoader.Result {
         diagnostics += extra
         diagnostics += ConfigurationRules.check(commands: commands, policy: policy, reachability: checkReachability)
+        diagnostics += AliasRules.check(commands: commands, settings: settings)
         let configuration = Configuration(
             commands: commands, policy: policy, settings: settings, fingerprint: hasher.hex, files: files)
         let unique = Array(Set(diagnostics)).sortedForDisplay

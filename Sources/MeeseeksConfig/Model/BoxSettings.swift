@@ -11,6 +11,11 @@ public struct BoxSettings: Hashable, Sendable {
     public var outputLimit: Int
     /// Directories and files, relative to the configuration directory.
     public var paths: Paths
+    /// Presets: a name that stands for a typed request with some arguments fixed
+    /// (`deploy-prod: "deploy env=prd"`); the user is asked for the rest.
+    public var presets: [String: String] = [:]
+    /// Where each preset was written, for diagnostics.
+    public var presetPositions: [String: SourcePosition] = [:]
 
     public struct Paths: Hashable, Sendable {
         public var commands: String = "commands.d"

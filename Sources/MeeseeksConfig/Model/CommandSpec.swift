@@ -39,6 +39,8 @@ public struct CommandSpec: Hashable, Sendable {
     public var channels: [String]?
     /// Shown with Slack's `danger` style on the confirmation.
     public var destructive: Bool
+    /// Other words that request this command (`rs` for `restart`).
+    public var aliases: [String] = []
     /// Where the command was declared: the file, and the position of its `name`.
     public var position: SourcePosition
 

@@ -10,6 +10,7 @@ public struct Configuration: Sendable {
     public var files: [String]
 
     private var index: [String: Int]
+    private var aliasIndex: [String: AliasTarget] = [:]
 
     public init(
         commands: [CommandSpec], policy: PolicySet = PolicySet(), settings: BoxSettings = BoxSettings(),
@@ -25,9 +26,37 @@ public struct Configuration: Sendable {
             index[command.name] = i
         }
         self.index = index
+        // The first definition of a word wins; lint reports every collision.
+        for command in commands {
+            for alias in command.aliases where aliasIndex[alias] == nil && index[alias] == nil { aliasIndex[alias] = .command(command.name) }
+        }
+        for (name, request) in settings.presets.sorted(by: { $0.key < $1.key }) where aliasIndex[name] == nil && index[name] == nil {
+            aliasIndex[name] = .preset(request)
+        }
     }
+
+    /// What a word stands for when it is an alias rather than a command's name.
+    public func alias(_ word: String) -> AliasTarget? {
+        BuiltinWords.all.contains(word) ? nil : aliasIndex[word]
+    }
+
+    /// Every alias, by word.
+    public var aliases: [String: AliasTarget] { aliasIndex }
 
     public func command(named name: String) -> CommandSpec? {
         index[name].map { commands[$0] }
     }
+}
+
+/// A word users may type instead of a command's name.
+public enum AliasTarget: Hashable, Sendable {
+    /// Another name for a command (`rs` for `restart`).
+    case command(String)
+    /// A typed request with some arguments fixed (`deploy-prod` for `deploy env=prd`).
+    case preset(String)
+}
+
+/// The words the box answers itself (SPEC §5's built-ins): no command or alias may take them.
+public enum BuiltinWords {
+    public static let all: Set<String> = ["help", "jobs", "job", "last", "logs", "tail", "cancel", "agents", "audit", "kill"]
 }

@@ -47,7 +47,8 @@ public enum ConfigSchema {
         },
         "concurrency": {"type": "integer", "minimum": 1, "description": "Jobs of this command at once across the fleet"},
         "channels": {"type": "array", "items": {"type": "string"}, "description": "Channel IDs where the command may be requested"},
-        "destructive": {"type": "boolean", "description": "Show the confirmation in Slack's danger style"}
+        "destructive": {"type": "boolean", "description": "Show the confirmation in Slack's danger style"},
+        "aliases": {"type": ["array", "string"], "items": {"type": "string"}, "description": "Other words that request this command, such as rs for restart"}
       },
       "definitions": {
         "argument": {
@@ -135,6 +136,7 @@ public enum ConfigSchema {
         "dialogs": {"type": "object", "additionalProperties": false, "properties": {"idle_timeout": \#(duration)}},
         "agents": {"type": "object", "additionalProperties": false, "properties": {"lost_after": \#(duration)}},
         "jobs": {"type": "object", "additionalProperties": false, "properties": {"output_limit": {"type": "integer", "minimum": 1024}}},
+        "aliases": {"type": "object", "additionalProperties": {"type": "string"}, "description": "Presets: a name standing for a typed request with some arguments fixed, such as deploy-prod: \"deploy env=prd\""},
         "paths": {
           "type": "object",
           "additionalProperties": false,

@@ -100,7 +100,7 @@ struct Machine {
 
     mutating func open(_ text: String) {
         effects.append(.audit(AuditRecord(action: .dialogOpened, user: dialog.user, outcome: "ok")))
-        let trimmed = text.trimmingSpaces
+        let trimmed = AliasExpansion.expand(text.trimmingSpaces, in: world.configuration)
         if trimmed.isEmpty { return showMenu() }
         let request: TypedRequest
         do {
@@ -142,7 +142,18 @@ struct Machine {
     }
 
     func entry(_ command: CommandSpec) -> DialogView.CommandEntry {
-        DialogView.CommandEntry(name: command.name, summary: command.summary)
+        DialogView.CommandEntry(
+            name: command.name, summary: command.aliases.isEmpty ? command.summary : "\(command.summary) (also: \(command.aliases.joined(separator: ", ")))")
+    }
+
+    /// The presets this user may use (those standing for a command they may run).
+    func presetEntries() -> [DialogView.CommandEntry] {
+        world.configuration.aliases.sorted { $0.key < $1.key }.compactMap { word, target in
+            guard case .preset(let request) = target, let command = request.split(separator: " ").first.map(String.init),
+                world.engine.mayRequest(user: dialog.user, command: command)
+            else { return nil }
+            return DialogView.CommandEntry(name: word, summary: "stands for: \(request)")
+        }
     }
 
     func help() -> DialogView.Help {
@@ -150,7 +161,7 @@ struct Machine {
         let roles = world.engine.roles(of: dialog.user)
         if !roles.contains(PolicySet.adminRole) { builtins.removeAll { BuiltinParser.adminOnly.contains($0.name) } }
         if roles.isEmpty { builtins.removeAll { BuiltinParser.roleOnly.contains($0.name) } }
-        return .init(commands: world.commands(for: dialog.user).map(entry), builtins: builtins)
+        return .init(commands: world.commands(for: dialog.user).map(entry) + presetEntries(), builtins: builtins)
     }
 
     // MARK: - Picking and arguments
