@@ -200,14 +200,24 @@ public struct BlockKitRenderer: Sendable {
         return SlackMessage(text: cut(text, SlackLimits.messageText), blocks: [section(cut(text, SlackLimits.sectionText))])
     }
 
-    /// Output in a code block, its start cut to fit with a note on how to read it all.
+    /// Characters of output a code section shows without a note (the fences and a margin aside).
+    static let codeRoom = SlackLimits.sectionText - 6 - 60
+
+    /// Whether a result message shows only the end of its job's output; then the whole output
+    /// follows as a file in the same thread. A broadcast shows each agent's end and attaches nothing.
+    public func cutsOutput(_ report: JobReport) -> Bool {
+        report.perAgent.isEmpty && (report.truncated || escape(report.output).count > Self.codeRoom)
+    }
+
+    /// Output in a code block, its start cut to fit with a note on how to read it all: for a job,
+    /// the file that follows (see `cutsOutput`) and `meeseeks logs`.
     func codeSection(_ output: String, cutNote: Bool, jobID: Int64?) -> JSON {
-        var note = cutNote ? "_(output cut; `meeseeks logs \(jobID ?? 0)` prints it all)_\n" : ""
-        let room = SlackLimits.sectionText - note.count - 6 - 60
         var body = escape(output)
-        if body.count > room {
-            body = String(body.suffix(room))
-            if note.isEmpty { note = "_(output cut; `meeseeks logs \(jobID.map(String.init) ?? "ID")` prints it all)_\n" }
+        var note = ""
+        if cutNote || body.count > Self.codeRoom {
+            note = jobID.map { "_(output cut: the whole of it follows as a file; `meeseeks logs \($0)` prints it all)_\n" }
+                ?? "_(output cut; `meeseeks logs ID` prints it all)_\n"
+            body = String(body.suffix(SlackLimits.sectionText - 6 - note.count))
         }
         if body.isEmpty { body = " " }
         return section(note + "```" + body + "```")

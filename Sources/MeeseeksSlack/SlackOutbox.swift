@@ -5,18 +5,27 @@ import Metrics
 
 /// Delivers the outbox: oldest first within each order key (a channel), keys in parallel, retried
 /// with backoff on network errors and 5xx and after `Retry-After` on 429, never dropped for a
-/// transient failure. A message is marked delivered only after Slack accepted it.
+/// transient failure. A message is marked delivered only after Slack accepted it; one Slack
+/// refuses is marked failed and the messages behind it go on.
+///
+/// Uploads (`OutboxMessage.Operation.upload`) read a job's output from `outputs` when they are
+/// delivered (see `SlackOutbox+Upload.swift`).
 public actor SlackOutbox {
     let store: any OutboxStore
     let api: SlackWebAPI
+    let outputs: (any SlackJobOutputs)?
     let logger: Logger
     let clock: @Sendable () -> Double
     private var inFlight: Set<String> = []
     private var wakeup: AsyncStream<Void>.Continuation?
 
-    public init(store: any OutboxStore, api: SlackWebAPI, logger: Logger, clock: @escaping @Sendable () -> Double = { Date().timeIntervalSince1970 }) {
+    public init(
+        store: any OutboxStore, api: SlackWebAPI, outputs: (any SlackJobOutputs)? = nil, logger: Logger,
+        clock: @escaping @Sendable () -> Double = { Date().timeIntervalSince1970 }
+    ) {
         self.store = store
         self.api = api
+        self.outputs = outputs
         self.logger = logger
         self.clock = clock
     }
@@ -83,6 +92,10 @@ public actor SlackOutbox {
     }
 
     private func deliver(_ message: OutboxMessage) async {
+        if message.operation == .upload {
+            await deliverUpload(message)
+            return
+        }
         guard var body = JSON.decode(message.payload) else {
             try? store.markFailed(message.id, error: "payload is not JSON")
             return
@@ -90,7 +103,7 @@ public actor SlackOutbox {
         body["channel"] = .string(message.channel)
         var method = "chat.postMessage"
         switch message.operation {
-        case .post: method = "chat.postMessage"
+        case .post, .upload: method = "chat.postMessage"  // uploads took their own way above
         case .ephemeral: method = "chat.postEphemeral"
         case .update:
             if let key = message.messageKey, let reference = try? store.messageReference(key) {
@@ -100,11 +113,18 @@ public actor SlackOutbox {
                 body["thread_ts"] = nil
             }
         }
-        switch await api.call(method, body) {
-        case .ok(let json):
-            if method == "chat.postMessage", let key = message.messageKey, let ts = json["ts"]?.string {
-                try? store.setMessageReference(key, channel: json["channel"]?.string ?? message.channel, ts: ts)
-            }
+        let outcome = await api.call(method, body)
+        if case .ok(let json) = outcome, method == "chat.postMessage", let key = message.messageKey, let ts = json["ts"]?.string {
+            try? store.setMessageReference(key, channel: json["channel"]?.string ?? message.channel, ts: ts)
+        }
+        settle(message, method: method, outcome)
+    }
+
+    /// Records what became of a delivery: delivered, failed for good (logged), or due again after
+    /// a backoff or Slack's `Retry-After`.
+    func settle(_ message: OutboxMessage, method: String, _ outcome: SlackWebAPI.Outcome) {
+        switch outcome {
+        case .ok:
             try? store.markDelivered(message.id)
         case .refused(let error, _):
             logger.error("Slack refused a message", metadata: ["method": "\(method)", "error": "\(error)", "outbox_id": "\(message.id)"])

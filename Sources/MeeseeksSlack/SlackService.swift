@@ -190,8 +190,24 @@ public final class SlackService: ChatTransport, SlackIntake {
         enqueue(view, in: dialog, operation: .update)
     }
 
+    /// Posts a view. A result whose output does not fit its message is followed, in the same
+    /// channel order, by an upload of the whole output as a file in the same thread.
     public func post(_ view: DialogView, in dialog: Dialog) {
-        enqueue(view, in: dialog, operation: .post)
+        guard case .result(let result) = view, renderer.cutsOutput(result.report),
+            let channel = dialog.transport["channel"]
+        else {
+            enqueue(view, in: dialog, operation: .post)
+            return
+        }
+        // Remembered under a key, so an upload outside any thread can join the result's thread.
+        let resultKey = "result:\(dialog.id)"
+        enqueue(view, in: dialog, operation: .post, messageKey: resultKey)
+        let thread = dialog.transport["thread"]
+        let upload = FileUpload(wholeOutputOf: result.report, thread: thread, threadOf: thread == nil ? resultKey : nil)
+        outbox.send(
+            OutboxMessage(
+                orderKey: channel, operation: .upload, payload: upload.payload(), channel: channel, messageKey: upload.key,
+                createdAt: Date().timeIntervalSince1970))
     }
 
     /// A built-in's answer (`jobs`, `audit`, …) with each user ID followed by the user's name,
@@ -206,7 +222,7 @@ public final class SlackService: ChatTransport, SlackIntake {
         return .notice(notice)
     }
 
-    private func enqueue(_ view: DialogView, in dialog: Dialog, operation: OutboxMessage.Operation) {
+    private func enqueue(_ view: DialogView, in dialog: Dialog, operation: OutboxMessage.Operation, messageKey: String? = nil) {
         guard let channel = dialog.transport["channel"] else { return }
         let message = renderer.render(named(view))
         var payload: JSON = ["text": .string(message.text), "blocks": .array(message.blocks)]
@@ -214,7 +230,7 @@ public final class SlackService: ChatTransport, SlackIntake {
         outbox.send(
             OutboxMessage(
                 orderKey: channel, operation: operation, payload: payload.encoded(), channel: channel,
-                messageKey: operation == .update ? "dialog:\(dialog.id)" : nil, createdAt: Date().timeIntervalSince1970))
+                messageKey: operation == .update ? "dialog:\(dialog.id)" : messageKey, createdAt: Date().timeIntervalSince1970))
     }
 }
 

@@ -68,6 +68,35 @@ public struct SlackWebAPI: Sendable {
         return outcome
     }
 
+    /// POSTs a file's raw bytes to an upload URL from `files.getUploadURLExternal`. The URL is the
+    /// credential: no token goes with it. Slack answers 200 when the bytes arrived; 429, 5xx and
+    /// network failures are worth another try, any other status is a refusal.
+    public func upload(_ bytes: [UInt8], to url: String, timeout: TimeAmount = .seconds(120)) async -> Outcome {
+        var request = HTTPClientRequest(url: url)
+        request.method = .POST
+        request.headers.add(name: "Content-Type", value: "application/octet-stream")
+        request.body = .bytes(ByteBuffer(bytes: bytes))
+        let started = ContinuousClock.now
+        let outcome: Outcome
+        var status = "network_error"
+        do {
+            let response = try await HTTPClient.shared.execute(request, timeout: timeout)
+            _ = try? await response.body.collect(upTo: 64 << 10)
+            status = String(response.status.code)
+            outcome = switch Int(response.status.code) {
+            case 200: .ok([:])
+            case 429: .retry(reason: "rate limited", after: Self.retryAfter(response.headers) ?? 1)
+            case 500...: .retry(reason: "HTTP \(status)", after: nil)
+            default: .refused("upload_http_\(status)", [:])
+            }
+        } catch {
+            outcome = .retry(reason: "network: \(error)", after: nil)
+        }
+        MetricCache.counter("meeseeks_slack_api_calls_total", [("method", "upload"), ("status", status)]).increment()
+        MetricCache.timer("meeseeks_slack_api_duration_seconds", [("method", "upload")]).recordInterval(since: started)
+        return outcome
+    }
+
     static func classify(status: Int, headers: HTTPHeaders, body: [UInt8]) -> Outcome {
         if status == 429 {
             return .retry(reason: "rate limited", after: retryAfter(headers) ?? 1)

@@ -3,7 +3,10 @@
 
 Web API methods answer with Slack's response shapes and errors (ok:false with an error code,
 429 with Retry-After, 5xx, slow answers); Socket Mode speaks hello / envelopes / acks /
-disconnect. Tests drive it through /_fake/... endpoints. Slack's own slack_sdk is run against it
+disconnect. Files go through Slack's current three-step upload (files.getUploadURLExternal, a POST
+of the bytes to the upload URL this server hands out, files.completeUploadExternal); the retired
+files.upload answers method_deprecated. Tests drive it through /_fake/... endpoints and read
+uploaded files back with GET /_fake/file?id=F.... Slack's own slack_sdk is run against it
 in test_fake_faithful.py to show it speaks the real protocol.
 
     python fake_slack.py --port 0      # prints "fake slack listening on PORT"
@@ -14,11 +17,17 @@ import itertools
 import json
 import time
 import urllib.parse
+import uuid
 
 from aiohttp import web, WSMsgType
 
 BOT_TOKEN_PREFIX = "xoxb-"
 APP_TOKEN_PREFIX = "xapp-"
+# Slack's upload service takes files up to 1 GB; the fake keeps them in memory, so it takes less.
+MAX_UPLOAD = 64 << 20
+# Slack documents that files.completeUploadExternal "can only be called once" without naming the
+# error a second call gets: this name is the fake's own.
+ALREADY_COMPLETED = "file_already_completed"
 
 
 class FakeSlack:
@@ -31,6 +40,8 @@ class FakeSlack:
         self.ts = itertools.count(1)
         self.sockets = []
         self.acks = []
+        self.files = {}          # file_id -> upload state (see m_files_getUploadURLExternal)
+        self.upload_urls = {}    # ticket -> file_id
         self.users = {
             "U_SRE": {"id": "U_SRE", "name": "rick", "real_name": "Rick Sanchez", "deleted": False, "is_bot": False,
                       "profile": {"display_name": "rick"}},
@@ -45,7 +56,12 @@ class FakeSlack:
         method = request.match_info["method"]
         args = dict(request.query)
         content_type = request.headers.get("Content-Type", "")
-        body = await request.read()
+        if content_type.startswith("multipart/form-data"):
+            form = await request.post()
+            args.update({k: v for k, v in form.items() if isinstance(v, str)})
+            body = b""
+        else:
+            body = await request.read()
         if body:
             if content_type.startswith("application/json"):
                 try:
@@ -66,6 +82,8 @@ class FakeSlack:
             elif fault["mode"] == "500":
                 self.calls.append({"method": method, "args": args, "status": 500, "time": time.time()})
                 return web.Response(status=500, text="internal error")
+            elif fault["mode"] == "error":
+                return self.reply(method, args, {"ok": False, "error": fault.get("error", "internal_error")})
         handler = getattr(self, "m_" + method.replace(".", "_"), None)
         if handler is None:
             return self.reply(method, args, {"ok": False, "error": "unknown_method"})
@@ -185,6 +203,109 @@ class FakeSlack:
     def m_apps_connections_open(self, args):
         return {"ok": True, "url": "ws://127.0.0.1:%d/link/?ticket=%d" % (self.port, next(self.ts))}
 
+    # --- Files: the three-step upload ----------------------------------------------------
+
+    def m_files_upload(self, args):
+        # Retired: Slack answers every files.upload with this error since the v2 flow replaced it.
+        return {"ok": False, "error": "method_deprecated"}
+
+    def m_files_getUploadURLExternal(self, args):
+        filename = args.get("filename")
+        try:
+            length = int(args.get("length"))
+        except (TypeError, ValueError):
+            length = -1
+        if not filename or length < 0:
+            return {"ok": False, "error": "invalid_arguments"}
+        if length > MAX_UPLOAD:
+            return {"ok": False, "error": "file_upload_size_restricted"}
+        file_id = "F%08d" % next(self.ts)
+        ticket = uuid.uuid4().hex
+        self.upload_urls[ticket] = file_id
+        self.files[file_id] = {"id": file_id, "name": filename, "title": None, "length": length, "data": None,
+                               "completed": False, "channel": None, "thread_ts": None, "initial_comment": None}
+        return {"ok": True, "upload_url": "http://127.0.0.1:%d/upload/v1/%s" % (self.port, ticket), "file_id": file_id}
+
+    async def upload(self, request):
+        """The upload URL: the raw bytes, or a multipart form whose file part holds them."""
+        file_id = self.upload_urls.get(request.match_info["ticket"])
+        # The URL itself is the credential: a client has no reason to send its token along.
+        record = {"method": "upload", "args": {"file_id": file_id, "authorization": "Authorization" in request.headers},
+                  "time": time.time()}
+        fault = self.next_fault("upload")
+        if fault and fault["mode"] in ("500", "429"):
+            self.calls.append(dict(record, status=int(fault["mode"])))
+            return web.Response(status=int(fault["mode"]), text="upload failed",
+                                headers={"Retry-After": str(fault.get("retry_after", 1))} if fault["mode"] == "429" else None)
+        if fault and fault["mode"] == "slow":
+            await asyncio.sleep(fault.get("seconds", 2))
+
+        def answer(status, text):
+            self.calls.append(dict(record, status=status, ok=status == 200))
+            return web.Response(status=status, text=text)
+
+        entry = self.files.get(file_id)
+        if entry is None:
+            return answer(404, "unknown upload URL")
+        if entry["completed"]:
+            return answer(400, "this upload is already completed")
+        if request.headers.get("Content-Type", "").startswith("multipart/form-data"):
+            data = None
+            reader = await request.multipart()
+            async for part in reader:
+                if part.filename is not None or part.name in ("file", "filename"):
+                    data = bytes(await part.read(decode=False))
+                    break
+            if data is None:
+                return answer(400, "no file in the form")
+        else:
+            data = await request.read()
+        record["args"]["length"] = len(data)
+        if len(data) != entry["length"]:
+            return answer(400, "length mismatch: %d bytes announced, %d received" % (entry["length"], len(data)))
+        entry["data"] = data
+        return answer(200, "OK - %d" % len(data))
+
+    def m_files_completeUploadExternal(self, args):
+        files = args.get("files")
+        if isinstance(files, str):
+            try:
+                files = json.loads(files)
+            except ValueError:
+                return {"ok": False, "error": "invalid_arguments"}
+        if not isinstance(files, list) or not files or not all(isinstance(f, dict) and f.get("id") for f in files) \
+                or len({f["id"] for f in files}) != len(files):
+            return {"ok": False, "error": "invalid_arguments"}
+        channels = [args["channel_id"]] if args.get("channel_id") else [c for c in (args.get("channels") or "").split(",") if c]
+        if args.get("thread_ts") and len(channels) != 1:
+            # A thread lives in one channel: Slack asks for exactly one with thread_ts.
+            return {"ok": False, "error": "invalid_arguments"}
+        entries = []
+        for f in files:
+            entry = self.files.get(f["id"])
+            if entry is None or entry["data"] is None:
+                return {"ok": False, "error": "file_not_found"}
+            if entry["completed"]:
+                return {"ok": False, "error": ALREADY_COMPLETED}
+            entries.append((entry, f))
+        for entry, f in entries:
+            entry.update(completed=True, title=f.get("title") or entry["name"], channel=",".join(channels) or None,
+                         thread_ts=args.get("thread_ts") or None, initial_comment=args.get("initial_comment") or None)
+        for channel in channels:
+            # Sharing posts a message carrying the files, in the thread when one is named; without
+            # a channel the files stay private.
+            ts = "1700000000.%06d" % next(self.ts)
+            message = {"type": "message", "subtype": "file_share", "user": "UBOT", "bot_id": "BBOT", "ts": ts,
+                       "text": args.get("initial_comment") or "", "blocks": [],
+                       "files": [{"id": e["id"], "name": e["name"], "title": e["title"], "size": e["length"]} for e, _ in entries]}
+            if args.get("thread_ts"):
+                message["thread_ts"] = args["thread_ts"]
+            self.messages[(channel, ts)] = message
+        return {"ok": True, "files": [{"id": e["id"], "title": e["title"]} for e, _ in entries]}
+
+    def file_state(self):
+        return {k: {key: value for key, value in v.items() if key != "data"} for k, v in self.files.items()}
+
     # --- Socket Mode ---------------------------------------------------------------------
 
     async def link(self, request):
@@ -209,6 +330,12 @@ class FakeSlack:
 
     async def control(self, request):
         action = request.match_info["action"]
+        if action == "file":
+            # The bytes of an uploaded file, exactly as they arrived.
+            entry = self.files.get(request.query.get("id", ""))
+            if entry is None or entry["data"] is None:
+                return web.json_response({"ok": False, "error": "no such file"}, status=404)
+            return web.Response(body=entry["data"], content_type="application/octet-stream")
         body = await request.json() if request.can_read_body else {}
         if action == "calls":
             return web.json_response(self.calls)
@@ -246,14 +373,15 @@ class FakeSlack:
         if action == "state":
             return web.json_response({"sockets": len(self.sockets), "acks": self.acks,
                                       "messages": {"%s/%s" % k: v for k, v in self.messages.items()},
-                                      "views": self.views})
+                                      "views": self.views, "files": self.file_state()})
         return web.json_response({"ok": False, "error": "unknown control"}, status=404)
 
 
 async def start(port=0):
     fake = FakeSlack()
-    app = web.Application()
+    app = web.Application(client_max_size=MAX_UPLOAD + (1 << 20))
     app.router.add_post("/api/{method}", fake.api)
+    app.router.add_post("/upload/v1/{ticket}", fake.upload)
     app.router.add_get("/link/", fake.link)
     app.router.add_route("*", "/_fake/{action}", fake.control)
     runner = web.AppRunner(app)

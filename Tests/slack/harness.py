@@ -84,6 +84,16 @@ class Fake:
         assert status == 200, text
         return json.loads(text)
 
+    def file(self, file_id):
+        """The bytes of an uploaded file, exactly as the fake received them."""
+        url = "%s/_fake/file?%s" % (self.url, urllib.parse.urlencode({"id": file_id}))
+        with urllib.request.urlopen(url, timeout=30) as resp:
+            return resp.read()
+
+    def files(self):
+        """Uploads by file id: name, title, length, completed, channel, thread_ts (no bytes)."""
+        return self.control("state")["files"]
+
     def calls(self, method=None, ok=True):
         calls = self.control("calls")
         return [c for c in calls if (method is None or c["method"] == method) and (not ok or c.get("ok"))]

@@ -55,7 +55,7 @@ extension BoxServer {
             logger.warning("SLACK_SIGNING_SECRET is not set: every Slack request will be refused")
         }
         let api = SlackWebAPI(baseURL: env["SLACK_API_URL"], botToken: bot, appToken: app)
-        let outbox = SlackOutbox(store: store, api: api, logger: logger)
+        let outbox = SlackOutbox(store: store, api: api, outputs: BoxSlackHost(box: box), logger: logger)
         let directory = SlackDirectory(api: api, logger: logger)
         let service = SlackService(host: BoxSlackHost(box: box), api: api, outbox: outbox, ledger: store, directory: directory, logger: logger)
         await box.register(transport: service, kind: "slack")
@@ -101,5 +101,15 @@ extension BoxServer {
                 FileHandle.standardOutput.write(Data("meeseeks: http listening on \(address.host):\(port)\n".utf8))
             },
             logger: logger)
+    }
+}
+
+/// Job output for the files Slack attaches to long results, read from the job history.
+extension BoxSlackHost: SlackJobOutputs {
+    func outputLimit() -> Int { box.config.snapshot.configuration.settings.outputLimit }
+
+    func output(ofJob id: Int64, limit: Int) throws -> [UInt8]? {
+        guard try box.store.job(id) != nil else { return nil }
+        return try box.store.output(id, from: 0, limit: limit)
     }
 }

@@ -7,6 +7,9 @@ public struct OutboxMessage: Hashable, Sendable, Codable {
         case update
         /// A message only the user sees.
         case ephemeral
+        /// A file shared in the channel: the payload names what to read and where to share it
+        /// (the adapter's own format), never the file's bytes.
+        case upload
     }
 
     public var id: Int64
