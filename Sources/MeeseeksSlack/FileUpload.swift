@@ -64,11 +64,14 @@ public struct FileUpload: Hashable, Sendable, Codable {
     public func payload() -> [UInt8] {
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
+        // Strings and numbers only: encoding cannot fail; an empty payload would be refused as
+        // not an upload when delivered.
         return Array((try? encoder.encode(self)) ?? Data())
     }
 
     /// Reads an outbox payload; nil if it is not an upload.
     public init?(payload: [UInt8]) {
+        // Not an upload's JSON: the caller fails that outbox row with a reason.
         guard let upload = try? JSONDecoder().decode(Self.self, from: Data(payload)) else { return nil }
         self = upload
     }

@@ -20,9 +20,9 @@ extension SlackOutbox {
         guard let upload = FileUpload(payload: message.payload) else {
             return refuse(message, step: "outbox", "the payload is not an upload", job: nil)
         }
-        if (try? store.messageReference(upload.key)) != nil {
+        if lookUp({ try store.messageReference(upload.key) }) != nil {
             logger.info("job output already shared as a file; not shared twice", metadata: ["job": "\(upload.jobID)"])
-            try? store.markDelivered(message.id)
+            persist("markDelivered") { try store.markDelivered(message.id) }
             return
         }
         guard let outputs else {
@@ -42,7 +42,7 @@ extension SlackOutbox {
         }
         guard !bytes.isEmpty else {
             logger.info("job output is empty; no file to share", metadata: ["job": "\(upload.jobID)"])
-            try? store.markDelivered(message.id)
+            persist("markDelivered") { try store.markDelivered(message.id) }
             return
         }
 
@@ -58,12 +58,12 @@ extension SlackOutbox {
 
         var share: JSON = ["files": [["id": .string(fileID), "title": .string(upload.title)]], "channel_id": .string(message.channel)]
         // The dialog's thread, or the thread of the result message posted just before.
-        if let thread = upload.thread ?? upload.threadOf.flatMap({ try? store.messageReference($0) })?.ts {
+        if let thread = upload.thread ?? upload.threadOf.flatMap({ key in lookUp { try store.messageReference(key) } })?.ts {
             share["thread_ts"] = .string(thread)
         }
         let shared = await api.call("files.completeUploadExternal", share, form: true)
         if case .ok = shared {
-            try? store.setMessageReference(upload.key, channel: message.channel, ts: fileID)
+            persist("setMessageReference") { try store.setMessageReference(upload.key, channel: message.channel, ts: fileID) }
             MetricCache.counter("meeseeks_slack_uploads_total", [("outcome", "shared")]).increment()
             logger.info(
                 "job output shared as a file",
@@ -87,6 +87,6 @@ extension SlackOutbox {
         logger.error(
             "a job's output could not be shared as a file",
             metadata: ["step": "\(step)", "error": "\(error)", "job": "\(job.map(String.init) ?? "?")", "outbox_id": "\(message.id)"])
-        try? store.markFailed(message.id, error: "\(step): \(error)")
+        persist("markFailed") { try store.markFailed(message.id, error: "\(step): \(error)") }
     }
 }

@@ -68,9 +68,8 @@ public actor SlackOutbox {
     }
 
     private func heads() -> [OutboxMessage] {
-        let messages = (try? store.outboxHeads(limit: 500)) ?? []
-        MetricCache.gauge("meeseeks_slack_outbox_depth").record((try? store.outboxDepth()) ?? 0)
-        return messages
+        MetricCache.gauge("meeseeks_slack_outbox_depth").record(lookUp { try store.outboxDepth() } ?? 0)
+        return lookUp { try store.outboxHeads(limit: 500) } ?? []
     }
 
     /// Delivers one key's messages in order until none is due.
@@ -97,7 +96,7 @@ public actor SlackOutbox {
             return
         }
         guard var body = JSON.decode(message.payload) else {
-            try? store.markFailed(message.id, error: "payload is not JSON")
+            persist("markFailed") { try store.markFailed(message.id, error: "payload is not JSON") }
             return
         }
         body["channel"] = .string(message.channel)
@@ -106,7 +105,7 @@ public actor SlackOutbox {
         case .post, .upload: method = "chat.postMessage"  // uploads took their own way above
         case .ephemeral: method = "chat.postEphemeral"
         case .update:
-            if let key = message.messageKey, let reference = try? store.messageReference(key) {
+            if let key = message.messageKey, let reference = lookUp({ try store.messageReference(key) }) {
                 method = "chat.update"
                 body["channel"] = .string(reference.channel)
                 body["ts"] = .string(reference.ts)
@@ -115,7 +114,7 @@ public actor SlackOutbox {
         }
         let outcome = await api.call(method, body)
         if case .ok(let json) = outcome, method == "chat.postMessage", let key = message.messageKey, let ts = json["ts"]?.string {
-            try? store.setMessageReference(key, channel: json["channel"]?.string ?? message.channel, ts: ts)
+            persist("setMessageReference") { try store.setMessageReference(key, channel: json["channel"]?.string ?? message.channel, ts: ts) }
         }
         settle(message, method: method, outcome)
     }
@@ -125,10 +124,10 @@ public actor SlackOutbox {
     func settle(_ message: OutboxMessage, method: String, _ outcome: SlackWebAPI.Outcome) {
         switch outcome {
         case .ok:
-            try? store.markDelivered(message.id)
+            persist("markDelivered") { try store.markDelivered(message.id) }
         case .refused(let error, _):
             logger.error("Slack refused a message", metadata: ["method": "\(method)", "error": "\(error)", "outbox_id": "\(message.id)"])
-            try? store.markFailed(message.id, error: error)
+            persist("markFailed") { try store.markFailed(message.id, error: error) }
         case .retry(let reason, let after):
             let attempts = message.attempts + 1
             let delay = after ?? min(15, 0.2 * pow(2, Double(min(attempts - 1, 10))))
@@ -136,7 +135,29 @@ public actor SlackOutbox {
             logger.warning(
                 "Slack delivery will be retried",
                 metadata: ["method": "\(method)", "reason": "\(reason)", "delay_seconds": "\(delay)", "attempt": "\(attempts)"])
-            try? store.reschedule(message.id, notBefore: clock() + delay, attempts: attempts, error: reason)
+            persist("reschedule") { try store.reschedule(message.id, notBefore: clock() + delay, attempts: attempts, error: reason) }
+        }
+    }
+
+    /// Writes the outbox's state; a failure is logged and counted, and the message is sent again
+    /// later (delivery is at least once: a message marked delivered late is sent twice, never lost).
+    func persist(_ what: String, _ body: () throws -> Void) {
+        do {
+            try body()
+        } catch {
+            logger.error("cannot update the Slack outbox", metadata: ["step": "\(what)", "error": "\(error)"])
+            MetricCache.counter("meeseeks_slack_outbox_store_failures_total").increment()
+        }
+    }
+
+    /// Reads the outbox's state; a failure is logged and counted, and read as nothing.
+    func lookUp<T>(_ body: () throws -> T?) -> T? {
+        do {
+            return try body()
+        } catch {
+            logger.error("cannot read the Slack outbox", metadata: ["error": "\(error)"])
+            MetricCache.counter("meeseeks_slack_outbox_store_failures_total").increment()
+            return nil
         }
     }
 }

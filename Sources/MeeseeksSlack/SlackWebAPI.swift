@@ -81,6 +81,7 @@ public struct SlackWebAPI: Sendable {
         var status = "network_error"
         do {
             let response = try await HTTPClient.shared.execute(request, timeout: timeout)
+            // The upload's answer carries nothing we need: drained, whatever it is.
             _ = try? await response.body.collect(upTo: 64 << 10)
             status = String(response.status.code)
             outcome = switch Int(response.status.code) {
