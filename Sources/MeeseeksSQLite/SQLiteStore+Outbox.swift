@@ -3,6 +3,10 @@ public import MeeseeksCore
 extension SQLiteStore {
     public func enqueue(_ message: OutboxMessage) throws -> Int64 {
         try database.transaction { db in
+            if message.operation == .progress, let key = message.messageKey {
+                try db.query(
+                    "DELETE FROM outbox WHERE state = 'pending' AND operation = 'progress' AND message_key = ?", [.text(key)])
+            }
             try db.query(
                 "INSERT INTO outbox (order_key, operation, payload, channel, message_key, attempts, not_before, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 [

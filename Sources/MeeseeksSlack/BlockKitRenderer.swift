@@ -30,6 +30,7 @@ public struct BlockKitRenderer: Sendable {
         case .accepted(let accepted):
             simple("\(phrases.phrase(.accepted)) Job *#\(accepted.jobID)* (`\(escape(accepted.command))`) is on its way to \(escape(accepted.targets.joined(separator: ", "))).")
         case .result(let result): renderResult(result)
+        case .progress(let progress): renderProgress(progress)
         case .notice(let notice):
             switch notice.kind {
             case .refused: simple("\(phrases.phrase(.refused)) \(escape(notice.text))")
@@ -41,6 +42,22 @@ public struct BlockKitRenderer: Sendable {
     }
 
     // MARK: Views
+
+    /// A running job, edited in place every few seconds: how long it has run, and the end of its
+    /// output (or, for a broadcast, one line per agent).
+    func renderProgress(_ progress: DialogView.Progress) -> SlackMessage {
+        let head = "⏳ Job *#\(progress.jobID)* (`\(escape(progress.command))`) has been running for \(DurationText.format(progress.elapsed))."
+        var blocks = [section(head)]
+        if !progress.agents.isEmpty {
+            let lines = progress.agents.prefix(40).map { "• \(escape($0.agent)): \($0.status.rawValue)" }
+            let more = progress.agents.count > 40 ? "\n… and \(progress.agents.count - 40) more" : ""
+            blocks.append(section(String((lines.joined(separator: "\n") + more).prefix(SlackLimits.sectionText))))
+        } else if !progress.tail.isEmpty {
+            let body = String(escape(progress.tail).suffix(SlackLimits.sectionText - 8))
+            blocks.append(section("```\(body)```"))
+        }
+        return SlackMessage(text: "Job #\(progress.jobID) running for \(DurationText.format(progress.elapsed))", blocks: blocks)
+    }
 
     func renderMenu(_ menu: DialogView.Menu) -> SlackMessage {
         let id = BlockID(dialog: menu.dialogID, step: menu.step)

@@ -104,7 +104,7 @@ public actor SlackOutbox {
         switch message.operation {
         case .post, .upload: method = "chat.postMessage"  // uploads took their own way above
         case .ephemeral: method = "chat.postEphemeral"
-        case .update:
+        case .update, .progress:
             if let key = message.messageKey, let reference = lookUp({ try store.messageReference(key) }) {
                 method = "chat.update"
                 body["channel"] = .string(reference.channel)

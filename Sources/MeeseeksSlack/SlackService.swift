@@ -187,7 +187,11 @@ public final class SlackService: ChatTransport, SlackIntake {
             let api = api
             Task { _ = await api.call("views.open", ["trigger_id": .string(trigger), "view": modal]) }
         }
-        enqueue(view, in: dialog, operation: .update)
+        if case .progress = view {
+            enqueue(view, in: dialog, operation: .progress)
+        } else {
+            enqueue(view, in: dialog, operation: .update)
+        }
     }
 
     /// Posts a view. A result whose output does not fit its message is followed, in the same
@@ -230,7 +234,8 @@ public final class SlackService: ChatTransport, SlackIntake {
         outbox.send(
             OutboxMessage(
                 orderKey: channel, operation: operation, payload: payload.encoded(), channel: channel,
-                messageKey: operation == .update ? "dialog:\(dialog.id)" : messageKey, createdAt: Date().timeIntervalSince1970))
+                messageKey: operation == .update || operation == .progress ? "dialog:\(dialog.id)" : messageKey,
+                createdAt: Date().timeIntervalSince1970))
     }
 }
 

@@ -9,6 +9,8 @@ public enum DialogView: Hashable, Sendable, Codable {
     case challenge(Challenge)
     case accepted(Accepted)
     case result(Result)
+    /// A running job: the end of its output so far and the time it has run (edited in place).
+    case progress(Progress)
     case notice(Notice)
     case help(Help)
 
@@ -112,6 +114,37 @@ public enum DialogView: Hashable, Sendable, Codable {
             self.command = command
             self.jobID = jobID
             self.targets = targets
+        }
+    }
+
+    public struct Progress: Hashable, Sendable, Codable {
+        public var user: String
+        public var command: String
+        public var jobID: Int64
+        /// Whole seconds since it started.
+        public var elapsed: Int
+        /// The last lines of output so far (empty for a broadcast).
+        public var tail: String
+        /// For a broadcast: each agent and how its part stands (running, succeeded, failed…).
+        public var agents: [AgentLine]
+
+        public struct AgentLine: Hashable, Sendable, Codable {
+            public var agent: String
+            public var status: JobStatus
+
+            public init(agent: String, status: JobStatus) {
+                self.agent = agent
+                self.status = status
+            }
+        }
+
+        public init(user: String, command: String, jobID: Int64, elapsed: Int, tail: String, agents: [AgentLine] = []) {
+            self.user = user
+            self.command = command
+            self.jobID = jobID
+            self.elapsed = elapsed
+            self.tail = tail
+            self.agents = agents
         }
     }
 

@@ -5,6 +5,10 @@ public struct OutboxMessage: Hashable, Sendable, Codable {
         case post
         /// Replace the message remembered under `messageKey` (post it if it never was).
         case update
+        /// An update that a newer one makes pointless (a running job's progress): enqueuing it
+        /// drops any still-pending progress of the same message, so a job printing faster than
+        /// Slack can be updated never grows the outbox.
+        case progress
         /// A message only the user sees.
         case ephemeral
         /// A file shared in the channel: the payload names what to read and where to share it
@@ -43,6 +47,7 @@ public struct OutboxMessage: Hashable, Sendable, Codable {
 
 /// The persistent outbox: replies survive restarts and are delivered once, in order per key.
 public protocol OutboxStore: Sendable {
+    /// Queues a message (a `progress` replaces the pending progress of the same message).
     @discardableResult
     func enqueue(_ message: OutboxMessage) throws -> Int64
     /// The oldest undelivered message of each order key.

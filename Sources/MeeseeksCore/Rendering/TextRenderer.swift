@@ -43,6 +43,11 @@ public struct TextRenderer: Sendable {
             return "\(phrases.phrase(.accepted)) (job #\(accepted.jobID))"
         case .result(let result):
             return resultText(result.report, user: result.user)
+        case .progress(let progress):
+            var lines = ["⏳ job #\(progress.jobID) (\(progress.command)) running for \(DurationText.format(progress.elapsed))"]
+            lines += progress.agents.map { "  \($0.agent): \($0.status.rawValue)" }
+            if !progress.tail.isEmpty { lines += progress.tail.split(separator: "\n", omittingEmptySubsequences: false).map { "    \($0)" } }
+            return lines.joined(separator: "\n")
         case .notice(let notice):
             switch notice.kind {
             case .refused: return "\(phrases.phrase(.refused)) \(notice.text)"
