@@ -150,6 +150,9 @@ let package = Package(
             ],
             swiftSettings: swiftSettings),
 
+        // Test doubles: every store port in memory, a manual clock, a fake agent link. Used only by tests.
+        .target(name: "MeeseeksTesting", dependencies: ["MeeseeksCore"], swiftSettings: swiftSettings),
+
         // Executables: parse options and call in.
         .executableTarget(
             name: "meeseeks",
