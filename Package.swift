@@ -152,6 +152,9 @@ let package = Package(
             ],
             swiftSettings: swiftSettings),
 
+        // Test doubles: every store port in memory, a manual clock, a fake agent link. Used only by tests.
+        .target(name: "MeeseeksTesting", dependencies: ["MeeseeksCore"], swiftSettings: swiftSettings),
+
         // Executables: parse options and call in.
         .executableTarget(
             name: "meeseeks",
@@ -183,6 +186,14 @@ let package = Package(
         .testTarget(name: "MeeseeksCoreTests", dependencies: ["MeeseeksCore"], swiftSettings: swiftSettings),
         .testTarget(name: "MeeseeksSlackTests", dependencies: ["MeeseeksSlack"], swiftSettings: swiftSettings),
         .testTarget(name: "MeeseeksSQLiteTests", dependencies: ["MeeseeksSQLite", "MeeseeksCore", "MeeseeksVault"], swiftSettings: swiftSettings),
+        // One conformance suite per store port, run against every store (SQLite, in memory).
+        .testTarget(
+            name: "StoreConformanceTests",
+            dependencies: [
+                "MeeseeksCore", "MeeseeksLabels", "MeeseeksSQLite", "MeeseeksTesting", "MeeseeksVault",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: swiftSettings),
         .testTarget(name: "MeeseeksTwoFactorTests", dependencies: ["MeeseeksTwoFactor"], swiftSettings: swiftSettings),
         .testTarget(
             name: "EndToEndTests",

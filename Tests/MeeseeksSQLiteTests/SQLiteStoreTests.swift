@@ -5,6 +5,8 @@ import MeeseeksSQLite
 import MeeseeksVault
 import Testing
 
+/// What only SQLite has: its file, its schema and its upgrades. The ports' contracts are tested
+/// for every store in `StoreConformanceTests`.
 @Suite("The SQLite store")
 struct SQLiteStoreTests {
     let sealer = AESGCMSealer(key: SymmetricKey(size: .bits256))
@@ -20,94 +22,6 @@ struct SQLiteStoreTests {
 
     func job(_ command: String = "hello", agent: String? = nil) -> Job {
         Job(command: command, arguments: ["who": "world"], requester: "U1", agent: agent, createdAt: 1000)
-    }
-
-    @Test("jobs are stored, started once, and finished once per attempt")
-    func lifecycle() throws {
-        let (store, _) = try store()
-        let (stored, _) = try store.insert(job(), children: [], secrets: nil)
-        #expect(stored.id == 1)
-        #expect(try store.jobs(JobQuery(statuses: [.queued])).map(\.id) == [1])
-        let started = try #require(try store.start(1, agent: "a1", at: 1001))
-        #expect(started.attempt == 1 && started.status == .running && started.agent == "a1")
-        #expect(try store.start(1, agent: "a2", at: 1002) == nil)  // not queued any more
-        #expect(try store.finish(1, attempt: 2, outcome: JobOutcome(status: .succeeded, exitCode: 0), at: 1003) == nil)  // stale attempt
-        let done = try #require(try store.finish(1, attempt: 1, outcome: JobOutcome(status: .succeeded, exitCode: 0), at: 1003))
-        #expect(done.status == .succeeded && done.exitCode == 0 && done.duration == 2)
-        #expect(try store.finish(1, attempt: 1, outcome: JobOutcome(status: .failed), at: 1004) == nil)  // repeated result
-        #expect(try store.job(1)?.status == .succeeded)
-    }
-
-    @Test("a handed-back job is queued again; a broadcast's children keep their agents")
-    func requeue() throws {
-        let (store, _) = try store()
-        var parent = job()
-        parent.isBroadcast = true
-        let (p, children) = try store.insert(parent, children: [job(agent: "a1"), job(agent: "a2")], secrets: nil)
-        #expect(children.map(\.parentID) == [p.id, p.id])
-        _ = try store.start(children[0].id, agent: "a1", at: 1001)
-        #expect(try store.requeue(children[0].id, attempt: 1, notBefore: 0))
-        #expect(try store.job(children[0].id)?.agent == "a1")
-        #expect(try store.requeue(children[0].id, attempt: 1, notBefore: 0) == false)
-    }
-
-    @Test("output is capped with one marker, and read back by offset")
-    func output() throws {
-        let (store, _) = try store()
-        _ = try store.insert(job(), children: [], secrets: nil)
-        try store.appendOutput(1, Array("hello ".utf8), limit: 10)
-        try store.appendOutput(1, Array("world, and more".utf8), limit: 10)
-        try store.appendOutput(1, Array("even more".utf8), limit: 10)
-        let all = String(decoding: try store.output(1, from: 0, limit: 1000), as: UTF8.self)
-        #expect(all.hasPrefix("hello worl\n[… output truncated: this job printed more than 10 bytes"))
-        #expect(all.components(separatedBy: "truncated").count == 2)
-        #expect(String(decoding: try store.output(1, from: 6, limit: 4), as: UTF8.self) == "worl")
-    }
-
-    @Test("the outbox keeps order per key and survives reopening")
-    func outbox() throws {
-        let (store, path) = try store()
-        for (key, text) in [("C1", "a"), ("C2", "b"), ("C1", "c")] {
-            try store.enqueue(OutboxMessage(orderKey: key, operation: .post, payload: Array(text.utf8), channel: key, messageKey: nil, createdAt: 1))
-        }
-        #expect(try store.outboxHeads(limit: 10).map { String(decoding: $0.payload, as: UTF8.self) } == ["a", "b"])
-        try store.markDelivered(1)
-        let reopened = try reopen(path)
-        #expect(try reopened.outboxHeads(limit: 10).map { String(decoding: $0.payload, as: UTF8.self) } == ["b", "c"])
-        #expect(try reopened.outboxDepth() == 2)
-        try reopened.setMessageReference("dialog:x", channel: "C1", ts: "1.2")
-        #expect(try reopened.messageReference("dialog:x")?.ts == "1.2")
-    }
-
-    @Test("an inbound event id is new once, across reopening, until it is forgotten")
-    func eventSightings() throws {
-        let (store, path) = try store()
-        #expect(try store.firstSighting(ofEvent: "Ev1", at: 100, forgetBefore: 0))
-        #expect(try !store.firstSighting(ofEvent: "Ev1", at: 101, forgetBefore: 0))
-        let reopened = try reopen(path)
-        #expect(try !reopened.firstSighting(ofEvent: "Ev1", at: 200, forgetBefore: 50))
-        #expect(try reopened.firstSighting(ofEvent: "Ev2", at: 200, forgetBefore: 50))
-        // An hour later Slack has long stopped retrying: the id is dropped, and new again.
-        #expect(try reopened.firstSighting(ofEvent: "Ev1", at: 3800, forgetBefore: 200))
-    }
-
-    @Test("audit filters, tokens by hash, and purging old history")
-    func auditTokensPurge() throws {
-        let (store, _) = try store()
-        try store.append(AuditRecord(action: .policyDenied, user: "U1", command: "x", outcome: "denied"), at: 10)
-        try store.append(AuditRecord(action: .policyAllowed, user: "U2", command: "y", outcome: "allowed"), at: 20)
-        #expect(try store.audit(AuditQuery(user: "U2")).map(\.record.action) == [.policyAllowed])
-        #expect(try store.audit(AuditQuery(since: 15)).count == 1)
-        try store.saveToken(APIToken(name: "laptop", user: "U1", hash: "abc", createdAt: 1))
-        #expect(try store.token(hash: "abc")?.user == "U1")
-        #expect(try store.revokeToken(name: "laptop"))
-        #expect(try store.token(hash: "abc")?.revoked == true)
-        _ = try store.insert(job(), children: [], secrets: nil)
-        _ = try store.start(1, agent: "a", at: 1)
-        _ = try store.finish(1, attempt: 1, outcome: JobOutcome(status: .succeeded), at: 2)
-        #expect(try store.purge(before: 15) == 1)
-        #expect(try store.job(1) == nil)
-        #expect(try store.audit(AuditQuery()).count == 1)
     }
 
     @Test("a database of an earlier release (schema 2) is upgraded in place, its rows kept")
@@ -142,56 +56,17 @@ struct SQLiteStoreTests {
         #expect(try upgraded.firstSighting(ofEvent: "Ev1", at: 1, forgetBefore: 0))
     }
 
-    @Test("secrets are sealed with their job, opened only with the key, and erased when it ends")
-    func sealedSecrets() throws {
+    @Test("secrets are nowhere in the file in clear, and a sealed value moved to another row does not open")
+    func sealedSecretsAtRest() throws {
         let (store, path) = try store()
         let secrets = JobSecrets(arguments: ["password": "hunter2 %20\n–ü"], code: "123456")
         let (stored, _) = try store.insert(job(), children: [], secrets: secrets)
         #expect(try store.secrets(of: stored.id) == secrets)
-        // Nowhere in the file in clear.
         let bytes = try Data(contentsOf: URL(fileURLWithPath: path)) + ((try? Data(contentsOf: URL(fileURLWithPath: path + "-wal"))) ?? Data())
         #expect(bytes.range(of: Data("hunter2".utf8)) == nil && bytes.range(of: Data("123456".utf8)) == nil)
-        // Another key cannot open them: the job must fail, not run with a mask.
-        let stranger = try SQLiteStore(path: path, sealer: AESGCMSealer(key: SymmetricKey(size: .bits256)))
-        #expect(throws: SealError.unreadable) { try stranger.secrets(of: stored.id) }
-        // A sealed value moved to another row does not open there.
         let (other, _) = try store.insert(job(), children: [], secrets: nil)
         try store.database.execute("UPDATE jobs SET secrets = (SELECT secrets FROM jobs WHERE id = \(stored.id)) WHERE id = \(other.id)")
         #expect(throws: SealError.unreadable) { try store.secrets(of: other.id) }
-        // A hand-back keeps them; the end erases them.
-        _ = try store.start(stored.id, agent: "a", at: 1)
-        #expect(try store.requeue(stored.id, attempt: 1, notBefore: 50))
-        #expect(try store.job(stored.id)?.notBefore == 50)
-        #expect(try store.handbacks(stored.id) == 1)
-        #expect(try store.secrets(of: stored.id) == secrets)
-        _ = try store.start(stored.id, agent: "a", at: 60)
-        _ = try store.finish(stored.id, attempt: 2, outcome: JobOutcome(status: .succeeded), at: 61)
-        #expect(try store.secrets(of: stored.id) == nil)
-    }
-
-    @Test("a start is confirmed once per attempt; a store without the key refuses secrets and dialogs")
-    func confirmationsAndNoKey() throws {
-        let (store, path) = try store()
-        let (stored, _) = try store.insert(job(), children: [], secrets: nil)
-        _ = try store.start(stored.id, agent: "a", at: 1)
-        #expect(try !store.confirmStarted(stored.id, attempt: 2))
-        #expect(try store.confirmStarted(stored.id, attempt: 1))
-        #expect(try store.job(stored.id)?.confirmed == true)
-        let keyless = try SQLiteStore(path: path)
-        #expect(throws: SealError.self) { try keyless.insert(job(), children: [], secrets: JobSecrets(code: "1")) }
-        #expect(throws: SealError.self) { try keyless.save(Dialog(id: "d", user: "U", channel: nil, now: 1)) }
-    }
-
-    @Test("output windows near Int.max read nothing instead of trapping")
-    func outputBounds() throws {
-        let (store, _) = try store()
-        _ = try store.insert(job(), children: [], secrets: nil)
-        try store.appendOutput(1, Array("hello".utf8), limit: 100)
-        for (offset, limit) in [(Int.max, 1 << 20), (Int.max - 1, Int.max), (0, Int.max), (-1, 10), (3, -5), (Int.min, Int.min)] {
-            _ = try store.output(1, from: offset, limit: limit)
-        }
-        #expect(try store.output(1, from: 0, limit: Int.max) == Array("hello".utf8))
-        #expect(try store.output(1, from: 3, limit: Int.max) == Array("lo".utf8))
     }
 
     @Test("a database from a newer build is refused")
