@@ -6,6 +6,10 @@ extension InMemoryStore: OutboxStore {
     @discardableResult
     public func enqueue(_ message: OutboxMessage) throws -> Int64 {
         write { state in
+            // A newer progress makes a pending one pointless.
+            if message.operation == .progress, let key = message.messageKey {
+                state.outbox.removeAll { $0.state == .pending && $0.message.operation == .progress && $0.message.messageKey == key }
+            }
             state.lastOutboxID += 1
             var message = message
             message.id = state.lastOutboxID

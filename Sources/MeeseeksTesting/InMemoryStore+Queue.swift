@@ -6,6 +6,13 @@ extension InMemoryStore: JobQueueStore {
     public func insert(_ job: Job, children: [Job], secrets: JobSecrets?) throws -> (Job, [Job]) {
         let sealer: (any SecretSealer)? = secrets == nil ? nil : try requireSealer()
         return try write { state in
+            // A request carried out twice makes one job: the first is returned.
+            if let origin = job.origin {
+                let rows = state.jobOrder.compactMap { state.jobs[$0] }
+                if let existing = rows.first(where: { $0.job.origin == origin }) {
+                    return (existing.job, rows.filter { $0.job.parentID == existing.job.id }.map(\.job))
+                }
+            }
             // SQLite's foreign key: a parent must exist (children get theirs below).
             if let parentID = job.parentID, state.jobs[parentID] == nil {
                 throw InMemoryStoreError("FOREIGN KEY constraint failed: parent job #\(parentID) does not exist")
@@ -57,6 +64,7 @@ extension InMemoryStore: JobQueueStore {
         job.finishedAt = nil
         job.notBefore = 0
         job.confirmed = false
+        if job.parentID != nil { job.origin = nil }  // the origin is the top-level job's
         return job
     }
 

@@ -199,4 +199,23 @@ struct JobQueueStoreConformance {
         #expect(winners == 1)
         #expect(try store.job(1)?.attempt == 1)
     }
+
+    @Test("a job's origin is stored once: the same request carried out again returns the first job", arguments: StoreFactory.all)
+    func originOnce(_ factory: StoreFactory) throws {
+        let store = try factory.make()
+        var job = Job(command: "hello", arguments: [:], requester: "U1", createdAt: 1)
+        job.origin = "inbox:7"
+        let (first, _) = try store.insert(job, children: [], secrets: nil)
+        let (again, _) = try store.insert(job, children: [], secrets: nil)
+        #expect(again.id == first.id)
+        #expect(try store.jobs(JobQuery(limit: 10)).count == 1)
+        var broadcast = job
+        broadcast.origin = "inbox:8"
+        broadcast.isBroadcast = true
+        let child = Job(command: "hello", arguments: [:], requester: "U1", agent: "a1", createdAt: 1)
+        let (parent, children) = try store.insert(broadcast, children: [child], secrets: nil)
+        let (parentAgain, childrenAgain) = try store.insert(broadcast, children: [child], secrets: nil)
+        #expect(parentAgain.id == parent.id && childrenAgain.map(\.id) == children.map(\.id))
+        #expect(try store.job(children[0].id)?.origin == nil)
+    }
 }

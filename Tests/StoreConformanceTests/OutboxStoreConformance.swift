@@ -35,6 +35,25 @@ struct OutboxStoreConformance {
         #expect(try store.nextPending(orderKey: "C3") == nil)
     }
 
+    @Test("a progress replaces the pending progress of the same message, and nothing else", arguments: StoreFactory.all)
+    func progressReplacesProgress(_ factory: StoreFactory) throws {
+        let store = try factory.make()
+        func progress(_ text: String, key: String = "dialog:d1") -> OutboxMessage {
+            OutboxMessage(orderKey: "C1", operation: .progress, payload: bytes(text), channel: "C1", messageKey: key, createdAt: 1)
+        }
+        try store.enqueue(message("C1", "result"))
+        for n in 0..<50 { try store.enqueue(progress("tick \(n)")) }
+        try store.enqueue(progress("other", key: "dialog:d2"))
+        #expect(try store.outboxDepth() == 3)
+        try store.markDelivered(1)
+        #expect(texts([try #require(try store.nextPending(orderKey: "C1"))]) == ["tick 49"])
+        // Once it is no longer pending (being delivered, delivered), a new one does not touch it.
+        let head = try #require(try store.nextPending(orderKey: "C1"))
+        try store.markDelivered(head.id)
+        try store.enqueue(progress("tick 50"))
+        #expect(try store.outboxDepth() == 2)
+    }
+
     @Test(
         "heads are the oldest pending message of each key, by id, whatever their backoff", arguments: StoreFactory.all)
     func heads(_ factory: StoreFactory) throws {
