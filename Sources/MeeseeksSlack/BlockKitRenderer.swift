@@ -46,6 +46,11 @@ public struct BlockKitRenderer: Sendable {
     /// A running job, edited in place every few seconds: how long it has run, and the end of its
     /// output (or, for a broadcast, one line per agent).
     func renderProgress(_ progress: DialogView.Progress) -> SlackMessage {
+        if let ended = progress.ended {
+            let mark = ended == .succeeded ? "✓" : "✗"
+            let line = "\(mark) Job *#\(progress.jobID)* (`\(escape(progress.command))`) \(ended.rawValue.replacing("_", with: " ")) after \(DurationText.format(progress.elapsed))."
+            return SlackMessage(text: "Job #\(progress.jobID) \(ended.rawValue)", blocks: [section(line)])
+        }
         let head = "⏳ Job *#\(progress.jobID)* (`\(escape(progress.command))`) has been running for \(DurationText.format(progress.elapsed))."
         var blocks = [section(head)]
         if !progress.agents.isEmpty {

@@ -62,6 +62,12 @@ enum Housekeeping {
                     await box.expireIdleDialogs()
                 }
             },
+            LoopService(name: "progress") {
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: .seconds(ProgressTracker.interval))  // cancelled at shutdown: the loop ends
+                    await box.reportProgress()
+                }
+            },
             LoopService(name: "reaper") {
                 var tick = 0
                 while !Task.isCancelled {

@@ -84,7 +84,9 @@ extension Orchestrator {
             }
         case .submit(let request):
             do {
-                return DialogInput(.jobAccepted(jobID: try submit(request).id))
+                let job = try submit(request)
+                if !job.status.isFinal { progress.watch(job.id, command: job.command, in: dialog) }
+                return DialogInput(.jobAccepted(jobID: job.id))
             } catch {
                 logger.error("cannot store a job", metadata: ["error": "\(error)"])
                 return DialogInput(.jobRejected(reason: "I couldn't queue that job; the box's store failed. Try again."))
@@ -93,6 +95,26 @@ extension Orchestrator {
             dialogs.render(answer(call, for: dialog.user), in: dialog, replacing: false)
         }
         return nil
+    }
+
+    /// Shows each watched running job's progress in its dialog's message. Called periodically.
+    public func reportProgress() {
+        for (id, watch) in progress.watched {
+            do {
+                guard let job = try store.job(id) else {
+                    progress.forget(id)
+                    continue
+                }
+                if job.status.isFinal {
+                    progress.forget(id)
+                } else if let view = try ProgressTracker.view(of: job, now: clock(), history: store) {
+                    dialogs.render(view, in: watch.dialog, replacing: true)
+                    progress.shown(id)
+                }
+            } catch {
+                logger.error("cannot read a running job's progress", metadata: ["job_id": "\(id)", "error": "\(error)"])
+            }
+        }
     }
 
     /// The answer to a built-in: the ones that change something (cancel, kill) go through the

@@ -18,6 +18,7 @@ public actor Orchestrator {
     var registry: AgentRegistry
     var dialogs: DialogRuntime
     var intake = ReportIntake()
+    var progress = ProgressTracker()
     /// Set when this box stopped leading: nothing more is taken from agents.
     var deposed = false
     let audit: AuditTrail
@@ -76,6 +77,10 @@ public actor Orchestrator {
     /// Tells each ended job's dialog how it ended.
     func settle(_ ended: [EndedJob]) {
         for end in ended {
+            if let watch = progress.watched[end.job.id], watch.shown {
+                dialogs.render(ProgressTracker.ended(end.job), in: watch.dialog, replacing: true)
+            }
+            progress.forget(end.job.id)
             guard let dialogID = end.job.dialogID else { continue }
             metrics.dialogCompleted()
             handle(dialogID, DialogInput(.jobFinished(JobReports(history: store).report(end.job, children: end.children))))

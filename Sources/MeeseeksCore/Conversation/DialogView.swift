@@ -127,6 +127,8 @@ public enum DialogView: Hashable, Sendable, Codable {
         public var tail: String
         /// For a broadcast: each agent and how its part stands (running, succeeded, failed…).
         public var agents: [AgentLine]
+        /// How it ended, for the last edit once it has (nil while it runs).
+        public var ended: JobStatus?
 
         public struct AgentLine: Hashable, Sendable, Codable {
             public var agent: String
@@ -138,7 +140,8 @@ public enum DialogView: Hashable, Sendable, Codable {
             }
         }
 
-        public init(user: String, command: String, jobID: Int64, elapsed: Int, tail: String, agents: [AgentLine] = []) {
+        public init(user: String, command: String, jobID: Int64, elapsed: Int, tail: String, agents: [AgentLine] = [], ended: JobStatus? = nil) {
+            self.ended = ended
             self.user = user
             self.command = command
             self.jobID = jobID

@@ -43,6 +43,8 @@ public struct TextRenderer: Sendable {
             return "\(phrases.phrase(.accepted)) (job #\(accepted.jobID))"
         case .result(let result):
             return resultText(result.report, user: result.user)
+        case .progress(let progress) where progress.ended != nil:
+            return "job #\(progress.jobID) (\(progress.command)) \(progress.ended?.rawValue ?? "") after \(DurationText.format(progress.elapsed))"
         case .progress(let progress):
             var lines = ["⏳ job #\(progress.jobID) (\(progress.command)) running for \(DurationText.format(progress.elapsed))"]
             lines += progress.agents.map { "  \($0.agent): \($0.status.rawValue)" }
