@@ -53,8 +53,10 @@ public struct SlackSignature: Sendable {
     public func verify(timestamp: String?, signature: String?, body: [UInt8], now: Double) throws(Failure) {
         guard let timestamp, let signature else { throw .missingHeaders }
         guard let seconds = Int64(timestamp) else { throw .badTimestamp }
-        // Whole seconds, as Slack's SDKs compare them.
-        guard abs(Int64(now.rounded(.down)) - seconds) <= Int64(window) else { throw .stale }
+        // Whole seconds, as Slack's SDKs compare them. The timestamp is anyone's text: a difference
+        // that overflows (`-9223372036854775808`) is as stale as any other far-off time.
+        let (difference, overflow) = Int64(now.rounded(.down)).subtractingReportingOverflow(seconds)
+        guard !overflow, difference.magnitude <= UInt64(window) else { throw .stale }
         let expected = self.signature(timestamp: timestamp, body: body)
         guard ConstantTime.equals(Array(expected.utf8), Array(signature.utf8)) else { throw .mismatch }
     }
