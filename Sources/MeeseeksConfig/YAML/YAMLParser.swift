@@ -2,9 +2,9 @@ import CYAML
 
 /// Builds `YAMLNode` trees from libyaml's parser events.
 ///
-/// Anchors and aliases are expanded (with a cap, so an alias bomb cannot exhaust memory), duplicate
-/// keys in a mapping are reported, and a syntax error is reported at libyaml's position, converted
-/// from 0-based marks to 1-based lines and columns.
+/// Anchors and aliases are expanded (with a cap, so an alias bomb cannot exhaust memory), nesting
+/// is capped, duplicate keys in a mapping are reported, and a syntax error is reported at libyaml's
+/// position, converted from 0-based marks to 1-based lines and columns.
 public enum YAMLParser {
     /// Documents and diagnostics for one file's text. A document that failed to parse is absent.
     public struct Result: Sendable {
@@ -14,6 +14,11 @@ public enum YAMLParser {
 
     /// More nodes than this, counting alias expansions, is refused.
     static let maxNodes = 1_000_000
+
+    /// Deeper nesting than this is refused, and parsing stops there: libyaml spends time in
+    /// proportion to the depth on every token, so `[[[[…` 200,000 deep took minutes, and deep
+    /// trees are freed recursively. A configuration needs a handful of levels.
+    static let maxDepth = 64
 
     public static func parse(_ text: String, file: String) -> Result {
         var bytes = Array(text.utf8)
@@ -82,8 +87,10 @@ private struct TreeBuilder {
             let node = YAMLNode(.scalar(text, style(scalar.style), tag: tag), at: at)
             return add(node, anchor: scalar.anchor.map { String(cString: $0) })
         case YAML_SEQUENCE_START_EVENT:
+            guard fits(depth: 1, at: at) else { return false }
             stack.append(.sequence([], at, anchor: event.data.sequence_start.anchor.map { String(cString: $0) }))
         case YAML_MAPPING_START_EVENT:
+            guard fits(depth: 1, at: at) else { return false }
             stack.append(
                 .mapping([], pendingKey: nil, at, anchor: event.data.mapping_start.anchor.map { String(cString: $0) }))
         case YAML_SEQUENCE_END_EVENT:
@@ -98,6 +105,7 @@ private struct TreeBuilder {
                 diagnostics.append(.error("yaml-alias", at: at, "unknown anchor '\(name)'"))
                 return false
             }
+            guard fits(depth: target.depth, at: at) else { return false }
             var moved = target
             moved.position = at
             return add(moved, anchor: nil, expansion: target.size)
@@ -105,6 +113,14 @@ private struct TreeBuilder {
             break  // stream and document boundaries carry nothing we keep
         }
         return true
+    }
+
+    /// Whether `depth` more levels of collections fit under the open ones; reports when not.
+    private mutating func fits(depth: Int, at position: SourcePosition) -> Bool {
+        guard stack.count + depth > YAMLParser.maxDepth else { return true }
+        diagnostics.append(
+            .error("yaml-too-deep", at: position, "collections nested more than \(YAMLParser.maxDepth) levels deep"))
+        return false
     }
 
     private mutating func add(_ node: YAMLNode, anchor: String?, expansion: Int = 1) -> Bool {

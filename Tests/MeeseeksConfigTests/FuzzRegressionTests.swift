@@ -1,0 +1,37 @@
+import Foundation
+import MeeseeksConfig
+import Testing
+
+/// Configuration files are untrusted too: each of these once hung `meeseeks lint` (and SIGHUP,
+/// which runs the same code inside the box) for minutes. Each must now finish at once.
+@Suite("Hostile configuration files cannot stall lint")
+struct ConfigFuzzRegressionTests {
+    @Test("a list nested 200,000 levels deep is one error", .timeLimit(.minutes(1)))
+    func deepFlowNesting() {
+        let deep = String(repeating: "[", count: 200_000) + String(repeating: "]", count: 200_000)
+        // The command's own mapping is the first level: the 64th '[' is one too many.
+        #expect(lint(["commands.d/a.yaml": "name: deep\nsummary: \(deep)\nrun: [/bin/true]\n"], policy: false) == [
+            "commands.d/a.yaml:2:73: error: collections nested more than 64 levels deep"
+        ])
+    }
+
+    @Test("block mappings nested 65 levels deep are refused, 64 are not")
+    func deepBlockNesting() {
+        func nested(_ levels: Int) -> String {
+            (0..<levels).map { String(repeating: "  ", count: $0) + "k:\n" }.joined() + String(repeating: "  ", count: levels) + "v\n"
+        }
+        #expect(lint(["commands.d/a.yaml": nested(64)], policy: false).allSatisfy { !$0.contains("nested more than") })
+        #expect(lint(["commands.d/a.yaml": nested(65)], policy: false) == [
+            "commands.d/a.yaml:65:129: error: collections nested more than 64 levels deep"
+        ])
+    }
+
+    @Test("an alias cannot build a tree deeper than the parser accepts")
+    func deepAlias() {
+        let inner = String(repeating: "[", count: 40) + String(repeating: "]", count: 40)
+        let outer = String(repeating: "[", count: 30) + "*a" + String(repeating: "]", count: 30)
+        #expect(lint(["commands.d/a.yaml": "x: &a \(inner)\ny: \(outer)\n"], policy: false) == [
+            "commands.d/a.yaml:2:34: error: collections nested more than 64 levels deep"
+        ])
+    }
+}
