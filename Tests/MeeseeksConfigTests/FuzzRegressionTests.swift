@@ -34,4 +34,13 @@ struct ConfigFuzzRegressionTests {
             "commands.d/a.yaml:2:34: error: collections nested more than 64 levels deep"
         ])
     }
+
+    @Test("80,000 keys in one mapping are checked for duplicates in linear time", .timeLimit(.minutes(1)))
+    func manyKeys() {
+        let keys = (0..<80_000).map { "  k\($0): 1\n" }.joined()
+        #expect(lint(["commands.d/a.yaml": hello + "x:\n" + keys + "  k7: 2\n"]) == [
+            "commands.d/a.yaml:4:1: error: unknown key 'x' in a command",
+            "commands.d/a.yaml:80005:3: error: duplicate key 'k7' (first defined at commands.d/a.yaml:12:3)",
+        ])
+    }
 }

@@ -56,9 +56,17 @@ public enum YAMLParser {
 
 /// Turns the event stream into nodes with a stack of open collections.
 private struct TreeBuilder {
-    enum Open {
-        case sequence([YAMLNode], SourcePosition, anchor: String?)
-        case mapping([YAMLNode.Pair], pendingKey: YAMLNode?, SourcePosition, anchor: String?)
+    /// A collection still open. It is changed where it lies on the stack: taking it off and
+    /// putting it back copied its items on every added node, quadratic in a collection's size.
+    struct Open {
+        let isMapping: Bool
+        let start: SourcePosition
+        let anchor: String?
+        var items: [YAMLNode] = []
+        var pairs: [YAMLNode.Pair] = []
+        var pendingKey: YAMLNode?
+        /// Each scalar key's first position, so a duplicate is found in constant time.
+        var keys: [String: SourcePosition] = [:]
     }
 
     let file: String
@@ -88,17 +96,14 @@ private struct TreeBuilder {
             return add(node, anchor: scalar.anchor.map { String(cString: $0) })
         case YAML_SEQUENCE_START_EVENT:
             guard fits(depth: 1, at: at) else { return false }
-            stack.append(.sequence([], at, anchor: event.data.sequence_start.anchor.map { String(cString: $0) }))
+            stack.append(Open(isMapping: false, start: at, anchor: event.data.sequence_start.anchor.map { String(cString: $0) }))
         case YAML_MAPPING_START_EVENT:
             guard fits(depth: 1, at: at) else { return false }
-            stack.append(
-                .mapping([], pendingKey: nil, at, anchor: event.data.mapping_start.anchor.map { String(cString: $0) }))
-        case YAML_SEQUENCE_END_EVENT:
-            guard case .sequence(let items, let start, let anchor) = stack.popLast() else { return false }
-            return add(YAMLNode(.sequence(items), at: start), anchor: anchor)
-        case YAML_MAPPING_END_EVENT:
-            guard case .mapping(let pairs, _, let start, let anchor) = stack.popLast() else { return false }
-            return add(YAMLNode(.mapping(pairs), at: start), anchor: anchor)
+            stack.append(Open(isMapping: true, start: at, anchor: event.data.mapping_start.anchor.map { String(cString: $0) }))
+        case YAML_SEQUENCE_END_EVENT, YAML_MAPPING_END_EVENT:
+            guard let open = stack.popLast() else { return false }
+            let kind: YAMLNode.Kind = open.isMapping ? .mapping(open.pairs) : .sequence(open.items)
+            return add(YAMLNode(kind, at: open.start), anchor: open.anchor)
         case YAML_ALIAS_EVENT:
             let name = String(cString: event.data.alias.anchor)
             guard let target = anchors[name] else {
@@ -131,32 +136,31 @@ private struct TreeBuilder {
             return false
         }
         if let anchor { anchors[anchor] = node }
-        guard let top = stack.popLast() else {
+        guard !stack.isEmpty else {
             documents.append(node)
             return true
         }
-        switch top {
-        case .sequence(var items, let start, let anchor):
-            items.append(node)
-            stack.append(.sequence(items, start, anchor: anchor))
-        case .mapping(var pairs, let pendingKey, let start, let anchor):
-            if let key = pendingKey {
-                checkDuplicate(key, in: pairs)
-                pairs.append(YAMLNode.Pair(key: key, value: node))
-                stack.append(.mapping(pairs, pendingKey: nil, start, anchor: anchor))
-            } else {
-                stack.append(.mapping(pairs, pendingKey: node, start, anchor: anchor))
-            }
+        let top = stack.count - 1
+        if !stack[top].isMapping {
+            stack[top].items.append(node)
+        } else if let key = stack[top].pendingKey {
+            if let duplicate = Self.duplicate(key, in: &stack[top].keys) { diagnostics.append(duplicate) }
+            stack[top].pairs.append(YAMLNode.Pair(key: key, value: node))
+            stack[top].pendingKey = nil
+        } else {
+            stack[top].pendingKey = node
         }
         return true
     }
 
-    private mutating func checkDuplicate(_ key: YAMLNode, in pairs: [YAMLNode.Pair]) {
-        guard let text = key.scalarText,
-            let first = pairs.first(where: { $0.key.scalarText == text })
-        else { return }
-        diagnostics.append(
-            .error("duplicate-key", at: key.position, "duplicate key '\(text)' (first defined at \(first.key.position))"))
+    /// Remembers `key` in `keys`, or says where it was first defined.
+    private static func duplicate(_ key: YAMLNode, in keys: inout [String: SourcePosition]) -> Diagnostic? {
+        guard let text = key.scalarText else { return nil }
+        guard let first = keys[text] else {
+            keys[text] = key.position
+            return nil
+        }
+        return .error("duplicate-key", at: key.position, "duplicate key '\(text)' (first defined at \(first))")
     }
 
     private func string(_ pointer: UnsafeMutablePointer<yaml_char_t>?, length: Int) -> String {
