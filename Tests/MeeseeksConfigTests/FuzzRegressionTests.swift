@@ -43,4 +43,13 @@ struct ConfigFuzzRegressionTests {
             "commands.d/a.yaml:80005:3: error: duplicate key 'k7' (first defined at commands.d/a.yaml:12:3)",
         ])
     }
+
+    @Test("60,000 placeholders in one template are placed in linear time", .timeLimit(.minutes(1)))
+    func manyPlaceholders() {
+        let run = "run: [\"/bin/echo\", \"é\(String(repeating: "{{a}}", count: 60_000))\"]\n"
+        let found = lint(["commands.d/a.yaml": "name: t\nsummary: s\n" + run])
+        #expect(found.count == 60_000)
+        #expect(found.first == "commands.d/a.yaml:3:22: error: unknown placeholder '{{a}}' in 'run'; the command declares no arguments")
+        #expect(found.last?.hasPrefix("commands.d/a.yaml:3:300017: ") == true)
+    }
 }
