@@ -206,3 +206,26 @@ let package = Package(
             swiftSettings: swiftSettings),
     ]
 )
+
+// Fuzz targets (scripts/fuzz), one per untrusted input. Built with `-sanitize=fuzzer` they link
+// libFuzzer, and SwiftPM's renamed `main` hands control to its driver; without that flag they
+// cannot link, so they join the package only when MEESEEKS_FUZZ=1.
+if Context.environment["MEESEEKS_FUZZ"] == "1" {
+    package.targets += [
+        .systemLibrary(name: "CLibFuzzer", path: "Fuzz/CLibFuzzer"),
+        .target(name: "FuzzSupport", dependencies: ["CLibFuzzer"], path: "Fuzz/Support", swiftSettings: swiftSettings),
+    ]
+    let fuzzTargets: [(name: String, dependencies: [Target.Dependency])] = [
+        ("FuzzConfig", ["MeeseeksConfig"]),
+        ("FuzzJSON", ["MeeseeksSlack"]),
+        ("FuzzSlack", ["MeeseeksSlack", "MeeseeksCore"]),
+        ("FuzzSelector", ["MeeseeksLabels"]),
+        ("FuzzRequest", ["MeeseeksCore", "MeeseeksConfig", "MeeseeksLabels"]),
+    ]
+    for target in fuzzTargets {
+        package.targets.append(
+            .executableTarget(
+                name: target.name, dependencies: ["FuzzSupport"] + target.dependencies,
+                path: "Fuzz/Targets/\(target.name)", swiftSettings: swiftSettings))
+    }
+}

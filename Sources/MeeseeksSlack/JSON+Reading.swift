@@ -210,7 +210,11 @@ struct JSONReader {
             if current == UInt8(ascii: "+") || current == UInt8(ascii: "-") { index += 1 }
             guard digits(&self) > 0 else { throw Failure() }
         }
-        guard let value = Double(String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)) else {
+        // Too large for a Double (`9e455`) is refused, as JSONSerialization refuses it: read as
+        // infinity, it could only be written back as null.
+        guard let value = Double(String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)),
+            value.isFinite
+        else {
             throw Failure()
         }
         return value

@@ -84,10 +84,12 @@ enum CommandRules {
         _ template: Template, in node: YAMLNode, allowed: Set<String>, key: String, _ reader: inout MappingReader
     ) {
         let start = node.contentPosition
+        let known = allowed.sorted()
+        var hints: [String: String] = [:]
         for (name, offset) in template.placeholders where !allowed.contains(name) {
-            let known = allowed.sorted()
-            let hint = Suggestion.nearest(to: name, among: known).map { "; did you mean '\($0)'?" }
+            let hint = hints[name] ?? Suggestion.nearest(to: name, among: known).map { "; did you mean '\($0)'?" }
                 ?? (known.isEmpty ? "; the command declares no arguments" : "; known: \(known.joined(separator: ", "))")
+            hints[name] = hint
             reader.diagnostics.append(
                 .error("unknown-placeholder", at: start.advanced(by: offset), "unknown placeholder '{{\(name)}}' in '\(key)'\(hint)"))
         }

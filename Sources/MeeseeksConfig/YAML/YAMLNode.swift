@@ -19,14 +19,23 @@ public struct YAMLNode: Hashable, Sendable {
     public var position: SourcePosition
     /// Nodes in this tree, itself included; kept so alias expansion can be capped cheaply.
     public let size: Int
+    /// Collections nested in this tree, itself included (0 for a scalar); kept so an alias cannot
+    /// build a tree deeper than the parser accepts.
+    public let depth: Int
 
     public init(_ kind: Kind, at position: SourcePosition) {
         self.kind = kind
         self.position = position
         switch kind {
-        case .scalar: size = 1
-        case .sequence(let items): size = 1 + items.reduce(0) { $0 + $1.size }
-        case .mapping(let pairs): size = 1 + pairs.reduce(0) { $0 + $1.key.size + $1.value.size }
+        case .scalar:
+            size = 1
+            depth = 0
+        case .sequence(let items):
+            size = 1 + items.reduce(0) { $0 + $1.size }
+            depth = 1 + items.reduce(0) { max($0, $1.depth) }
+        case .mapping(let pairs):
+            size = 1 + pairs.reduce(0) { $0 + $1.key.size + $1.value.size }
+            depth = 1 + pairs.reduce(0) { max($0, $1.key.depth, $1.value.depth) }
         }
     }
 

@@ -2,9 +2,9 @@ import CYAML
 
 /// Builds `YAMLNode` trees from libyaml's parser events.
 ///
-/// Anchors and aliases are expanded (with a cap, so an alias bomb cannot exhaust memory), duplicate
-/// keys in a mapping are reported, and a syntax error is reported at libyaml's position, converted
-/// from 0-based marks to 1-based lines and columns.
+/// Anchors and aliases are expanded (with a cap, so an alias bomb cannot exhaust memory), nesting
+/// is capped, duplicate keys in a mapping are reported, and a syntax error is reported at libyaml's
+/// position, converted from 0-based marks to 1-based lines and columns.
 public enum YAMLParser {
     /// Documents and diagnostics for one file's text. A document that failed to parse is absent.
     public struct Result: Sendable {
@@ -14,8 +14,10 @@ public enum YAMLParser {
 
     /// More nodes than this, counting alias expansions, is refused.
     static let maxNodes = 1_000_000
-    /// Collections nested deeper than this are refused at once: no configuration needs it, and
-    /// libyaml's scanner costs time in proportion to the depth for every token.
+
+    /// Deeper nesting than this is refused, and parsing stops there: libyaml spends time in
+    /// proportion to the depth on every token, so `[[[[…` 200,000 deep took minutes, and deep
+    /// trees are freed recursively. A configuration needs a handful of levels.
     static let maxDepth = 64
 
     public static func parse(_ text: String, file: String) -> Result {
@@ -54,17 +56,17 @@ public enum YAMLParser {
 
 /// Turns the event stream into nodes with a stack of open collections.
 private struct TreeBuilder {
-    /// A collection being built. A struct changed in place on the stack: an enum's payload would
-    /// be copied on every append, making a long mapping quadratic.
+    /// A collection still open. It is changed where it lies on the stack: taking it off and
+    /// putting it back copied its items on every added node, quadratic in a collection's size.
     struct Open {
-        var isMapping: Bool
+        let isMapping: Bool
+        let start: SourcePosition
+        let anchor: String?
         var items: [YAMLNode] = []
         var pairs: [YAMLNode.Pair] = []
-        /// Where each scalar key was first written, so a duplicate is found in O(1).
-        var keys: [String: SourcePosition] = [:]
         var pendingKey: YAMLNode?
-        var start: SourcePosition
-        var anchor: String?
+        /// Each scalar key's first position, so a duplicate is found in constant time.
+        var keys: [String: SourcePosition] = [:]
     }
 
     let file: String
@@ -93,23 +95,22 @@ private struct TreeBuilder {
             let node = YAMLNode(.scalar(text, style(scalar.style), tag: tag), at: at)
             return add(node, anchor: scalar.anchor.map { String(cString: $0) })
         case YAML_SEQUENCE_START_EVENT:
-            guard checkDepth(at) else { return false }
+            guard fits(depth: 1, at: at) else { return false }
             stack.append(Open(isMapping: false, start: at, anchor: event.data.sequence_start.anchor.map { String(cString: $0) }))
         case YAML_MAPPING_START_EVENT:
-            guard checkDepth(at) else { return false }
+            guard fits(depth: 1, at: at) else { return false }
             stack.append(Open(isMapping: true, start: at, anchor: event.data.mapping_start.anchor.map { String(cString: $0) }))
-        case YAML_SEQUENCE_END_EVENT:
-            guard let open = stack.popLast(), !open.isMapping else { return false }
-            return add(YAMLNode(.sequence(open.items), at: open.start), anchor: open.anchor)
-        case YAML_MAPPING_END_EVENT:
-            guard let open = stack.popLast(), open.isMapping else { return false }
-            return add(YAMLNode(.mapping(open.pairs), at: open.start), anchor: open.anchor)
+        case YAML_SEQUENCE_END_EVENT, YAML_MAPPING_END_EVENT:
+            guard let open = stack.popLast() else { return false }
+            let kind: YAMLNode.Kind = open.isMapping ? .mapping(open.pairs) : .sequence(open.items)
+            return add(YAMLNode(kind, at: open.start), anchor: open.anchor)
         case YAML_ALIAS_EVENT:
             let name = String(cString: event.data.alias.anchor)
             guard let target = anchors[name] else {
                 diagnostics.append(.error("yaml-alias", at: at, "unknown anchor '\(name)'"))
                 return false
             }
+            guard fits(depth: target.depth, at: at) else { return false }
             var moved = target
             moved.position = at
             return add(moved, anchor: nil, expansion: target.size)
@@ -119,11 +120,11 @@ private struct TreeBuilder {
         return true
     }
 
-    /// False (with a diagnostic) when one more open collection would be too deep.
-    private mutating func checkDepth(_ at: SourcePosition) -> Bool {
-        guard stack.count >= YAMLParser.maxDepth else { return true }
+    /// Whether `depth` more levels of collections fit under the open ones; reports when not.
+    private mutating func fits(depth: Int, at position: SourcePosition) -> Bool {
+        guard stack.count + depth > YAMLParser.maxDepth else { return true }
         diagnostics.append(
-            .error("yaml-too-deep", at: at, "collections nested more than \(YAMLParser.maxDepth) levels deep; configuration never needs this"))
+            .error("yaml-too-deep", at: position, "collections nested more than \(YAMLParser.maxDepth) levels deep"))
         return false
     }
 
@@ -143,19 +144,23 @@ private struct TreeBuilder {
         if !stack[top].isMapping {
             stack[top].items.append(node)
         } else if let key = stack[top].pendingKey {
-            if let text = key.scalarText {
-                if let first = stack[top].keys[text] {
-                    diagnostics.append(.error("duplicate-key", at: key.position, "duplicate key '\(text)' (first defined at \(first))"))
-                } else {
-                    stack[top].keys[text] = key.position
-                }
-            }
+            if let duplicate = Self.duplicate(key, in: &stack[top].keys) { diagnostics.append(duplicate) }
             stack[top].pairs.append(YAMLNode.Pair(key: key, value: node))
             stack[top].pendingKey = nil
         } else {
             stack[top].pendingKey = node
         }
         return true
+    }
+
+    /// Remembers `key` in `keys`, or says where it was first defined.
+    private static func duplicate(_ key: YAMLNode, in keys: inout [String: SourcePosition]) -> Diagnostic? {
+        guard let text = key.scalarText else { return nil }
+        guard let first = keys[text] else {
+            keys[text] = key.position
+            return nil
+        }
+        return .error("duplicate-key", at: key.position, "duplicate key '\(text)' (first defined at \(first))")
     }
 
     private func string(_ pointer: UnsafeMutablePointer<yaml_char_t>?, length: Int) -> String {

@@ -1,0 +1,55 @@
+import Foundation
+import MeeseeksConfig
+import Testing
+
+/// Configuration files are untrusted too: each of these once hung `meeseeks lint` (and SIGHUP,
+/// which runs the same code inside the box) for minutes. Each must now finish at once.
+@Suite("Hostile configuration files cannot stall lint")
+struct ConfigFuzzRegressionTests {
+    @Test("a list nested 200,000 levels deep is one error", .timeLimit(.minutes(1)))
+    func deepFlowNesting() {
+        let deep = String(repeating: "[", count: 200_000) + String(repeating: "]", count: 200_000)
+        // The command's own mapping is the first level: the 64th '[' is one too many.
+        #expect(lint(["commands.d/a.yaml": "name: deep\nsummary: \(deep)\nrun: [/bin/true]\n"], policy: false) == [
+            "commands.d/a.yaml:2:73: error: collections nested more than 64 levels deep"
+        ])
+    }
+
+    @Test("block mappings nested 65 levels deep are refused, 64 are not")
+    func deepBlockNesting() {
+        func nested(_ levels: Int) -> String {
+            (0..<levels).map { String(repeating: "  ", count: $0) + "k:\n" }.joined() + String(repeating: "  ", count: levels) + "v\n"
+        }
+        #expect(lint(["commands.d/a.yaml": nested(64)], policy: false).allSatisfy { !$0.contains("nested more than") })
+        #expect(lint(["commands.d/a.yaml": nested(65)], policy: false) == [
+            "commands.d/a.yaml:65:129: error: collections nested more than 64 levels deep"
+        ])
+    }
+
+    @Test("an alias cannot build a tree deeper than the parser accepts")
+    func deepAlias() {
+        let inner = String(repeating: "[", count: 40) + String(repeating: "]", count: 40)
+        let outer = String(repeating: "[", count: 30) + "*a" + String(repeating: "]", count: 30)
+        #expect(lint(["commands.d/a.yaml": "x: &a \(inner)\ny: \(outer)\n"], policy: false) == [
+            "commands.d/a.yaml:2:34: error: collections nested more than 64 levels deep"
+        ])
+    }
+
+    @Test("80,000 keys in one mapping are checked for duplicates in linear time", .timeLimit(.minutes(1)))
+    func manyKeys() {
+        let keys = (0..<80_000).map { "  k\($0): 1\n" }.joined()
+        #expect(lint(["commands.d/a.yaml": hello + "x:\n" + keys + "  k7: 2\n"]) == [
+            "commands.d/a.yaml:4:1: error: unknown key 'x' in a command",
+            "commands.d/a.yaml:80005:3: error: duplicate key 'k7' (first defined at commands.d/a.yaml:12:3)",
+        ])
+    }
+
+    @Test("60,000 placeholders in one template are placed in linear time", .timeLimit(.minutes(1)))
+    func manyPlaceholders() {
+        let run = "run: [\"/bin/echo\", \"é\(String(repeating: "{{a}}", count: 60_000))\"]\n"
+        let found = lint(["commands.d/a.yaml": "name: t\nsummary: s\n" + run])
+        #expect(found.count == 60_000)
+        #expect(found.first == "commands.d/a.yaml:3:22: error: unknown placeholder '{{a}}' in 'run'; the command declares no arguments")
+        #expect(found.last?.hasPrefix("commands.d/a.yaml:3:300017: ") == true)
+    }
+}
