@@ -48,8 +48,9 @@ struct ConfigFuzzRegressionTests {
     func manyPlaceholders() {
         let run = "run: [\"/bin/echo\", \"é\(String(repeating: "{{a}}", count: 60_000))\"]\n"
         let found = lint(["commands.d/a.yaml": "name: t\nsummary: s\n" + run])
-        #expect(found.count == 60_000)
-        #expect(found.first == "commands.d/a.yaml:3:22: error: unknown placeholder '{{a}}' in 'run'; the command declares no arguments")
-        #expect(found.last?.hasPrefix("commands.d/a.yaml:3:300017: ") == true)
+        // Every placeholder is found (in linear time); a file's findings are shown 200 at most.
+        #expect(found.count == 201)
+        #expect(found.contains("commands.d/a.yaml:1:1: error: 59800 more problems in this file are not shown; fix the ones above first"))
+        #expect(found.contains("commands.d/a.yaml:3:22: error: unknown placeholder '{{a}}' in 'run'; the command declares no arguments"))
     }
 }
