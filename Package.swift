@@ -182,6 +182,13 @@ let package = Package(
             swiftSettings: swiftSettings),
 
         .testTarget(name: "MeeseeksLabelsTests", dependencies: ["MeeseeksLabels"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "MeeseeksBoxTests",
+            dependencies: [
+                "MeeseeksBox", "MeeseeksCore", "MeeseeksConfig", "MeeseeksLabels", "MeeseeksTesting", "MeeseeksVault",
+                .product(name: "Crypto", package: "swift-crypto"), .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings),
         .testTarget(name: "MeeseeksConfigTests", dependencies: ["MeeseeksConfig"], swiftSettings: swiftSettings),
         .testTarget(name: "MeeseeksCoreTests", dependencies: ["MeeseeksCore"], swiftSettings: swiftSettings),
         .testTarget(name: "MeeseeksSlackTests", dependencies: ["MeeseeksSlack"], swiftSettings: swiftSettings),
