@@ -86,7 +86,7 @@ let package = Package(
         .target(
             name: "MeeseeksGRPC",
             dependencies: [
-                "MeeseeksCore", "MeeseeksLabels",
+                "MeeseeksConfig", "MeeseeksCore", "MeeseeksLabels",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
@@ -141,6 +141,7 @@ let package = Package(
             name: "MeeseeksAgent",
             dependencies: [
                 "MeeseeksConfig", "MeeseeksCore", "MeeseeksExec", "MeeseeksGRPC", "MeeseeksTwoFactor", "MeeseeksHTTP",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -171,7 +172,7 @@ let package = Package(
         .executableTarget(
             name: "mrmeeseeks",
             dependencies: [
-                "MeeseeksAgent", "MeeseeksCore", "MeeseeksLabels", "MeeseeksLogging",
+                "MeeseeksAgent", "MeeseeksConfig", "MeeseeksCore", "MeeseeksLabels", "MeeseeksLogging",
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Logging", package: "swift-log"),

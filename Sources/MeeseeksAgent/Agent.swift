@@ -17,6 +17,10 @@ public actor Agent: JobReporter {
         public var commands: [String]
         public var slots: Int
         public var version: String
+        /// Started with its own commands and no `--commands`: it takes none of the box's.
+        public var ownCommandsOnly = false
+        /// It holds 2FA secrets (the box routes two-factor commands only to such agents).
+        public var verifiesTwoFactor = false
 
         public init(id: String, hostname: String, labels: [String: String], commands: [String], slots: Int, version: String) {
             self.id = id
@@ -44,6 +48,8 @@ public actor Agent: JobReporter {
     let ledger: ResultLedger
     let logger: Logger
     var running: [Int64: Running] = [:]
+    /// Its own commands (`--config`); replaced whole on SIGHUP.
+    var own: OwnCommands
     var outbound: BoundedChannel<Meeseeks_Agent_V1_AgentMessage>?
     var draining = false
     /// The newest leader epoch seen: a job from an older one comes from a deposed leader.
@@ -65,8 +71,9 @@ public actor Agent: JobReporter {
         }
     }
 
-    init(options: Options, executor: JobExecutor, ledger: ResultLedger, logger: Logger) {
+    init(options: Options, own: OwnCommands = OwnCommands(), executor: JobExecutor, ledger: ResultLedger, logger: Logger) {
         self.options = options
+        self.own = own
         self.executor = executor
         self.ledger = ledger
         self.logger = logger
@@ -86,6 +93,9 @@ public actor Agent: JobReporter {
         register.commands = options.commands
         register.slots = Int32(options.slots)
         register.version = options.version
+        register.definitions = own.definitions
+        register.ownCommandsOnly = options.ownCommandsOnly
+        register.verifiesTwoFactor = options.verifiesTwoFactor
         let held = running.values.map { JobRef(jobID: $0.plan.jobID, attempt: $0.plan.attempt) }
             + ledger.pending().map { JobRef(jobID: $0.jobID, attempt: Int($0.attempt)) }
         register.running = held.map { ref in .with { $0.jobID = ref.jobID; $0.attempt = Int32(ref.attempt) } }
@@ -150,11 +160,21 @@ public actor Agent: JobReporter {
         }
     }
 
+    /// Whether it takes a job of the box's command `command`: never one of its own names.
     func accepts(_ command: String) -> Bool {
-        options.commands.isEmpty || options.commands.contains { Glob.matches($0, command) }
+        if options.ownCommandsOnly { return false }
+        return options.commands.isEmpty || options.commands.contains { Glob.matches($0, command) }
     }
 
-    private func take(_ plan: ExecutionPlan) async {
+    /// New own commands (SIGHUP): running jobs keep the definition they started with; the box
+    /// learns the new set at once.
+    func replaceOwnCommands(_ commands: OwnCommands) async {
+        own = commands
+        await send(.with { $0.catalog = .with { $0.definitions = commands.definitions } })
+    }
+
+    private func take(_ job: ExecutionPlan) async {
+        var plan = job
         func reject(_ code: String, _ reason: String) async {
             logger.info("job rejected", metadata: ["job_id": "\(plan.jobID)", "code": "\(code)", "reason": "\(reason)"])
             await send(.with {
@@ -172,8 +192,16 @@ public actor Agent: JobReporter {
         }
         highestEpoch = plan.epoch
         if draining { return await reject("shutting_down", "agent \(options.id) is shutting down") }
-        guard accepts(plan.command) else {
-            return await reject("not_accepted", "agent \(options.id) does not accept '\(plan.command)' (its --commands)")
+        if own.commands[plan.command] != nil || plan.agentOwned {
+            do {
+                plan = try own.plan(for: job, agentID: options.id)
+            } catch {
+                MetricCache.counter("meeseeks_agent_refusals_total", [("code", error.code)]).increment()
+                return await reject(error.code, error.reason)
+            }
+        } else if !accepts(plan.command) {
+            let why = options.ownCommandsOnly ? "it runs only its own commands" : "its --commands"
+            return await reject("not_accepted", "agent \(options.id) does not accept '\(plan.command)' (\(why))")
         }
         guard (1...Int(Int32.max)).contains(plan.timeout), plan.outputLimit >= 0 else {
             return await reject("invalid", "agent \(options.id) refuses a job with a timeout of \(plan.timeout)s or a negative output limit")

@@ -3,6 +3,7 @@ public import Logging
 import Hummingbird
 import MeeseeksHTTP
 import MeeseeksExec
+import MeeseeksConfig
 import MeeseeksCore
 import Metrics
 public import Prometheus
@@ -24,6 +25,8 @@ public struct AgentMain: Sendable {
         public var twoFactorCommands: [String]
         /// TLS to the box, if wanted.
         public var tls: TLS?
+        /// `--config`: the folder of this agent's own commands (reloaded on SIGHUP).
+        public var commandsDirectory: String?
         /// `HOST:PORT` for `/metrics`, and the registry the executable bootstrapped swift-metrics with.
         public var metrics: (host: String, port: Int, registry: PrometheusCollectorRegistry)?
 
@@ -83,6 +86,24 @@ public struct AgentMain: Sendable {
         try await app.run()
     }
 
+    public struct CommandsError: Error, CustomStringConvertible {
+        public var description: String
+    }
+
+    /// This agent's own commands (nil without `--config`); throws with lint's findings when the
+    /// folder has errors.
+    func loadOwnCommands() throws -> OwnCommands? {
+        guard let directory = settings.commandsDirectory else { return nil }
+        let loaded = OwnCommands.load(directory: directory)
+        for finding in loaded.diagnostics where finding.severity == .warning {
+            logger.warning("own command finding", metadata: ["finding": "\(finding)"])
+        }
+        guard let commands = loaded.commands else {
+            throw CommandsError(description: loaded.diagnostics.filter { $0.severity == .error }.map { "\($0)" }.joined(separator: "; "))
+        }
+        return commands
+    }
+
     public func run() async throws {
         MetricCache.gauge("meeseeks_agent_slots").record(settings.options.slots)
         var gate: TwoFactorGate?
@@ -100,7 +121,8 @@ public struct AgentMain: Sendable {
             environment: settings.environment, scratchParent: settings.stateDirectory, gate: gate,
             twoFactorCommands: settings.twoFactorCommands)
         let ledger = try ResultLedger(directory: "\(settings.stateDirectory)/results", logger: logger)
-        let agent = Agent(options: settings.options, executor: executor, ledger: ledger, logger: logger)
+        let own = try loadOwnCommands()
+        let agent = Agent(options: settings.options, own: own ?? OwnCommands(), executor: executor, ledger: ledger, logger: logger)
         let connection = AgentConnection(
             agent: agent, boxes: settings.boxes, token: settings.token, tls: settings.tls, logger: logger)
         logger.notice(
@@ -112,6 +134,20 @@ public struct AgentMain: Sendable {
             group.addTask { await connection.run() }
             if let metrics = settings.metrics {
                 group.addTask { try await Self.serveMetrics(on: metrics, logger: logger) }
+            }
+            if settings.commandsDirectory != nil {
+                group.addTask {
+                    for await _ in await UnixSignalsSequence(trapping: .sighup) {
+                        do {
+                            if let own = try loadOwnCommands() {
+                                await agent.replaceOwnCommands(own)
+                                logger.notice("own commands reloaded", metadata: ["commands": "\(own.commands.count)"])
+                            }
+                        } catch {
+                            logger.error("own commands not reloaded: the old ones stay", metadata: ["problems": "\(error)"])
+                        }
+                    }
+                }
             }
             group.addTask {
                 // The first SIGTERM or SIGINT drains; a second one forces the exit.

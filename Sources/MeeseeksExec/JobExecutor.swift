@@ -15,6 +15,8 @@ public final class JobExecutor: Sendable {
     public let grace: Int
     /// Verifies the codes of two-factor jobs here, with this host's secrets.
     let gate: (any SecondFactorCheck)?
+    /// Whether two-factor jobs can run here at all (the agent says so when it registers).
+    public var verifiesTwoFactor: Bool { gate != nil }
     /// Commands that need a code on this host whatever the box says (globs).
     let twoFactorCommands: [String]
 

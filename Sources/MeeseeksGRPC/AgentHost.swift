@@ -1,3 +1,4 @@
+public import MeeseeksConfig
 public import MeeseeksCore
 
 /// What the agent service needs from the box. The box implements it; this module never imports the box.
@@ -14,8 +15,13 @@ public enum AgentAdmission: Sendable {
 public protocol AgentHost: Sendable {
     /// Asked before each registration.
     func admission() async -> AgentAdmission
-    /// Registers a connected agent. Throws when another live connection holds the same id.
-    func register(_ record: AgentRecord, session: String, link: any AgentLink, holding: [JobRef]) async throws(AgentRefusal)
+    /// Registers a connected agent with what it offers (its own commands, 2FA). Throws when
+    /// another live connection holds the same id.
+    func register(
+        _ record: AgentRecord, offer: AgentOffer, session: String, link: any AgentLink, holding: [JobRef]
+    ) async throws(AgentRefusal)
+    /// The agent of `session` reloaded its own commands: `definitions` is the whole new set.
+    func catalogChanged(_ agentID: String, session: String, definitions: [CommandSpec], digests: [String: String]) async
     /// The stream of `session` ended; `lastContact` is when the agent was last heard from.
     func disconnected(_ agentID: String, session: String, lastContact: Double) async
     func remoteStarted(_ jobID: Int64, attempt: Int, agent: String) async

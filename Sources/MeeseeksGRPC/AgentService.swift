@@ -1,6 +1,7 @@
 import Foundation
 public import GRPCCore
 public import Logging
+import MeeseeksConfig
 import MeeseeksCore
 import MeeseeksLabels
 import Synchronization
@@ -116,8 +117,10 @@ public struct AgentService: Meeseeks_Agent_V1_AgentService.ServiceProtocol {
             throw refuse("missing or wrong agent token", peer: peer)
         }
         let record: AgentRecord
+        let offer: AgentOffer
         do {
             record = try Self.validate(register)
+            offer = try Self.offer(register.definitions, verifiesTwoFactor: register.verifiesTwoFactor)
         } catch {
             await host.agentRefused(register.agentID, reason: error.message, peer: peer)
             throw error
@@ -136,7 +139,7 @@ public struct AgentService: Meeseeks_Agent_V1_AgentService.ServiceProtocol {
         }
         do {
             try await host.register(
-                record, session: state.session, link: link,
+                record, offer: offer, session: state.session, link: link,
                 holding: register.running.map { JobRef(jobID: $0.jobID, attempt: Int($0.attempt)) })
         } catch {
             logger.warning("agent registration refused", metadata: ["agent": "\(record.id)", "reason": "\(error)"])
@@ -176,6 +179,9 @@ public struct AgentService: Meeseeks_Agent_V1_AgentService.ServiceProtocol {
             link.send(.with { $0.ack = .with { $0.jobID = result.jobID; $0.attempt = result.attempt } })
         case .rejected(let rejected):
             await host.remoteRejected(rejected.jobID, attempt: Int(rejected.attempt), code: rejected.code, reason: rejected.reason, agent: agent)
+        case .catalog(let catalog):
+            let offer = try Self.offer(catalog.definitions, verifiesTwoFactor: false)
+            await host.catalogChanged(agent, session: session, definitions: offer.definitions, digests: offer.digests)
         case .register:
             throw RPCError(code: .failedPrecondition, message: "Register is sent once, first")
         case nil:
@@ -217,10 +223,37 @@ public struct AgentService: Meeseeks_Agent_V1_AgentService.ServiceProtocol {
         guard (1...10_000).contains(register.slots) else {
             throw RPCError(code: .invalidArgument, message: "slots must be between 1 and 10000, not \(register.slots)")
         }
-        return AgentRecord(
-            id: id, hostname: register.hostname, labels: LabelSet(register.labels),
-            commands: register.commands.isEmpty ? ["*"] : register.commands, slots: Int(register.slots),
+        // No globs means every box command, unless the agent runs only its own.
+        let commands = register.ownCommandsOnly ? register.commands : register.commands.isEmpty ? ["*"] : register.commands
+        var record = AgentRecord(
+            id: id, hostname: register.hostname, labels: LabelSet(register.labels), commands: commands, slots: Int(register.slots),
             version: register.version, connected: true, lastSeen: Date().timeIntervalSince1970)
+        record.verifiesTwoFactor = register.verifiesTwoFactor
+        return record
+    }
+
+    /// An agent's own commands, each checked as lint checks a file's (a refusal names the first
+    /// problem and ends the stream with `invalidArgument`).
+    static func offer(_ definitions: [Meeseeks_Agent_V1_CommandDefinition], verifiesTwoFactor: Bool) throws(RPCError) -> AgentOffer {
+        guard definitions.count <= DefinitionRules.maxCommands else {
+            AgentMetrics.malformed()
+            throw RPCError(code: .invalidArgument, message: "more than \(DefinitionRules.maxCommands) command definitions")
+        }
+        var offer = AgentOffer(verifiesTwoFactor: verifiesTwoFactor)
+        for definition in definitions {
+            let spec: CommandSpec
+            do {
+                spec = try definition.spec()
+            } catch {
+                AgentMetrics.malformed()
+                throw error
+            }
+            guard offer.digests.updateValue(definition.digest.lowercased(), forKey: spec.name) == nil else {
+                throw RPCError(code: .invalidArgument, message: "command '\(spec.name)' is defined twice")
+            }
+            offer.definitions.append(spec)
+        }
+        return offer
     }
 }
 

@@ -18,6 +18,8 @@ extension Meeseeks_Agent_V1_JobAssignment {
         twoFactorCode = plan.twoFactorCode ?? ""
         outputLimit = UInt64(max(0, plan.outputLimit))
         epoch = plan.epoch
+        agentOwned = plan.agentOwned
+        arguments = plan.arguments
     }
 
     public var plan: ExecutionPlan {
@@ -28,6 +30,8 @@ extension Meeseeks_Agent_V1_JobAssignment {
             // Whatever the box says, an agent keeps no more than 1 GiB of one job's output.
             outputLimit: outputLimit == 0 ? ExecutionPlan.defaultOutputLimit : Int(min(outputLimit, 1 << 30)))
         plan.epoch = epoch
+        plan.agentOwned = agentOwned
+        plan.arguments = arguments
         return plan
     }
 }

@@ -31,21 +31,7 @@ extension Meeseeks {
         func run() throws {
             let result = paths.isEmpty ? ConfigLoader.load(directory: config) : ConfigLoader.load(paths: paths)
             let findings = result.diagnostics.filter { $0.severity != .note }
-            switch format {
-            case .text:
-                for diagnostic in findings { FileOutput.standardError.write("\(diagnostic)\n") }
-                if isatty(STDERR_FILENO) == 1 {
-                    let errors = findings.filter { $0.severity == .error }.count
-                    let warnings = findings.count - errors
-                    FileOutput.standardError.write(
-                        "\(errors) error\(errors == 1 ? "" : "s"), \(warnings) warning\(warnings == 1 ? "" : "s") in \(result.partial.files.count) file\(result.partial.files.count == 1 ? "" : "s")\n")
-                }
-            case .json:
-                let encoder = JSONEncoder()
-                encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-                let data = try encoder.encode(findings)
-                FileOutput.standardOutput.write(String(decoding: data, as: UTF8.self) + "\n")
-            }
+            try LintReport.print(findings, files: result.partial.files.count, asJSON: format == .json)
             let failed = findings.hasErrors || (strict && !findings.isEmpty)
             if failed { throw ExitCode(1) }
         }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import MeeseeksAgent
+import MeeseeksConfig
 import MeeseeksCore
 import MeeseeksLabels
 import MeeseeksLogging
@@ -18,9 +19,24 @@ struct MrMeeseeks: AsyncParsableCommand {
         discussion: """
             The token comes from MEESEEKS_AGENT_TOKEN (the same value as on the box).
             Example: mrmeeseeks --box box.internal:9090 --labels env=prd,role=web --commands 'restart,deploy-*' --slots 4
+            With --config DIR the agent brings its own commands (DIR/commands.d/*.yaml, the box's schema): the box
+            offers them, and sends only their argument values; the agent checks those and builds what runs itself.
+            Without --commands such an agent runs only its own commands. SIGHUP reloads them (a broken set is
+            logged and the old one kept). `mrmeeseeks lint --config DIR` checks such a folder (see `mrmeeseeks lint --help`).
             SIGTERM stops taking jobs, lets running ones finish (--grace), delivers their results, and exits.
             """,
         version: BuildVersion.current)
+
+    /// `mrmeeseeks lint …` checks a folder; anything else starts the agent. (Not an
+    /// ArgumentParser subcommand: the agent's required options would be demanded of lint too.)
+    static func main() async {
+        let arguments = Array(CommandLine.arguments.dropFirst())
+        if arguments.first == "lint" {
+            LintCommands.main(Array(arguments.dropFirst()))
+        } else {
+            await main(arguments)
+        }
+    }
 
     @Option(name: .long, help: "The box's gRPC address, HOST:PORT; in HA, every box's, comma-separated (a standby names the leader and the agent moves there).")
     var box: String
@@ -28,8 +44,11 @@ struct MrMeeseeks: AsyncParsableCommand {
     @Option(name: .long, help: "This agent's labels, k=v,k=v (Kubernetes label rules).")
     var labels: String = ""
 
-    @Option(name: .long, help: "Globs of the commands this agent accepts, comma-separated (default: all).")
-    var commands: String = "*"
+    @Option(name: .long, help: "Globs of the box's commands this agent accepts, comma-separated (default: all; none with --config).")
+    var commands: String?
+
+    @Option(name: .long, help: "A folder whose commands.d/*.yaml are this agent's own commands (check it with `mrmeeseeks lint --config`).")
+    var config: String?
 
     @Option(name: .long, help: "Jobs run at once.")
     var slots: Int = 1
@@ -107,6 +126,13 @@ struct MrMeeseeks: AsyncParsableCommand {
         for path in [tlsCA, tlsCert, tlsKey].compactMap({ $0 }) where !FileManager.default.isReadableFile(atPath: path) {
             throw ValidationError("cannot read \(path)")
         }
+        if let config {
+            let loaded = OwnCommands.load(directory: config)
+            guard loaded.commands != nil else {
+                let shown = loaded.diagnostics.filter { $0.severity == .error }.prefix(20).map { "\($0)" }.joined(separator: "\n")
+                throw ValidationError("--config \(config) has errors (see `mrmeeseeks lint --config \(config)`):\n\(shown)")
+            }
+        }
         if !twoFactorCommands.isEmpty, twoFactorSecrets == nil {
             throw ValidationError("--two-factor-commands needs --two-factor-secrets: without secrets no code can be verified")
         }
@@ -139,10 +165,12 @@ struct MrMeeseeks: AsyncParsableCommand {
             ?? "\(NSHomeDirectory())/.local/state/mrmeeseeks"
         var jobEnvironment = environment
         jobEnvironment["MEESEEKS_AGENT_TOKEN"] = nil  // jobs never see the agent's credential
-        let options = Agent.Options(
+        var options = Agent.Options(
             id: id ?? hostname, hostname: hostname, labels: try parsedLabels.values,
-            commands: commands.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty },
+            commands: (commands ?? "*").split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty },
             slots: slots, version: BuildVersion.current)
+        options.ownCommandsOnly = config != nil && commands == nil
+        options.verifiesTwoFactor = twoFactorSecrets != nil
         let settings = AgentMain.Settings(
             boxes: try parsedBoxes, token: environment["MEESEEKS_AGENT_TOKEN"] ?? "", options: options,
             stateDirectory: "\(stateDirectory)/\(options.id)", grace: grace, environment: jobEnvironment,
@@ -150,6 +178,7 @@ struct MrMeeseeks: AsyncParsableCommand {
             twoFactorCommands: twoFactorCommands.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty })
         var withMetrics = settings
         withMetrics.metrics = exposition
+        withMetrics.commandsDirectory = config
         if tls || tlsCA != nil || tlsCert != nil {
             withMetrics.tls = AgentMain.TLS(ca: tlsCA, certificate: tlsCert, key: tlsKey, serverName: tlsServerName)
         }

@@ -29,13 +29,14 @@ TOKEN = "interop-agent-token"
 class PythonAgent:
     """Registers, takes one job, answers with output and a result, waits for the ack."""
 
-    def __init__(self, target, token=TOKEN, agent_id="py-agent"):
+    def __init__(self, target, token=TOKEN, agent_id="py-agent", definitions=(), own_only=False):
         self.channel = grpc.insecure_channel(target)
         self.stub = agent_pb2_grpc.AgentServiceStub(self.channel)
         self.outbox = queue.Queue()
         self.inbox = []
         self.outbox.put(agent_pb2.AgentMessage(register=agent_pb2.Register(
-            agent_id=agent_id, hostname="python", labels={"lang": "python"}, slots=1, version="interop")))
+            agent_id=agent_id, hostname="python", labels={"lang": "python"}, slots=1, version="interop",
+            definitions=list(definitions), own_commands_only=own_only)))
         self.responses = self.stub.Connect(self.requests(), metadata=[("authorization", "Bearer " + token)])
         self.error = None
         threading.Thread(target=self.read, daemon=True).start()

@@ -94,7 +94,7 @@ class Metrics(BoxWithFakeSlack):
         self.assertEqual(http("GET", self.box.url + "/healthz")[0], 200)
         status, body, _ = http("GET", self.box.url + "/readyz")
         self.assertEqual(status, 200)
-        self.assertEqual(json.loads(body), {"ready": True, "checks": {"config": True, "store": True}, "failed": []})
+        self.assertEqual(json.loads(body), {"ready": True, "checks": {"config": True, "store": True}, "failed": [], "role": "leader"})
 
 
 class Reload(unittest.TestCase):

@@ -21,9 +21,11 @@ public final class LocalAgent: AgentLink {
     }
 
     public var record: AgentRecord {
-        AgentRecord(
+        var record = AgentRecord(
             id: Self.id, hostname: ProcessInfo.processInfo.hostName, labels: ["agent": "local"], commands: ["*"],
             slots: slots, version: "embedded", connected: true, lastSeen: Date().timeIntervalSince1970)
+        record.verifiesTwoFactor = executor.verifiesTwoFactor
+        return record
     }
 
     public func dispatch(_ plan: ExecutionPlan) throws {

@@ -1,3 +1,4 @@
+import MeeseeksConfig
 import Foundation
 import Logging
 import MeeseeksCore
@@ -46,9 +47,15 @@ struct ClusterAgentHost: AgentHost {
         return .redirect(leader: await leadership.leaderAddress)
     }
 
-    func register(_ record: AgentRecord, session: String, link: any AgentLink, holding: [JobRef]) async throws(AgentRefusal) {
+    func register(
+        _ record: AgentRecord, offer: AgentOffer, session: String, link: any AgentLink, holding: [JobRef]
+    ) async throws(AgentRefusal) {
         guard let orchestrator = await current() else { throw AgentRefusal("this box does not lead") }
-        try await orchestrator.register(record, session: session, link: link, holding: holding)
+        try await orchestrator.register(record, offer: offer, session: session, link: link, holding: holding)
+    }
+
+    func catalogChanged(_ agentID: String, session: String, definitions: [CommandSpec], digests: [String: String]) async {
+        await current()?.catalogChanged(agentID, session: session, definitions: definitions, digests: digests)
     }
 
     func disconnected(_ agentID: String, session: String, lastContact: Double) async {

@@ -27,6 +27,10 @@ extension BoxServer {
                 logger.error("2FA jobs will be refused until the replay state can be kept", metadata: ["problem": "\(problem)"])
             }
             gate = opened
+        } else if case let needing = configuration.commands.filter(\.twoFactor).map(\.name), !needing.isEmpty {
+            logger.warning(
+                "two-factor commands will run only on agents with 2FA secrets: the embedded agent holds none",
+                metadata: ["commands": "\(needing.joined(separator: ","))", "fix": "serve --two-factor-secrets FILE, or paths.two_factor_secrets"])
         }
         // Scripts go to a fresh private folder in the user's runtime directory (or the
         // database's folder): never a predictable name in a shared /tmp.

@@ -52,6 +52,15 @@ struct AgentRegistry {
         return record
     }
 
+    /// Which of its own commands an agent runs, and how the others were taken.
+    mutating func setOwnCommands(of id: String, owns: Set<String>, defines: Set<String>, conflicts: [String], shadowed: [String]) {
+        guard connected[id] != nil else { return }
+        connected[id]?.record.owns = owns.subtracting(shadowed).sorted()
+        connected[id]?.record.conflicts = conflicts
+        connected[id]?.record.shadowed = shadowed
+        fleet.setOwnCommands(of: id, owns: owns, defines: defines)  // absent from the index while draining: no-op
+    }
+
     mutating func markDraining(_ id: String) {
         connected[id]?.draining = true
         fleet.remove(id)

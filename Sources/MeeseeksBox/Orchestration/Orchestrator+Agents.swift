@@ -11,9 +11,15 @@ extension Orchestrator: AgentHost {
 
     /// Admits a remote agent; jobs the box thinks it runs but it no longer holds are settled
     /// (lost if it had started them, queued again if it never had).
-    public func register(_ record: AgentRecord, session: String, link: any AgentLink, holding: [JobRef]) throws(AgentRefusal) {
+    public func register(
+        _ record: AgentRecord, offer: AgentOffer, session: String, link: any AgentLink, holding: [JobRef]
+    ) throws(AgentRefusal) {
         guard !deposed else { throw AgentRefusal("this box no longer leads") }
+        var record = record
+        record.verifiesTwoFactor = offer.verifiesTwoFactor
         try admit(record, session: session, link: link, embedded: false)
+        offerCommands(record.id, definitions: offer.definitions, digests: offer.digests)
+        saveRecord(record.id)
         let held = Set(holding.map(\.jobID))
         for id in dispatcher.load.jobs(on: record.id) where !held.contains(id) {
             settleUnheld(id, agent: record.id, reason: "agent \(record.id) came back without it")
@@ -37,14 +43,20 @@ extension Orchestrator: AgentHost {
         record.lastSeen = clock()
         try registry.admit(record, session: session, link: link, embedded: embedded)
         dispatcher.attach(record.id, slots: record.slots)
-        do {
-            try store.save(record)
-        } catch {
-            logger.error("cannot record an agent", metadata: ["agent": "\(record.id)", "error": "\(error)"])
-        }
+        saveRecord(record.id)
         audit.record(AuditRecord(action: .agentRegistered, user: record.id, outcome: "ok", detail: "labels \(record.labels)"))
         logger.info("agent connected", metadata: ["agent": "\(record.id)", "labels": "\(record.labels)"])
         metrics.agents(connected: registry.connected.count)
+    }
+
+    /// Stores a connected agent's record as the fleet view shows it.
+    func saveRecord(_ id: String) {
+        guard let record = registry.connected[id]?.record else { return }
+        do {
+            try store.save(record)
+        } catch {
+            logger.error("cannot record an agent", metadata: ["agent": "\(id)", "error": "\(error)"])
+        }
     }
 
     /// The stream of `session` ended: the agent takes no more work; its running jobs wait for it
@@ -52,6 +64,7 @@ extension Orchestrator: AgentHost {
     public func disconnected(_ agentID: String, session: String, lastContact: Double) {
         guard let record = registry.remove(agentID, session: session, lastContact: lastContact) else { return }
         dispatcher.detach(agentID)
+        withdrawCommands(agentID)
         do {
             try store.save(record)
         } catch {
@@ -114,7 +127,13 @@ extension Orchestrator: AgentHost {
         } catch {
             logger.error("cannot read agents as last seen", metadata: ["error": "\(error)"])
         }
-        for (id, connected) in registry.connected { records[id] = connected.record }
+        for (id, connected) in registry.connected {
+            var record = connected.record
+            // Shadowing follows the live files (a reload may have added or removed a name).
+            let standing = standing(of: id)
+            (record.owns, record.conflicts, record.shadowed) = (standing.owns, standing.conflicts, standing.shadowed)
+            records[id] = record
+        }
         return records.values.map { record in
             var record = record
             record.busy = dispatcher.load.count(on: record.id)
@@ -245,11 +264,15 @@ extension Orchestrator: AgentHost {
             settle(ended.filter { $0.job.id != id })
             let dialogID = job?.dialogID ?? job?.parentID.flatMap { parent in dialogOf(parent) }
             if let dialogID { handle(dialogID, DialogInput(.codeRejected(message: reason, final: locked))) }
-        case "invalid":
-            settle(dispatcher.complete(id, attempt: attempt, JobOutcome(status: .failed, reason: reason)))
-        case "not_accepted":
-            let command = job(id)?.command ?? "?"
-            settle(dispatcher.complete(id, attempt: attempt, JobOutcome(status: .failed, reason: "agent \(agent) does not accept '\(command)'")))
+        case "invalid", "not_accepted":
+            // The agent's own checks: what it refused is audited, and the requester told why.
+            let refused = job(id)
+            let why = code == "invalid" ? reason : "agent \(agent) does not accept '\(refused?.command ?? "?")'"
+            audit.record(
+                AuditRecord(
+                    action: .jobRefusedByAgent, user: refused?.requester ?? "unknown", command: refused?.command, outcome: "refused",
+                    reason: why, jobID: id, detail: "by \(agent) (\(code))"))
+            settle(dispatcher.complete(id, attempt: attempt, JobOutcome(status: .failed, reason: why)))
         case "shutting_down":
             // It takes nothing more on this connection; others (or it, after a restart) will.
             registry.markDraining(agent)

@@ -19,6 +19,11 @@ public actor Orchestrator {
     var dialogs: DialogRuntime
     var intake = ReportIntake()
     var progress = ProgressTracker()
+    /// The commands agents define themselves, and the generation last published in `config`.
+    var catalog = CommandCatalog()
+    var publishedCatalog: UInt64 = 0
+    /// Connected agents with own commands in conflict, and how many (for the metric).
+    var conflictCounts: [String: Int] = [:]
     /// Set when this box stopped leading: nothing more is taken from agents.
     var deposed = false
     let audit: AuditTrail

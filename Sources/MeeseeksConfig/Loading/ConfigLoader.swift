@@ -19,18 +19,30 @@ public enum ConfigLoader {
     public static func load(directory: String) -> Result {
         var session = LoadSession()
         let dir = directory.hasSuffix("/") ? String(directory.dropLast()) : directory
-        switch ConfigFile.kind(of: dir) {
-        case .directory: break
-        case .missing:
-            return session.finish(extra: [.error("missing-config", at: .file(dir), "configuration directory \(dir) does not exist")])
-        case .file, .other:
-            return session.finish(extra: [.error("missing-config", at: .file(dir), "\(dir) is not a directory")])
-        }
+        if let missing = missingDirectory(dir) { return session.finish(extra: [missing]) }
         for path in settingsFiles(in: dir) { session.add(path: path, as: .settings) }
         let read = folders(in: dir, paths: session.settings.paths)
         session.addDirectory(read.commands, as: .command, required: true)
         session.addDirectory(read.policies, as: .policy, required: false)
         return session.finish(checkReachability: true)
+    }
+
+    /// Loads an agent's own commands (`mrmeeseeks --config`): `directory/commands.d`, with the
+    /// box's schema and lint. No policies (the box grants), so no reachability warnings.
+    public static func loadCommands(directory: String) -> Result {
+        var session = LoadSession()
+        let dir = directory.hasSuffix("/") ? String(directory.dropLast()) : directory
+        if let missing = missingDirectory(dir) { return session.finish(extra: [missing]) }
+        session.addDirectory(resolve("commands.d", in: dir), as: .command, required: true)
+        return session.finish(checkReachability: false)
+    }
+
+    private static func missingDirectory(_ dir: String) -> Diagnostic? {
+        switch ConfigFile.kind(of: dir) {
+        case .directory: nil
+        case .missing: .error("missing-config", at: .file(dir), "configuration directory \(dir) does not exist")
+        case .file, .other: .error("missing-config", at: .file(dir), "\(dir) is not a directory")
+        }
     }
 
     /// `meeseeks.yaml` (or `.yml`) in `directory`, where present.

@@ -6,6 +6,9 @@ public struct CommandSpec: Hashable, Sendable {
     public enum Action: Hashable, Sendable {
         case run([Template])
         case script(String)
+        /// Defined by an agent (`mrmeeseeks --config`): it alone knows how it runs, and builds
+        /// that from the argument values it is sent.
+        case onAgent
     }
 
     /// Whether the user is asked "Are you sure?" before the job is queued.

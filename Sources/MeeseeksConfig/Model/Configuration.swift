@@ -8,6 +8,9 @@ public struct Configuration: Sendable {
     public var fingerprint: String
     /// The files read, in order.
     public var files: [String]
+    /// Commands known but offered by no agent right now (an agent's own command whose agents
+    /// left): out of menus and `help`; a request for one hears that no agent runs it.
+    public var unavailable: Set<String> = []
 
     private var index: [String: Int]
     private var aliasIndex: [String: AliasTarget] = [:]

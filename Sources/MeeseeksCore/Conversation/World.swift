@@ -18,6 +18,7 @@ public struct World: Sendable {
 
     /// Commands this user may request, sorted by name: what the menu offers.
     public func commands(for user: String) -> [CommandSpec] {
-        configuration.commands.filter { engine.mayRequest(user: user, command: $0.name) }.sorted { $0.name < $1.name }
+        configuration.commands.filter { !configuration.unavailable.contains($0.name) && engine.mayRequest(user: user, command: $0.name) }
+            .sorted { $0.name < $1.name }
     }
 }

@@ -43,6 +43,12 @@ public struct FleetIndex: AgentFleet, Sendable {
 
     public func agent(_ id: String) -> AgentInfo? { byID[id] }
 
+    /// Changes which of its own commands an agent runs (its labels, and so the index, stay).
+    public mutating func setOwnCommands(of id: String, owns: Set<String>, defines: Set<String>) {
+        byID[id]?.owns = owns
+        byID[id]?.defines = defines
+    }
+
     public func agents(matchingAll selectors: [LabelSelector]) -> [AgentInfo] {
         candidates(selectors).compactMap { id in
             guard let agent = byID[id], selectors.allSatisfy({ $0.matches(agent.labels) }) else { return nil }

@@ -34,7 +34,13 @@ public enum BuiltinFormatter {
         guard !agents.isEmpty else { return "No agents have connected yet." }
         return agents.map { agent in
             let state = agent.connected ? "connected" : "disconnected since \(timestamp(agent.lastSeen))"
-            return "\(agent.id)  \(agent.labels)  \(state)  slots \(agent.busy)/\(agent.slots)  commands \(agent.commands.joined(separator: ","))  v\(agent.version)"
+            var line = "\(agent.id)  \(agent.labels)  \(state)  slots \(agent.busy)/\(agent.slots)"
+            line += "  commands \(agent.commands.isEmpty ? "(own only)" : agent.commands.joined(separator: ","))"
+            if !agent.owns.isEmpty { line += "  own \(agent.owns.joined(separator: ","))" }
+            if !agent.conflicts.isEmpty { line += "  CONFLICT \(agent.conflicts.joined(separator: ",")) (defined differently by another agent first)" }
+            if !agent.shadowed.isEmpty { line += "  shadowed \(agent.shadowed.joined(separator: ",")) (the box defines them)" }
+            if !agent.verifiesTwoFactor { line += "  no-2fa" }
+            return line + "  v\(agent.version)"
         }.joined(separator: "\n")
     }
 

@@ -21,6 +21,10 @@ public struct ExecutionPlan: Hashable, Sendable, Codable {
     public var outputLimit: Int
     /// The epoch of the leader that sent it (0 for a box without leader election).
     public var epoch: UInt64 = 0
+    /// A command the agent defines itself: only `arguments` travel (argv, script and the
+    /// environment are the agent's to build).
+    public var agentOwned = false
+    public var arguments: [String: String] = [:]
 
     public init(
         jobID: Int64, attempt: Int, command: String, argv: [String], script: String?, environment: [String: String],
@@ -56,12 +60,18 @@ public struct ExecutionPlan: Hashable, Sendable, Codable {
         }
         var argv: [String] = []
         var script: String?
+        var owned = false
         switch spec.action {
         case .run(let templates): argv = templates.map { $0.render(values) }
         case .script(let text): script = text
+        case .onAgent: owned = true
         }
         self.init(
-            jobID: jobID, attempt: attempt, command: spec.name, argv: argv, script: script, environment: environment,
+            jobID: jobID, attempt: attempt, command: spec.name, argv: argv, script: script, environment: owned ? [:] : environment,
             timeout: spec.timeout, user: user, twoFactor: spec.twoFactor, twoFactorCode: twoFactorCode)
+        if owned {
+            agentOwned = true
+            self.arguments = values
+        }
     }
 }

@@ -83,15 +83,18 @@ public struct PolicyEngine: Sendable {
             for agent in fleet.agents(matchingAll: [grant.on, command.selector, requestSelector]) { requested[agent.id] = agent }
         }
         guard !requested.isEmpty else { return .refused(.noAgentMatchesRequest(selector: requestSelector)) }
-        let accepting = requested.values.filter { $0.accepts(command.name) }
+        let accepting = requested.values.filter { $0.accepts(command) }
         guard !accepting.isEmpty else { return .refused(.noAgentAcceptsCommand(command: command.name)) }
-        return .allowed(targets: accepting.sorted { $0.id < $1.id }, grants: grants)
+        // Said before anyone is asked for a code: no target could check it.
+        let serving = accepting.filter { $0.serves(command) }
+        guard !serving.isEmpty else { return .refused(.noAgentVerifiesTwoFactor(command: command.name)) }
+        return .allowed(targets: serving.sorted { $0.id < $1.id }, grants: grants)
     }
 
     /// Whether `user` may run `command` on this very agent: the check repeated at dispatch.
     public func permits(user: String, command: CommandSpec, on agent: AgentInfo) -> Bool {
         grants(for: user, command: command.name).contains { $0.on.matches(agent.labels) }
-            && command.selector.matches(agent.labels) && agent.accepts(command.name)
+            && command.selector.matches(agent.labels) && agent.serves(command)
     }
 }
 
@@ -114,12 +117,15 @@ public enum Refusal: Hashable, Sendable, CustomStringConvertible {
     case notAdmin(String)
     /// A stored target selector that no longer parses: refused, never widened to every agent.
     case invalidSelector(String)
+    /// A two-factor command, and none of the agents that would run it holds 2FA secrets.
+    case noAgentVerifiesTwoFactor(command: String)
 
     /// Every `reason`, and the other reasons the box audits: the closed set metrics may use as
     /// label values (anything else is counted as `other`).
     public static let reasonCodes: Set<String> = [
         "unknown_command", "no_role", "no_grant", "wrong_channel", "no_agent_matches_grant", "no_agent_matches_command",
         "no_agent_matches_request", "no_agent_accepts_command", "not_admin", "invalid_selector", "invalid_argument",
+        "no_agent_verifies_two_factor",
     ]
 
     /// A stable reason for metrics and the audit log.
@@ -135,6 +141,7 @@ public enum Refusal: Hashable, Sendable, CustomStringConvertible {
         case .noAgentAcceptsCommand: "no_agent_accepts_command"
         case .notAdmin: "not_admin"
         case .invalidSelector: "invalid_selector"
+        case .noAgentVerifiesTwoFactor: "no_agent_verifies_two_factor"
         }
     }
 
@@ -162,6 +169,8 @@ public enum Refusal: Hashable, Sendable, CustomStringConvertible {
             "'\(what)' is for the admin role only"
         case .invalidSelector(let text):
             "the selector '\(text)' cannot be read, so no agent is chosen"
+        case .noAgentVerifiesTwoFactor(let command):
+            "'\(command)' needs a 2FA code, and no agent that would run it can check one (it holds no 2FA secrets)"
         }
     }
 }

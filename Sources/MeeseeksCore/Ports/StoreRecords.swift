@@ -38,6 +38,36 @@ public struct AgentRecord: Hashable, Sendable, Codable {
     public var version: String
     public var connected: Bool
     public var lastSeen: Double
+    /// Whether it verifies 2FA codes (it holds a secrets file).
+    public var verifiesTwoFactor: Bool = true
+    /// The commands it defines itself, by how the box took each: accepted (it runs them),
+    /// conflicting (another agent defined the name first, differently: not routed here), or
+    /// shadowed (the box defines the name: the box's command wins).
+    public var owns: [String] = []
+    public var conflicts: [String] = []
+    public var shadowed: [String] = []
+
+    private enum CodingKeys: String, CodingKey {
+        case id, hostname, labels, commands, slots, busy, version, connected, lastSeen, verifiesTwoFactor, owns, conflicts, shadowed
+    }
+
+    /// Records stored by earlier versions lack the newer fields: they read as their defaults.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        id = try c.decode(String.self, forKey: .id)
+        hostname = try c.decode(String.self, forKey: .hostname)
+        labels = try c.decode(LabelSet.self, forKey: .labels)
+        commands = try c.decode([String].self, forKey: .commands)
+        slots = try c.decode(Int.self, forKey: .slots)
+        busy = try c.decodeIfPresent(Int.self, forKey: .busy) ?? 0
+        version = try c.decode(String.self, forKey: .version)
+        connected = try c.decode(Bool.self, forKey: .connected)
+        lastSeen = try c.decode(Double.self, forKey: .lastSeen)
+        verifiesTwoFactor = try c.decodeIfPresent(Bool.self, forKey: .verifiesTwoFactor) ?? true
+        owns = try c.decodeIfPresent([String].self, forKey: .owns) ?? []
+        conflicts = try c.decodeIfPresent([String].self, forKey: .conflicts) ?? []
+        shadowed = try c.decodeIfPresent([String].self, forKey: .shadowed) ?? []
+    }
 
     public init(
         id: String, hostname: String, labels: LabelSet, commands: [String], slots: Int, busy: Int = 0,
@@ -54,7 +84,11 @@ public struct AgentRecord: Hashable, Sendable, Codable {
         self.lastSeen = lastSeen
     }
 
-    public var info: AgentInfo { AgentInfo(id: id, labels: labels, commands: commands) }
+    public var info: AgentInfo {
+        AgentInfo(
+            id: id, labels: labels, commands: commands, owns: Set(owns), defines: Set(owns + conflicts + shadowed),
+            verifiesTwoFactor: verifiesTwoFactor)
+    }
 }
 
 /// A stored audit record.

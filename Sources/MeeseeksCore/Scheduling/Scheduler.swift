@@ -49,7 +49,7 @@ public struct Scheduler: Sendable {
             // The policy is checked again here: the agent must still be one the user may use.
             func usable(_ agent: AgentInfo) -> Bool {
                 (job.agent == nil || job.agent == agent.id) && free(agent.id) - taken[agent.id, default: 0] > 0
-                    && grants.contains { $0.on.matches(agent.labels) } && agent.accepts(spec.name)
+                    && grants.contains { $0.on.matches(agent.labels) } && agent.serves(spec)
             }
             let chosen: AgentInfo?
             if let pinned = job.agent {

@@ -91,6 +91,15 @@ public nonisolated struct Meeseeks_Agent_V1_AgentMessage: Sendable {
     set {kind = .rejected(newValue)}
   }
 
+  /// The agent's own commands changed (SIGHUP reloaded them): the whole new set.
+  public var catalog: Meeseeks_Agent_V1_Catalog {
+    get {
+      if case .catalog(let v)? = kind {return v}
+      return Meeseeks_Agent_V1_Catalog()
+    }
+    set {kind = .catalog(newValue)}
+  }
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public nonisolated enum OneOf_Kind: Equatable, Sendable {
@@ -100,8 +109,102 @@ public nonisolated struct Meeseeks_Agent_V1_AgentMessage: Sendable {
     case output(Meeseeks_Agent_V1_JobOutput)
     case result(Meeseeks_Agent_V1_JobResult)
     case rejected(Meeseeks_Agent_V1_JobRejected)
+    /// The agent's own commands changed (SIGHUP reloaded them): the whole new set.
+    case catalog(Meeseeks_Agent_V1_Catalog)
 
   }
+
+  public init() {}
+}
+
+/// Commands an agent defines itself (mrmeeseeks --config DIR): what the box needs to offer them
+/// in menus and check requests (never how they run: the agent keeps that).
+public nonisolated struct Meeseeks_Agent_V1_Catalog: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var definitions: [Meeseeks_Agent_V1_CommandDefinition] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Meeseeks_Agent_V1_CommandDefinition: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var name: String = String()
+
+  public var summary: String = String()
+
+  public var description_p: String = String()
+
+  public var arguments: [Meeseeks_Agent_V1_ArgumentDefinition] = []
+
+  /// never, always or template (then confirm_text).
+  public var confirm: String = String()
+
+  public var confirmText: String = String()
+
+  public var twoFactor: Bool = false
+
+  public var timeoutSeconds: Int32 = 0
+
+  /// one or all.
+  public var mode: String = String()
+
+  public var destructive: Bool = false
+
+  /// The command's own target selector (Kubernetes syntax), if any.
+  public var selector: String = String()
+
+  public var aliases: [String] = []
+
+  /// SHA-256 (hex) of the canonical definition, including how it runs: agents with the same name
+  /// but another digest define another command.
+  public var digest: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Meeseeks_Agent_V1_ArgumentDefinition: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var name: String = String()
+
+  public var prompt: String = String()
+
+  /// text, choice, int or bool.
+  public var type: String = String()
+
+  public var choices: [String] = []
+
+  public var pattern: String = String()
+
+  public var hasMin_p: Bool = false
+
+  public var min: Int64 = 0
+
+  public var hasMax_p: Bool = false
+
+  public var max: Int64 = 0
+
+  public var required: Bool = false
+
+  public var hasDefault_p: Bool = false
+
+  public var `default`: String = String()
+
+  public var secret: Bool = false
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
 }
@@ -128,6 +231,16 @@ public nonisolated struct Meeseeks_Agent_V1_Register: Sendable {
 
   /// Jobs still running here (after a reconnect or a box restart).
   public var running: [Meeseeks_Agent_V1_JobRef] = []
+
+  /// The commands this agent defines itself.
+  public var definitions: [Meeseeks_Agent_V1_CommandDefinition] = []
+
+  /// Whether this agent verifies 2FA codes (it holds a secrets file); not for whom.
+  public var verifiesTwoFactor: Bool = false
+
+  /// Started with its own commands and no --commands: it takes none of the box's commands (an
+  /// empty `commands` otherwise means every one, for agents older than definitions).
+  public var ownCommandsOnly: Bool = false
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -351,6 +464,13 @@ public nonisolated struct Meeseeks_Agent_V1_JobAssignment: Sendable {
   /// it has seen (a deposed leader's), with code stale_epoch. 0: a box without leader election.
   public var epoch: UInt64 = 0
 
+  /// For a command the agent defines itself: the argument values only (argv, script and
+  /// environment stay empty; the agent builds them from its own definition, and refuses a job
+  /// that brings them).
+  public var agentOwned: Bool = false
+
+  public var arguments: Dictionary<String,String> = [:]
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -390,7 +510,7 @@ fileprivate nonisolated let _protobuf_package = "meeseeks.agent.v1"
 
 nonisolated extension Meeseeks_Agent_V1_AgentMessage: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".AgentMessage"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}register\0\u{1}heartbeat\0\u{1}started\0\u{1}output\0\u{1}result\0\u{1}rejected\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}register\0\u{1}heartbeat\0\u{1}started\0\u{1}output\0\u{1}result\0\u{1}rejected\0\u{1}catalog\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -476,6 +596,19 @@ nonisolated extension Meeseeks_Agent_V1_AgentMessage: SwiftProtobuf.Message, Swi
           self.kind = .rejected(v)
         }
       }()
+      case 7: try {
+        var v: Meeseeks_Agent_V1_Catalog?
+        var hadOneofValue = false
+        if let current = self.kind {
+          hadOneofValue = true
+          if case .catalog(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.kind = .catalog(v)
+        }
+      }()
       default: break
       }
     }
@@ -511,6 +644,10 @@ nonisolated extension Meeseeks_Agent_V1_AgentMessage: SwiftProtobuf.Message, Swi
       guard case .rejected(let v)? = self.kind else { preconditionFailure() }
       try visitor.visitSingularMessageField(value: v, fieldNumber: 6)
     }()
+    case .catalog?: try {
+      guard case .catalog(let v)? = self.kind else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 7)
+    }()
     case nil: break
     }
     try unknownFields.traverse(visitor: &visitor)
@@ -523,9 +660,219 @@ nonisolated extension Meeseeks_Agent_V1_AgentMessage: SwiftProtobuf.Message, Swi
   }
 }
 
+nonisolated extension Meeseeks_Agent_V1_Catalog: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".Catalog"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}definitions\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeRepeatedMessageField(value: &self.definitions) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.definitions.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.definitions, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Meeseeks_Agent_V1_Catalog, rhs: Meeseeks_Agent_V1_Catalog) -> Bool {
+    if lhs.definitions != rhs.definitions {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Meeseeks_Agent_V1_CommandDefinition: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".CommandDefinition"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{1}summary\0\u{1}description\0\u{1}arguments\0\u{1}confirm\0\u{3}confirm_text\0\u{3}two_factor\0\u{3}timeout_seconds\0\u{1}mode\0\u{1}destructive\0\u{1}selector\0\u{1}aliases\0\u{1}digest\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.name) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.summary) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.description_p) }()
+      case 4: try { try decoder.decodeRepeatedMessageField(value: &self.arguments) }()
+      case 5: try { try decoder.decodeSingularStringField(value: &self.confirm) }()
+      case 6: try { try decoder.decodeSingularStringField(value: &self.confirmText) }()
+      case 7: try { try decoder.decodeSingularBoolField(value: &self.twoFactor) }()
+      case 8: try { try decoder.decodeSingularInt32Field(value: &self.timeoutSeconds) }()
+      case 9: try { try decoder.decodeSingularStringField(value: &self.mode) }()
+      case 10: try { try decoder.decodeSingularBoolField(value: &self.destructive) }()
+      case 11: try { try decoder.decodeSingularStringField(value: &self.selector) }()
+      case 12: try { try decoder.decodeRepeatedStringField(value: &self.aliases) }()
+      case 13: try { try decoder.decodeSingularStringField(value: &self.digest) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.name.isEmpty {
+      try visitor.visitSingularStringField(value: self.name, fieldNumber: 1)
+    }
+    if !self.summary.isEmpty {
+      try visitor.visitSingularStringField(value: self.summary, fieldNumber: 2)
+    }
+    if !self.description_p.isEmpty {
+      try visitor.visitSingularStringField(value: self.description_p, fieldNumber: 3)
+    }
+    if !self.arguments.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.arguments, fieldNumber: 4)
+    }
+    if !self.confirm.isEmpty {
+      try visitor.visitSingularStringField(value: self.confirm, fieldNumber: 5)
+    }
+    if !self.confirmText.isEmpty {
+      try visitor.visitSingularStringField(value: self.confirmText, fieldNumber: 6)
+    }
+    if self.twoFactor != false {
+      try visitor.visitSingularBoolField(value: self.twoFactor, fieldNumber: 7)
+    }
+    if self.timeoutSeconds != 0 {
+      try visitor.visitSingularInt32Field(value: self.timeoutSeconds, fieldNumber: 8)
+    }
+    if !self.mode.isEmpty {
+      try visitor.visitSingularStringField(value: self.mode, fieldNumber: 9)
+    }
+    if self.destructive != false {
+      try visitor.visitSingularBoolField(value: self.destructive, fieldNumber: 10)
+    }
+    if !self.selector.isEmpty {
+      try visitor.visitSingularStringField(value: self.selector, fieldNumber: 11)
+    }
+    if !self.aliases.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.aliases, fieldNumber: 12)
+    }
+    if !self.digest.isEmpty {
+      try visitor.visitSingularStringField(value: self.digest, fieldNumber: 13)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Meeseeks_Agent_V1_CommandDefinition, rhs: Meeseeks_Agent_V1_CommandDefinition) -> Bool {
+    if lhs.name != rhs.name {return false}
+    if lhs.summary != rhs.summary {return false}
+    if lhs.description_p != rhs.description_p {return false}
+    if lhs.arguments != rhs.arguments {return false}
+    if lhs.confirm != rhs.confirm {return false}
+    if lhs.confirmText != rhs.confirmText {return false}
+    if lhs.twoFactor != rhs.twoFactor {return false}
+    if lhs.timeoutSeconds != rhs.timeoutSeconds {return false}
+    if lhs.mode != rhs.mode {return false}
+    if lhs.destructive != rhs.destructive {return false}
+    if lhs.selector != rhs.selector {return false}
+    if lhs.aliases != rhs.aliases {return false}
+    if lhs.digest != rhs.digest {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Meeseeks_Agent_V1_ArgumentDefinition: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ArgumentDefinition"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{1}prompt\0\u{1}type\0\u{1}choices\0\u{1}pattern\0\u{3}has_min\0\u{1}min\0\u{3}has_max\0\u{1}max\0\u{1}required\0\u{3}has_default\0\u{1}default\0\u{1}secret\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.name) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.prompt) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.type) }()
+      case 4: try { try decoder.decodeRepeatedStringField(value: &self.choices) }()
+      case 5: try { try decoder.decodeSingularStringField(value: &self.pattern) }()
+      case 6: try { try decoder.decodeSingularBoolField(value: &self.hasMin_p) }()
+      case 7: try { try decoder.decodeSingularInt64Field(value: &self.min) }()
+      case 8: try { try decoder.decodeSingularBoolField(value: &self.hasMax_p) }()
+      case 9: try { try decoder.decodeSingularInt64Field(value: &self.max) }()
+      case 10: try { try decoder.decodeSingularBoolField(value: &self.required) }()
+      case 11: try { try decoder.decodeSingularBoolField(value: &self.hasDefault_p) }()
+      case 12: try { try decoder.decodeSingularStringField(value: &self.`default`) }()
+      case 13: try { try decoder.decodeSingularBoolField(value: &self.secret) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.name.isEmpty {
+      try visitor.visitSingularStringField(value: self.name, fieldNumber: 1)
+    }
+    if !self.prompt.isEmpty {
+      try visitor.visitSingularStringField(value: self.prompt, fieldNumber: 2)
+    }
+    if !self.type.isEmpty {
+      try visitor.visitSingularStringField(value: self.type, fieldNumber: 3)
+    }
+    if !self.choices.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.choices, fieldNumber: 4)
+    }
+    if !self.pattern.isEmpty {
+      try visitor.visitSingularStringField(value: self.pattern, fieldNumber: 5)
+    }
+    if self.hasMin_p != false {
+      try visitor.visitSingularBoolField(value: self.hasMin_p, fieldNumber: 6)
+    }
+    if self.min != 0 {
+      try visitor.visitSingularInt64Field(value: self.min, fieldNumber: 7)
+    }
+    if self.hasMax_p != false {
+      try visitor.visitSingularBoolField(value: self.hasMax_p, fieldNumber: 8)
+    }
+    if self.max != 0 {
+      try visitor.visitSingularInt64Field(value: self.max, fieldNumber: 9)
+    }
+    if self.required != false {
+      try visitor.visitSingularBoolField(value: self.required, fieldNumber: 10)
+    }
+    if self.hasDefault_p != false {
+      try visitor.visitSingularBoolField(value: self.hasDefault_p, fieldNumber: 11)
+    }
+    if !self.`default`.isEmpty {
+      try visitor.visitSingularStringField(value: self.`default`, fieldNumber: 12)
+    }
+    if self.secret != false {
+      try visitor.visitSingularBoolField(value: self.secret, fieldNumber: 13)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Meeseeks_Agent_V1_ArgumentDefinition, rhs: Meeseeks_Agent_V1_ArgumentDefinition) -> Bool {
+    if lhs.name != rhs.name {return false}
+    if lhs.prompt != rhs.prompt {return false}
+    if lhs.type != rhs.type {return false}
+    if lhs.choices != rhs.choices {return false}
+    if lhs.pattern != rhs.pattern {return false}
+    if lhs.hasMin_p != rhs.hasMin_p {return false}
+    if lhs.min != rhs.min {return false}
+    if lhs.hasMax_p != rhs.hasMax_p {return false}
+    if lhs.max != rhs.max {return false}
+    if lhs.required != rhs.required {return false}
+    if lhs.hasDefault_p != rhs.hasDefault_p {return false}
+    if lhs.`default` != rhs.`default` {return false}
+    if lhs.secret != rhs.secret {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
 nonisolated extension Meeseeks_Agent_V1_Register: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Register"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}token\0\u{3}agent_id\0\u{1}hostname\0\u{1}labels\0\u{1}commands\0\u{1}slots\0\u{1}version\0\u{1}running\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}token\0\u{3}agent_id\0\u{1}hostname\0\u{1}labels\0\u{1}commands\0\u{1}slots\0\u{1}version\0\u{1}running\0\u{1}definitions\0\u{3}verifies_two_factor\0\u{3}own_commands_only\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -541,6 +888,9 @@ nonisolated extension Meeseeks_Agent_V1_Register: SwiftProtobuf.Message, SwiftPr
       case 6: try { try decoder.decodeSingularInt32Field(value: &self.slots) }()
       case 7: try { try decoder.decodeSingularStringField(value: &self.version) }()
       case 8: try { try decoder.decodeRepeatedMessageField(value: &self.running) }()
+      case 9: try { try decoder.decodeRepeatedMessageField(value: &self.definitions) }()
+      case 10: try { try decoder.decodeSingularBoolField(value: &self.verifiesTwoFactor) }()
+      case 11: try { try decoder.decodeSingularBoolField(value: &self.ownCommandsOnly) }()
       default: break
       }
     }
@@ -571,6 +921,15 @@ nonisolated extension Meeseeks_Agent_V1_Register: SwiftProtobuf.Message, SwiftPr
     if !self.running.isEmpty {
       try visitor.visitRepeatedMessageField(value: self.running, fieldNumber: 8)
     }
+    if !self.definitions.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.definitions, fieldNumber: 9)
+    }
+    if self.verifiesTwoFactor != false {
+      try visitor.visitSingularBoolField(value: self.verifiesTwoFactor, fieldNumber: 10)
+    }
+    if self.ownCommandsOnly != false {
+      try visitor.visitSingularBoolField(value: self.ownCommandsOnly, fieldNumber: 11)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -583,6 +942,9 @@ nonisolated extension Meeseeks_Agent_V1_Register: SwiftProtobuf.Message, SwiftPr
     if lhs.slots != rhs.slots {return false}
     if lhs.version != rhs.version {return false}
     if lhs.running != rhs.running {return false}
+    if lhs.definitions != rhs.definitions {return false}
+    if lhs.verifiesTwoFactor != rhs.verifiesTwoFactor {return false}
+    if lhs.ownCommandsOnly != rhs.ownCommandsOnly {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -996,7 +1358,7 @@ nonisolated extension Meeseeks_Agent_V1_Registered: SwiftProtobuf.Message, Swift
 
 nonisolated extension Meeseeks_Agent_V1_JobAssignment: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".JobAssignment"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}job_id\0\u{1}attempt\0\u{1}command\0\u{1}argv\0\u{1}script\0\u{1}environment\0\u{3}timeout_seconds\0\u{1}user\0\u{3}two_factor\0\u{3}two_factor_code\0\u{3}output_limit\0\u{1}epoch\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}job_id\0\u{1}attempt\0\u{1}command\0\u{1}argv\0\u{1}script\0\u{1}environment\0\u{3}timeout_seconds\0\u{1}user\0\u{3}two_factor\0\u{3}two_factor_code\0\u{3}output_limit\0\u{1}epoch\0\u{3}agent_owned\0\u{1}arguments\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1016,6 +1378,8 @@ nonisolated extension Meeseeks_Agent_V1_JobAssignment: SwiftProtobuf.Message, Sw
       case 10: try { try decoder.decodeSingularStringField(value: &self.twoFactorCode) }()
       case 11: try { try decoder.decodeSingularUInt64Field(value: &self.outputLimit) }()
       case 12: try { try decoder.decodeSingularUInt64Field(value: &self.epoch) }()
+      case 13: try { try decoder.decodeSingularBoolField(value: &self.agentOwned) }()
+      case 14: try { try decoder.decodeMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufString>.self, value: &self.arguments) }()
       default: break
       }
     }
@@ -1058,6 +1422,12 @@ nonisolated extension Meeseeks_Agent_V1_JobAssignment: SwiftProtobuf.Message, Sw
     if self.epoch != 0 {
       try visitor.visitSingularUInt64Field(value: self.epoch, fieldNumber: 12)
     }
+    if self.agentOwned != false {
+      try visitor.visitSingularBoolField(value: self.agentOwned, fieldNumber: 13)
+    }
+    if !self.arguments.isEmpty {
+      try visitor.visitMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufString>.self, value: self.arguments, fieldNumber: 14)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1074,6 +1444,8 @@ nonisolated extension Meeseeks_Agent_V1_JobAssignment: SwiftProtobuf.Message, Sw
     if lhs.twoFactorCode != rhs.twoFactorCode {return false}
     if lhs.outputLimit != rhs.outputLimit {return false}
     if lhs.epoch != rhs.epoch {return false}
+    if lhs.agentOwned != rhs.agentOwned {return false}
+    if lhs.arguments != rhs.arguments {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
