@@ -30,6 +30,7 @@ let package = Package(
         .package(url: "https://github.com/grpc/grpc-swift-2", from: "2.4.3"),
         .package(url: "https://github.com/grpc/grpc-swift-nio-transport", from: "2.9.2"),
         .package(url: "https://github.com/grpc/grpc-swift-protobuf", from: "2.4.1"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
     ],
     targets: [
         // C libraries from Debian.
@@ -57,6 +58,16 @@ let package = Package(
 
         // Adapters: each imports Core and its own technology, never each other.
         .target(name: "MeeseeksSQLite", dependencies: ["MeeseeksCore", "CSQLite"], swiftSettings: swiftSettings),
+        .target(
+            name: "MeeseeksPostgres",
+            dependencies: [
+                "MeeseeksCore",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings),
         .target(
             name: "MeeseeksExec", dependencies: ["CSpawn", "MeeseeksConfig", "MeeseeksCore", "MeeseeksTwoFactor"],
             swiftSettings: swiftSettings),
