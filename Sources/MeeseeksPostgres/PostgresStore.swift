@@ -13,7 +13,7 @@ import Synchronization
 ///     let store = try PostgresStore(url: "postgres://meeseeks@db:5432/meeseeks?sslmode=require", sealer: sealer)
 ///     defer { store.close() }
 ///     let (job, _) = try store.insert(Job(command: "deploy", arguments: [:], requester: "U1", createdAt: now), children: [], secrets: nil)
-public final class PostgresStore: BoxStore, FencedStore {
+public final class PostgresStore: BoxStore, LeaseStore, FencedStore, InboxStore, ClusterSignals {
     let pool: BlockingConnectionPool
     /// Seals job secrets and dialog states; without one, storing either is refused.
     let sealer: (any SecretSealer)?
