@@ -192,6 +192,10 @@ let package = Package(
         .testTarget(name: "MeeseeksCoreTests", dependencies: ["MeeseeksCore"], swiftSettings: swiftSettings),
         .testTarget(name: "MeeseeksSlackTests", dependencies: ["MeeseeksSlack"], swiftSettings: swiftSettings),
         .testTarget(name: "MeeseeksSQLiteTests", dependencies: ["MeeseeksSQLite", "MeeseeksCore", "MeeseeksVault"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "MeeseeksPostgresTests",
+            dependencies: ["MeeseeksPostgres", "MeeseeksSQLite", "MeeseeksCore", "MeeseeksLabels", "MeeseeksVault"],
+            swiftSettings: swiftSettings),
         .testTarget(name: "MeeseeksTwoFactorTests", dependencies: ["MeeseeksTwoFactor"], swiftSettings: swiftSettings),
         .testTarget(
             name: "EndToEndTests",
