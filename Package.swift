@@ -166,7 +166,7 @@ let package = Package(
             name: "meeseeks",
             dependencies: [
                 "MeeseeksBox", "MeeseeksConfig", "MeeseeksCore", "MeeseeksHTTP", "MeeseeksClient", "MeeseeksSQLite", "MeeseeksSlack",
-                "MeeseeksLogging", "MeeseeksTwoFactor",
+                "MeeseeksLogging", "MeeseeksTwoFactor", "MeeseeksPostgres",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
