@@ -60,6 +60,7 @@ struct MigrateCommandTests {
     @Test("copies a box's history, ids and sealed secrets as they are, and reports counts")
     func copies() throws {
         let (source, path) = try populatedSQLite()
+        defer { ["", "-wal", "-shm"].forEach { unlink(path + $0) } }
         let target = try PostgresTestCluster.freshDatabase()
         let url = "postgres://\(target.user)@\(target.host):\(target.port)/\(target.database)"
         let run = try meeseeks(["migrate", "--from", "sqlite:\(path)", "--to", url], password: target.password ?? "")
