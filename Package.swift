@@ -30,6 +30,7 @@ let package = Package(
         .package(url: "https://github.com/grpc/grpc-swift-2", from: "2.4.3"),
         .package(url: "https://github.com/grpc/grpc-swift-nio-transport", from: "2.9.2"),
         .package(url: "https://github.com/grpc/grpc-swift-protobuf", from: "2.4.1"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
     ],
     targets: [
         // C libraries from Debian.
@@ -57,6 +58,16 @@ let package = Package(
 
         // Adapters: each imports Core and its own technology, never each other.
         .target(name: "MeeseeksSQLite", dependencies: ["MeeseeksCore", "CSQLite"], swiftSettings: swiftSettings),
+        .target(
+            name: "MeeseeksPostgres",
+            dependencies: [
+                "MeeseeksCore",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings),
         .target(
             name: "MeeseeksExec", dependencies: ["CSpawn", "MeeseeksConfig", "MeeseeksCore"],
             swiftSettings: swiftSettings),
@@ -161,7 +172,7 @@ let package = Package(
             name: "meeseeks",
             dependencies: [
                 "MeeseeksBox", "MeeseeksConfig", "MeeseeksCore", "MeeseeksAPI", "MeeseeksClient", "MeeseeksSQLite", "MeeseeksSlack",
-                "MeeseeksLogging", "MeeseeksTwoFactor",
+                "MeeseeksLogging", "MeeseeksTwoFactor", "MeeseeksPostgres",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -194,13 +205,17 @@ let package = Package(
         .testTarget(name: "MeeseeksCoreTests", dependencies: ["MeeseeksCore"], swiftSettings: swiftSettings),
         .testTarget(name: "MeeseeksSlackTests", dependencies: ["MeeseeksSlack"], swiftSettings: swiftSettings),
         .testTarget(name: "MeeseeksSQLiteTests", dependencies: ["MeeseeksSQLite", "MeeseeksCore", "MeeseeksVault"], swiftSettings: swiftSettings),
-        // One conformance suite per store port, run against every store (SQLite, in memory).
+        // One conformance suite per store port, run against every store (SQLite, PostgreSQL, in memory).
         .testTarget(
             name: "StoreConformanceTests",
             dependencies: [
-                "MeeseeksCore", "MeeseeksLabels", "MeeseeksSQLite", "MeeseeksTesting", "MeeseeksVault",
+                "MeeseeksCore", "MeeseeksLabels", "MeeseeksSQLite", "MeeseeksPostgres", "MeeseeksTesting", "MeeseeksVault",
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
+            swiftSettings: swiftSettings),
+        .testTarget(
+            name: "MeeseeksPostgresTests",
+            dependencies: ["MeeseeksPostgres", "MeeseeksSQLite", "MeeseeksCore", "MeeseeksLabels", "MeeseeksVault"],
             swiftSettings: swiftSettings),
         .testTarget(name: "MeeseeksTwoFactorTests", dependencies: ["MeeseeksTwoFactor"], swiftSettings: swiftSettings),
         .testTarget(

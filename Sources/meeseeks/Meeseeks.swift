@@ -16,6 +16,7 @@ struct Meeseeks: AsyncParsableCommand {
             Serve.self, Lint.self, Chat.self, Run.self, Jobs.self, Logs.self, Cancel.self, Agents.self, Token.self, Policy.self,
             Slack.self, TwoFactor.self, Audit.self, Cluster.self,
             Schema.self,
+            Migrate.self,
         ])
 
     /// Usage errors exit 2, as SPEC §2 promises for `lint` and as Unix tools do.

@@ -1,0 +1,68 @@
+public import MeeseeksCore
+
+/// The front doors' requests. A front door posts and is woken by `meeseeks_reply`; the leader is
+/// woken by `meeseeks_inbox`, claims (fenced by its lease) and answers (fenced too).
+extension PostgresStore {
+    /// The channel `post` notifies, with the request's id: the leader listens on it.
+    public static let inboxChannel = "meeseeks_inbox"
+    /// The channel `answer` notifies, with the request's id: waiting front doors listen on it.
+    public static let replyChannel = "meeseeks_reply"
+
+    /// Stores the request and notifies in one transaction: the notification is sent when (and
+    /// only if) the request is committed, so the leader never looks for a row it cannot see.
+    public func post(_ request: InboxRequest) throws -> Int64 {
+        try pool.transaction { session in
+            guard
+                let id = try session.query(
+                    "INSERT INTO inbox (kind, payload, created_at) VALUES ($1, $2, $3) RETURNING id",
+                    [.text(request.kind), .bytes(request.payload), .double(request.createdAt)]
+                ).rows.first?.int(0)
+            else { throw PostgresStoreError(.unexpectedResult, "INSERT INTO inbox returned no id") }
+            try session.query("SELECT pg_notify($1, $2)", [.text(Self.inboxChannel), .text(String(id))])
+            return id
+        }
+    }
+
+    /// Claims unanswered requests no one of this epoch or a later one claimed yet; rows another
+    /// claim holds at this moment are skipped, not waited for. Nothing when `lease` is not
+    /// current.
+    public func claim(for lease: Lease, limit: Int) throws -> [InboxRequest] {
+        var values: [SQLValue] = [.int(lease.epoch), .int(Int64(max(0, limit)))]
+        let sql = """
+            UPDATE inbox SET claimed_epoch = $1
+            WHERE id IN (
+                SELECT id FROM inbox WHERE NOT answered AND (claimed_epoch IS NULL OR claimed_epoch < $1)
+                ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED
+            )\(Self.fenceCondition(lease, &values))
+            RETURNING id, kind, payload, created_at
+            """
+        let claimed = try pool.withConnection { session in
+            try session.query(sql, values).rows.map { row in
+                InboxRequest(
+                    id: try row.int(0) ?? 0, kind: try row.string(1) ?? "", payload: try row.bytes(2) ?? [],
+                    createdAt: try row.double(3) ?? 0)
+            }
+        }
+        return claimed.sorted { $0.id < $1.id }
+    }
+
+    /// Records the answer once and notifies, in one transaction; does nothing when `lease` is not
+    /// current or the request was answered already.
+    public func answer(_ id: Int64, response: [UInt8], lease: Lease) throws {
+        var values: [SQLValue] = [.int(id), .bytes(response)]
+        let sql = "UPDATE inbox SET answered = TRUE, response = $2 WHERE id = $1 AND NOT answered\(Self.fenceCondition(lease, &values))"
+        try pool.transaction { session in
+            guard try session.query(sql, values).rowsAffected == 1 else { return }
+            try session.query("SELECT pg_notify($1, $2)", [.text(Self.replyChannel), .text(String(id))])
+        }
+    }
+
+    public func response(of id: Int64) throws -> [UInt8]? {
+        try pool.withConnection { session in
+            guard let row = try session.query("SELECT answered, response FROM inbox WHERE id = $1", [.int(id)]).rows.first,
+                try row.bool(0) == true
+            else { return nil }
+            return try row.bytes(1) ?? []
+        }
+    }
+}
