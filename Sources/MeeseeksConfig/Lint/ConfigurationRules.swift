@@ -58,17 +58,6 @@ enum ConfigurationRules {
         return diagnostics
     }
 
-    /// A two-factor command runs only where codes can be checked; without `paths.two_factor_secrets`
-    /// the embedded agent cannot, so only agents started with `--two-factor-secrets` will run it.
-    static func unverifiableTwoFactor(_ commands: [CommandSpec], settings: BoxSettings) -> [Diagnostic] {
-        guard settings.paths.twoFactorSecrets == nil else { return [] }
-        return commands.filter(\.twoFactor).map { command in
-            .warning(
-                "two-factor-unverifiable", at: command.position,
-                "'\(command.name)' needs a 2FA code, and the embedded agent holds no 2FA secrets (set paths.two_factor_secrets, or serve --two-factor-secrets); only agents started with --two-factor-secrets will run it")
-        }
-    }
-
     static func isRunnable(_ name: String, policy: PolicySet) -> Bool {
         for grant in policy.grants where grant.covers(name) {
             for role in grant.roles {

@@ -154,7 +154,6 @@ struct LoadSession {
         diagnostics += extra
         diagnostics += ConfigurationRules.check(commands: commands, policy: policy, reachability: checkReachability)
         diagnostics += AliasRules.check(commands: commands, settings: settings)
-        if checkReachability { diagnostics += ConfigurationRules.unverifiableTwoFactor(commands, settings: settings) }
         let configuration = Configuration(
             commands: commands, policy: policy, settings: settings, fingerprint: hasher.hex, files: files)
         let unique = Array(Set(diagnostics)).sortedForDisplay
