@@ -136,7 +136,7 @@ let package = Package(
             name: "MeeseeksBox",
             dependencies: [
                 "MeeseeksLabels", "MeeseeksConfig", "MeeseeksCore", "MeeseeksSQLite", "MeeseeksExec", "MeeseeksAPI", "MeeseeksHTTP", "MeeseeksTwoFactor",
-                "MeeseeksSlack", "MeeseeksGRPC", "MeeseeksVault",
+                "MeeseeksSlack", "MeeseeksGRPC", "MeeseeksVault", "MeeseeksPostgres",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Crypto", package: "swift-crypto"),

@@ -65,6 +65,9 @@ public struct AgentConnection: Sendable {
                 // skipped: the list is tried instead).
                 let named = Self.leaderHint(error) ?? ""
                 logger.notice("this box does not lead; moving to the leader", metadata: ["box": "\(address)", "leader": "\(named)"])
+                // A box answered: the cluster is up, perhaps electing a leader while the one
+                // named is already gone. Keep retrying quickly rather than backing off.
+                failures = min(failures, 1)
                 if let hint = try? HostPort(parsing: named), hint != address {
                     leader = hint
                     await agent.detach()

@@ -128,6 +128,9 @@ enum PostgresMigrations {
         // matter), who is alive, the front doors' requests, and the fence every orchestration
         // write is conditioned on.
         clusterStep,
+        // 8: a value sealed with the boxes' key, so a box started with another key is refused
+        // before it seals what the others cannot open.
+        ["CREATE TABLE key_check (single_row BOOLEAN PRIMARY KEY DEFAULT TRUE CHECK (single_row), sealed BYTEA NOT NULL)"],
     ]
 
     /// Step 7, on its own for reading.

@@ -15,6 +15,7 @@ public struct PostgresStoreError: Error, CustomStringConvertible, Sendable {
             case unexpectedResult = "unexpected result"
             case schemaTooNew = "schema too new"
             case targetNotEmpty = "target not empty"
+            case wrongKey = "wrong secret key"
         }
 
         private let base: Base
@@ -40,6 +41,8 @@ public struct PostgresStoreError: Error, CustomStringConvertible, Sendable {
         public static let schemaTooNew = Self(.schemaTooNew)
         /// `meeseeks migrate` found history in the target.
         public static let targetNotEmpty = Self(.targetNotEmpty)
+        /// The box's secret key is not the one the database's secrets were sealed with.
+        public static let wrongKey = Self(.wrongKey)
 
         public var description: String { base.rawValue }
     }

@@ -123,6 +123,7 @@ public final class SlackService: ChatTransport, SlackIntake {
     @discardableResult
     public func accept(_ request: SlackRequest) -> Acceptance {
         if let refused = Self.admit(request, ledger: ledger, logger: logger) { return refused }
+        logger.debug("Slack request accepted", metadata: ["request": "\(request)"])
         if case .dropped = queue.yield(request) {
             logger.warning("Slack inbox full; request refused", metadata: ["limit": "\(Self.queueLimit)"])
             MetricCache.counter("meeseeks_slack_inbox_refused_total").increment()
@@ -153,6 +154,8 @@ public final class SlackService: ChatTransport, SlackIntake {
     }
 
     func process(_ request: SlackRequest, dialogID: String?) async {
+        logger.debug("Slack request processing", metadata: ["request": "\(request)", "dialog": "\(dialogID ?? "-")"])
+        defer { logger.debug("Slack request processed", metadata: ["request": "\(request)"]) }
         switch request {
         case .open(let user, let channel, let thread, let text, _):
             var transport = ["kind": "slack", "channel": channel]

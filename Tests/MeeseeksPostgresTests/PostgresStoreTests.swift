@@ -211,7 +211,7 @@ struct PostgresStoreTests {
         }
         let upgraded = try database.open()
         defer { upgraded.close() }
-        #expect(try upgraded.schemaVersion() == 7)
+        #expect(try upgraded.schemaVersion() == PostgresMigrations.steps.count)
         #expect(try upgraded.job(1)?.command == "hello")
         let legacy = try #require(try upgraded.dialog("d1"))
         #expect(legacy.user == "U1")
@@ -225,7 +225,7 @@ struct PostgresStoreTests {
         // Opening again changes nothing.
         let again = try database.open()
         again.close()
-        #expect(try pool.withConnection { try $0.query("SELECT COUNT(*) FROM schema_version").rows.first?.int(0) } == 7)
+        #expect(try pool.withConnection { try $0.query("SELECT COUNT(*) FROM schema_version").rows.first?.int(0) } == Int64(PostgresMigrations.steps.count))
     }
 
     @Test("secrets are sealed with their job, opened only with the key, and erased when it ends")
@@ -306,7 +306,7 @@ struct PostgresStoreTests {
             try session.query("SELECT version FROM schema_version ORDER BY version").rows.map { try $0.int(0) ?? 0 }
         }
         #expect(versions == Array(1...7))
-        #expect(try stores.map { try $0.schemaVersion() } == [7, 7, 7, 7])
+        #expect(try stores.map { try $0.schemaVersion() } == Array(repeating: PostgresMigrations.steps.count, count: 4))
     }
 
     @Test("a database from a newer build is refused")

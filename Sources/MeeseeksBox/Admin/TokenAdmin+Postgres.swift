@@ -1,11 +1,48 @@
+import Logging
+import MeeseeksCore
+import MeeseeksPostgres
+import MeeseeksVault
+
 extension TokenAdmin {
+    /// Token work on a PostgreSQL store (tokens are not sealed, so no key is needed).
     static func openPostgres(_ location: DatabaseLocation) throws(Problem) -> TokenAdmin {
-        throw Problem(description: "\(location): PostgreSQL support is not built into this meeseeks")
+        guard case .postgres(let url) = location else { preconditionFailure("openPostgres takes a postgres:// location") }
+        do {
+            return TokenAdmin(store: try PostgresStore(url: url))
+        } catch {
+            throw Problem(description: "cannot open the database \(location): \(error)")
+        }
     }
 }
 
 extension BoxServer {
+    /// The shared store of a cluster, with the key every box of it must hold: from
+    /// `MEESEEKS_SECRET_KEY`, else the file `meeseeks.key` in the configuration folder (made
+    /// mode 600 at the first start). A box whose key is not the one the database was first
+    /// used with is refused here, before it could seal what the others cannot open.
     func openClusterStore(_ location: DatabaseLocation) throws -> any ClusterStore {
-        throw StartupError(description: "\(location): PostgreSQL support is not built into this meeseeks")
+        guard case .postgres(let url) = location else { preconditionFailure("openClusterStore takes a postgres:// location") }
+        let sealer: AESGCMSealer
+        do {
+            let (key, source) = try SecretKey.load(environment: options.environment, file: options.configDirectory + "/meeseeks.key")
+            sealer = AESGCMSealer(key: key)
+            logger.info("secrets at rest are sealed", metadata: ["key": "\(source)"])
+        } catch {
+            throw StartupError(description: error.description)
+        }
+        let store: PostgresStore
+        do {
+            store = try PostgresStore(url: url, sealer: sealer, logger: logger)
+        } catch {
+            throw StartupError(description: "cannot open the database \(location): \(error)")
+        }
+        do {
+            try store.checkSecretKey()
+        } catch {
+            store.close()
+            throw StartupError(description: "\(location): \(error)")
+        }
+        logger.info("database open", metadata: ["database": "\(location)"])
+        return store
     }
 }

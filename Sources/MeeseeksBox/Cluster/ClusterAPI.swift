@@ -20,7 +20,11 @@ struct ClusterAPI: APIService {
     /// How long a front door waits for the leader's answer (a failover takes a few seconds).
     static let answerTimeout: Double = 30
 
-    private func leader() async -> BoxAPI? { await leadership.term?.api }
+    private func leader() async -> BoxAPI? {
+        guard let term = await leadership.term else { return nil }
+        await term.agentsBack.wait()
+        return term.api
+    }
 
     private func forward(_ call: ForwardedCall) async throws -> ForwardedAnswer {
         let payload = Array(try ForwardedAnswer.encoder.encode(call))

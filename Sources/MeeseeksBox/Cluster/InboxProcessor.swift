@@ -16,11 +16,13 @@ struct InboxProcessor: Sendable {
     let api: BoxAPI
     let slack: (any SlackProcessing)?
     let wakes: ChangeSignal<Int>
+    let agentsBack: ReturningAgents
     let logger: Logger
     /// Requests carried out at once at most.
     static let concurrency = 64
 
     func run() async {
+        await agentsBack.wait()
         await withTaskGroup(of: Void.self) { group in
             var running = 0
             while !Task.isCancelled {

@@ -15,6 +15,8 @@ struct LeaderTerm: Sendable {
     let slack: (any SlackProcessing)?
     /// Every leader-only loop, in one task: cancelled to step down.
     let loops: Task<Void, Never>
+    /// Requests wait for the previous leader's agents before they are carried out.
+    let agentsBack: ReturningAgents
 }
 
 /// How the leader carries out a Slack request a front door passed on: scheduled in the order

@@ -109,12 +109,18 @@ extension BoxServer {
         let api = BoxAPI(
             box: box, mailbox: mailbox, bootstrapToken: apiToken, reloader: reloader, readiness: { ["config": true, "store": true] },
             exposition: { "" })
-        let inbox = InboxProcessor(inbox: store, lease: lease, api: api, slack: slack?.service, wakes: inboxWakes, logger: logger)
+        let agentsBack = ReturningAgents(previouslyConnected: try store.agents(), orchestrator: box, excluding: LocalAgent.id)
+        let inbox = InboxProcessor(
+            inbox: store, lease: lease, api: api, slack: slack?.service, wakes: inboxWakes, agentsBack: agentsBack, logger: logger)
         let loops = Task {
             await withTaskGroup(of: Void.self) { group in
                 if let slack {
                     group.addTask { await slack.outbox.run() }
-                    group.addTask { await slack.service.run() }
+                    group.addTask {
+                        // Requests taken meanwhile wait in the service's bounded queue.
+                        await agentsBack.wait()
+                        await slack.service.run()
+                    }
                     if let socket = slack.socket { group.addTask { await socket.run() } }
                 }
                 group.addTask { await inbox.run() }
@@ -126,7 +132,7 @@ extension BoxServer {
             leaderSlack.set(nil)
         }
         await box.dispatchAll()
-        return LeaderTerm(lease: lease, orchestrator: box, api: api, slack: slack?.service, loops: loops)
+        return LeaderTerm(lease: lease, orchestrator: box, api: api, slack: slack?.service, loops: loops, agentsBack: agentsBack)
     }
 
     /// Listens for notifications on `channel` until cancelled, reconnecting after a failure.

@@ -119,6 +119,9 @@ extension Orchestrator: AgentHost {
         }
     }
 
+    /// The agents connected right now.
+    public func connectedAgentIDs() -> Set<String> { Set(registry.connected.keys) }
+
     /// Agents as the fleet view shows them: connected ones live, the others as last seen.
     public func agentRecords() -> [AgentRecord] {
         var records: [String: AgentRecord] = [:]
