@@ -173,7 +173,7 @@ public struct AgentService: Meeseeks_Agent_V1_AgentService.ServiceProtocol {
                     agent: agent)
             }
             guard await host.remoteFinished(result.jobID, attempt: Int(result.attempt), outcome: result.outcome, agent: agent) else {
-                throw RPCError(code: .unavailable, message: "this box no longer leads; keep the result for the next leader")
+                throw RPCError(code: .unavailable, message: "this box could not record the result (it no longer leads, or its database is out of reach); keep it and deliver it again")
             }
             // Acknowledged even when it changed nothing (a repeat): the agent may forget it now.
             link.send(.with { $0.ack = .with { $0.jobID = result.jobID; $0.attempt = result.attempt } })

@@ -182,6 +182,11 @@ public struct APIRoutes<Context: RequestContext>: Sendable {
             return try await body(acting, acting.user)
         } catch let failure as API.Failure {
             return JSONResponse.error(JSONResponse.status(for: failure.kind), failure.message)
+        } catch let error as HTTPError {
+            throw error
+        } catch {
+            // The store failed (a database out of reach): nothing was done, and it may work again.
+            return JSONResponse.error(.serviceUnavailable, "the box cannot reach its database right now; try again")
         }
     }
 }

@@ -94,9 +94,16 @@ public struct SlackRoutes<Context: RequestContext>: Sendable {
         }
         // A signature is valid for five minutes either way: one seen before is a replay (a
         // captured slash command or click sent again), acknowledged and not acted on.
-        if let signed, !service.firstSighting(signature: signed, window: signature.window) {
-            outcome = "replayed"
-            return Self.text(.ok, "")
+        if let signed {
+            switch service.firstSighting(signature: signed, window: signature.window) {
+            case .first: break
+            case .replay:
+                outcome = "replayed"
+                return Self.text(.ok, "")
+            case .unrecorded:
+                outcome = "busy"
+                return Self.text(.serviceUnavailable, "the box cannot keep its state right now; try again")
+            }
         }
         let (status, text) = body(bytes, service)
         if status == .serviceUnavailable { outcome = "busy" }

@@ -24,7 +24,16 @@ public protocol SlackIntake: Sendable {
     /// Takes a verified request (or drops a retried event already seen); answers Slack at once.
     func accept(_ request: SlackRequest) -> SlackService.Acceptance
     /// Whether a request signature is new; false for a replay within the signature window.
-    func firstSighting(signature: String, window: Double) -> Bool
+    func firstSighting(signature: String, window: Double) -> SignatureSighting
+}
+
+/// Whether a request's signature was seen before.
+public enum SignatureSighting: Sendable, Equatable {
+    case first
+    /// Seen within its window: a replay, acknowledged and not acted on.
+    case replay
+    /// The record could not be kept: neither taken nor acknowledged (Slack retries events).
+    case unrecorded
 }
 
 /// The Slack surface: takes inbound requests (acknowledged before they are processed, each event
@@ -69,19 +78,20 @@ public final class SlackService: ChatTransport, SlackIntake {
         }
     }
 
-    public func firstSighting(signature: String, window: Double) -> Bool {
+    public func firstSighting(signature: String, window: Double) -> SignatureSighting {
         Self.firstSighting(signature: signature, window: window, ledger: ledger, logger: logger)
     }
 
     /// The signatures seen are kept in the store, so a restart does not reopen the window.
-    public static func firstSighting(signature: String, window: Double, ledger: any EventLedger, logger: Logger) -> Bool {
+    public static func firstSighting(signature: String, window: Double, ledger: any EventLedger, logger: Logger) -> SignatureSighting {
         let now = Date().timeIntervalSince1970
         do {
-            return try ledger.firstSighting(ofEvent: "sig:" + signature, at: now, forgetBefore: now - 2 * window - 60)
+            return try ledger.firstSighting(ofEvent: "sig:" + signature, at: now, forgetBefore: now - 2 * window - 60) ? .first : .replay
         } catch {
-            // Fail closed: without the record a replay cannot be told from a new request.
+            // Fail closed: without the record a replay cannot be told from a new request. Not
+            // acknowledged either: a request answered 200 and dropped would be lost.
             logger.error("cannot record a Slack request signature; refusing the request", metadata: ["error": "\(error)"])
-            return false
+            return .unrecorded
         }
     }
 
@@ -123,7 +133,6 @@ public final class SlackService: ChatTransport, SlackIntake {
     @discardableResult
     public func accept(_ request: SlackRequest) -> Acceptance {
         if let refused = Self.admit(request, ledger: ledger, logger: logger) { return refused }
-        logger.debug("Slack request accepted", metadata: ["request": "\(request)"])
         if case .dropped = queue.yield(request) {
             logger.warning("Slack inbox full; request refused", metadata: ["limit": "\(Self.queueLimit)"])
             MetricCache.counter("meeseeks_slack_inbox_refused_total").increment()
@@ -154,8 +163,6 @@ public final class SlackService: ChatTransport, SlackIntake {
     }
 
     func process(_ request: SlackRequest, dialogID: String?) async {
-        logger.debug("Slack request processing", metadata: ["request": "\(request)", "dialog": "\(dialogID ?? "-")"])
-        defer { logger.debug("Slack request processed", metadata: ["request": "\(request)"]) }
         switch request {
         case .open(let user, let channel, let thread, let text, _):
             var transport = ["kind": "slack", "channel": channel]

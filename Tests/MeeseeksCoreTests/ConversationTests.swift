@@ -120,6 +120,36 @@ struct ConversationTests {
         #expect(notice(effects)?.kind == .stale)
     }
 
+    @Test("a hand-over found without its job is made again with the same origin; a new 2FA step is a new origin")
+    func resumedHandOver() {
+        var dialog = F.dialog()
+        let first = feed(&dialog, [.opened(text: ""), .picked(command: "hello"), .answered(value: "Rick")])
+        let origin = first.compactMap { if case .submit(let r) = $0 { r.origin } else { nil } }.first
+        #expect(origin == "dialog:d1:\(dialog.step)")
+        // Stored as .submitted by a box that died before storing the job: made again, same origin.
+        let again = feed(&dialog, [.resumed])
+        #expect(again.compactMap { if case .submit(let r) = $0 { r.origin } else { nil } } == [origin])
+        #expect(dialog.phase == .submitted)
+        // Outside .submitted it changes nothing.
+        feed(&dialog, [.jobAccepted(jobID: 9)])
+        #expect(feed(&dialog, [.resumed]).isEmpty)
+        #expect(dialog.phase == .running(jobID: 9))
+
+        // A two-factor hand-over cannot be made again: the code was never kept.
+        var secured = F.dialog()
+        let codes = feed(&secured, [.opened(text: "restart nginx"), .confirmed(true), .codeEntered("123456")])
+        let firstOrigin = codes.compactMap { if case .submit(let r) = $0 { r.origin } else { nil } }.first
+        let ended = feed(&secured, [.resumed])
+        #expect(secured.phase == .finished)
+        #expect(notice(ended)?.text.contains("ask again") == true)
+        // A second code after a rejection is a new hand-over with its own origin.
+        var retried = F.dialog()
+        feed(&retried, [.opened(text: "restart nginx"), .confirmed(true), .codeEntered("123456"), .jobAccepted(jobID: 3)])
+        feed(&retried, [.codeRejected(message: "wrong code, try again", final: false)])
+        let second = feed(&retried, [.codeEntered("654321")]).compactMap { if case .submit(let r) = $0 { r.origin } else { nil } }.first
+        #expect(second != nil && second != firstOrigin)
+    }
+
     @Test("declining or cancelling ends the dialog")
     func declineAndCancel() {
         var declined = F.dialog()

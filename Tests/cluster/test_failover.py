@@ -46,6 +46,7 @@ class Load:
         self.boxes = boxes
         self.results = []  # (kind, box, tag, status or None, job id or None)
         self.lock = threading.Lock()
+        self.sent_at = {}
         self.running = True
         self.threads = [threading.Thread(target=self._submit, args=(kind, box), daemon=True)
                         for box in boxes for kind in ("api", "slack")]
@@ -58,6 +59,7 @@ class Load:
             n += 1
             tag = "%s-%s-%d" % (kind, box.name, n)
             status, job = None, None
+            sent = time.monotonic()
             try:
                 if kind == "api":
                     status, body, _ = box.api("POST", "jobs", {"command": "record", "arguments": {"tag": tag}})
@@ -73,6 +75,7 @@ class Load:
                 status = None  # the box is down: a load balancer would send this elsewhere
             with self.lock:
                 self.results.append((kind, box.name, tag, status, job))
+                self.sent_at[tag] = sent
             time.sleep(0.15 if kind == "api" else 0.3)
 
     def stop(self):
@@ -120,6 +123,8 @@ class Failover(unittest.TestCase):
     def tearDown(self):
         if os.environ.get("MEESEEKS_CLUSTER_LOGS"):
             folder = os.environ["MEESEEKS_CLUSTER_LOGS"]
+            with open(os.path.join(folder, "slack-calls.json"), "w") as f:
+                json.dump(self.fake.calls(ok=False), f, indent=1)
             for b in self.boxes:
                 with open(os.path.join(folder, "box-%s.log" % b.name), "w") as f:
                     f.write("".join(b.spawned.err))
@@ -168,11 +173,22 @@ class Failover(unittest.TestCase):
         took = time.monotonic() - started
         time.sleep(3)
         load.stop()
+        self.cut_at = started
         return took, load
 
-    def check_exactly_once(self, load):
+    def check_exactly_once(self, load, unreachable=None):
+        """`unreachable`: (box name, since) of a box cut off from the database, which may refuse
+        requests from then on with 503, and only so."""
+        def excused(box, tag, status, body=""):
+            # Until it steps down, the cut-off box may also see its agents leave (they cannot
+            # register with it) and refuse for want of one: a refusal, not a loss.
+            if not (unreachable and box == unreachable[0] and load.sent_at[tag] >= unreachable[1]):
+                return False
+            return status == 503 or (status == 403 and "no connected agent" in body)
+
         # Every acknowledged Slack request becomes a job (the work goes on after the answer).
         acknowledged = {tag for _, _, tag, status, _ in load.answered("slack") if status == 200}
+        self.assertTrue(acknowledged)
         try:
             wait_for(lambda: acknowledged <= {tag for _, _, tag in self.jobs()}, "every acknowledged Slack request's job", timeout=30)
         except AssertionError:
@@ -183,7 +199,9 @@ class Failover(unittest.TestCase):
         wait_for(lambda: all(status not in ("queued", "running") for _, status, _ in self.jobs()), "every job to end", timeout=90)
         jobs = self.jobs()
         self.assertTrue(jobs, "no job was submitted")
-        self.assertEqual({status for _, status, _ in jobs}, {"succeeded"}, jobs)
+        if {status for _, status, _ in jobs} != {"succeeded"}:
+            self.fail("jobs that did not succeed: %s" % self.postgres.sql(
+                "SELECT id, status, agent, reason FROM jobs WHERE status <> 'succeeded'", self.db))
         # One job per tag: no request became two jobs.
         tags = [tag for _, _, tag in jobs]
         self.assertEqual(len(tags), len(set(tags)), "a request became two jobs")
@@ -192,9 +210,11 @@ class Failover(unittest.TestCase):
         for kind, box, tag, status, job in load.answered("api"):
             if status == 202:
                 self.assertEqual(by_tag.get(tag), job, tag)
-            else:
+            elif not excused(box, tag, status, job):
                 self.fail("API %s on box %s answered %s: %s" % (tag, box, status, job))
         for kind, box, tag, status, _ in load.answered("slack"):
+            if excused(box, tag, status):
+                continue
             self.assertEqual(status, 200, "Slack request %s to box %s answered %s" % (tag, box, status))
             self.assertIn(tag, by_tag, "acknowledged Slack request %s has no job" % tag)
         # Each job ran exactly once.
@@ -232,7 +252,7 @@ class Failover(unittest.TestCase):
         a, b = self.start_cluster(first_through_proxy=True)
         took, load = self.fail_over(a, b, "cut")
         self.assertLess(took, 5.0, "the standby took %.1f s to lead" % took)
-        self.check_exactly_once(load)
+        self.check_exactly_once(load, unreachable=("a", self.cut_at))
         # The old leader's last dispatch started before the new leader's first.
         starts = [(int(line[2]), float(line[4])) for line in self.ledger_lines() if line[0] == "start"]
         epochs = sorted({epoch for epoch, _ in starts})

@@ -5,19 +5,17 @@ import MeeseeksCore
 import MeeseeksGRPC
 import MeeseeksSlack
 
-/// Slack's requests on a box of a cluster: the leader processes them; a standby checks them
-/// (signature once, event id once: both kept in the shared database), acknowledges, and passes
-/// them to the leader through the inbox. Slack does not retry interactions, so a standby never
-/// answers with an error while the database takes the request.
+/// Slack's requests on a box of a cluster, leader or standby alike: checked (signature once,
+/// event id once: both kept in the shared database), written to the inbox, then acknowledged;
+/// the leader carries them out from there. A request is acknowledged only once it is in the
+/// database, so a leader that dies loses none; a box that cannot write it answers 503 (Slack
+/// retries events) rather than acknowledge what it could lose.
 struct ClusterSlackIntake: SlackIntake {
     let ledger: any EventLedger
     let forwarder: InboxForwarder
     let logger: Logger
-    /// Whether this box leads now, read without waiting (a route must answer Slack at once).
-    let leads: @Sendable () -> (any SlackIntake)?
 
     func accept(_ request: SlackRequest) -> SlackService.Acceptance {
-        if let local = leads() { return local.accept(request) }
         if let refused = SlackService.admit(request, ledger: ledger, logger: logger) { return refused }
         do {
             try forwarder.post(kind: "slack", payload: Array(try ForwardedAnswer.encoder.encode(request)))
@@ -28,7 +26,7 @@ struct ClusterSlackIntake: SlackIntake {
         }
     }
 
-    func firstSighting(signature: String, window: Double) -> Bool {
+    func firstSighting(signature: String, window: Double) -> SignatureSighting {
         SlackService.firstSighting(signature: signature, window: window, ledger: ledger, logger: logger)
     }
 }

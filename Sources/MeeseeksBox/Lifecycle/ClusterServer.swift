@@ -24,13 +24,6 @@ final class ListeningAddresses: Sendable {
     var http: HostPort? { state.withLock { $0.http } }
 }
 
-/// The leader's Slack service, read by the front door without waiting.
-final class LeaderSlack: Sendable {
-    private let current = Mutex<SlackService?>(nil)
-    func set(_ service: SlackService?) { current.withLock { $0 = service } }
-    var service: SlackService? { current.withLock { $0 } }
-}
-
 extension BoxServer {
     /// `meeseeks serve` on a shared database: every box is a front door; the one holding the lease
     /// leads. The composition root of that mode, read top to bottom.
@@ -40,21 +33,20 @@ extension BoxServer {
         let replies = ChangeSignal<Int64>()
         let inboxWakes = ChangeSignal<Int>()
         let forwarder = InboxForwarder(inbox: store, replies: replies, logger: logger)
-        let leaderSlack = LeaderSlack()
         let apiToken = options.environment["MEESEEKS_API_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
         if apiToken == nil { try Self.createLocalAdminToken(in: store, logger: logger) }
         let reloader = ConfigReloader(directory: options.configDirectory, holder: holder, logger: logger)
         let leadership = Leadership(
             store: store, member: member(addresses), ttl: options.leaseSeconds, logger: logger
         ) { lease in
-            try await startTerm(lease, store: store, holder: holder, reloader: reloader, apiToken: apiToken, leaderSlack: leaderSlack, inboxWakes: inboxWakes)
+            try await startTerm(lease, store: store, holder: holder, reloader: reloader, apiToken: apiToken, inboxWakes: inboxWakes)
         }
         let registry = registry
         let api = ClusterAPI(
             leadership: leadership, store: store, config: holder, forwarder: forwarder, bootstrapToken: apiToken,
             readinessChecks: { ["config": true, "store": true] }, exposition: { registry.emitToString() },
             memberID: member(addresses)().id, leaseSeconds: options.leaseSeconds)
-        let slackIntake = ClusterSlackIntake(ledger: store, forwarder: forwarder, logger: logger, leads: { leaderSlack.service })
+        let slackIntake = ClusterSlackIntake(ledger: store, forwarder: forwarder, logger: logger)
         let http = try httpApplication(api: api, slack: slackIntake, listening: { addresses.set(http: $0) })
         let grpc = try Self.split(options.grpc, flag: "--grpc")
         var agents = AgentServer(
@@ -93,7 +85,7 @@ extension BoxServer {
 
     /// What this box runs while it leads, started when it takes the lease.
     func startTerm(
-        _ lease: Lease, store: any ClusterStore, holder: ConfigHolder, reloader: ConfigReloader, apiToken: String?, leaderSlack: LeaderSlack,
+        _ lease: Lease, store: any ClusterStore, holder: ConfigHolder, reloader: ConfigReloader, apiToken: String?,
         inboxWakes: ChangeSignal<Int>
     ) async throws -> LeaderTerm {
         let box = try Orchestrator(store: store, config: holder, logger: logger, epoch: UInt64(max(0, lease.epoch)))
@@ -105,7 +97,6 @@ extension BoxServer {
         await box.recover(localAgent: LocalAgent.id)
         if options.localAgent { try await startLocalAgent(for: box, databasePath: nil) }
         let slack = await startSlack(box: box, store: store)
-        leaderSlack.set(slack?.service)
         let api = BoxAPI(
             box: box, mailbox: mailbox, bootstrapToken: apiToken, reloader: reloader, readiness: { ["config": true, "store": true] },
             exposition: { "" })
@@ -117,7 +108,7 @@ extension BoxServer {
                 if let slack {
                     group.addTask { await slack.outbox.run() }
                     group.addTask {
-                        // Requests taken meanwhile wait in the service's bounded queue.
+                        // Socket Mode requests taken meanwhile wait in the service's bounded queue.
                         await agentsBack.wait()
                         await slack.service.run()
                     }
@@ -129,7 +120,6 @@ extension BoxServer {
                 }
                 await group.waitForAll()
             }
-            leaderSlack.set(nil)
         }
         await box.dispatchAll()
         return LeaderTerm(lease: lease, orchestrator: box, api: api, slack: slack?.service, loops: loops, agentsBack: agentsBack)

@@ -249,15 +249,19 @@ struct JobDispatcher {
     /// Ends a job once; a repeated or stale result changes nothing. Returns what ended for the
     /// dialogs: the job, or the broadcast it completed.
     mutating func complete(_ id: Int64, attempt: Int?, _ outcome: JobOutcome) -> [EndedJob] {
-        let job: Job
         do {
-            guard let finished = try store.finish(id, attempt: attempt, outcome: outcome, at: clock()) else {
-                logger.info("result ignored: job already ended or attempt is stale", metadata: ["job_id": "\(id)"])
-                return []
-            }
-            job = finished
+            return try record(id, attempt: attempt, outcome)
         } catch {
             logger.error("cannot record a job's end", metadata: ["job_id": "\(id)", "error": "\(error)"])
+            return []
+        }
+    }
+
+    /// `complete`, telling the caller when the store could not record the end (an agent's
+    /// result is then kept by the agent and delivered again).
+    mutating func record(_ id: Int64, attempt: Int?, _ outcome: JobOutcome) throws -> [EndedJob] {
+        guard let job = try store.finish(id, attempt: attempt, outcome: outcome, at: clock()) else {
+            logger.info("result ignored: job already ended or attempt is stale", metadata: ["job_id": "\(id)"])
             return []
         }
         released(id)

@@ -154,9 +154,21 @@ extension Orchestrator: AgentHost {
         report(.output(offset: offset, bytes: bytes, isTail: isTail), job: jobID, attempt: attempt, from: agent)
     }
 
+    /// True once the result is recorded (or was already): only then may the agent forget it.
     public func remoteFinished(_ jobID: Int64, attempt: Int, outcome: JobOutcome, agent: String) -> Bool {
         guard !deposed else { return false }
-        report(.finished(outcome), job: jobID, attempt: attempt, from: agent)
+        guard ReportIntake.owns(dispatcher.load, jobID, attempt: attempt, agent: agent) else {
+            ignore(.finished(outcome), job: jobID, attempt: attempt, from: agent)
+            return true
+        }
+        do {
+            settle(try dispatcher.record(jobID, attempt: attempt, outcome))
+        } catch {
+            logger.error("cannot record a job's end; the agent keeps the result", metadata: ["job_id": "\(jobID)", "error": "\(error)"])
+            return false
+        }
+        intake.forget(jobID)
+        dispatch()
         return true
     }
 

@@ -16,7 +16,7 @@ extension Orchestrator {
     @discardableResult
     public func openDialog(id: String, user: String, channel: String?, text: String, transport: [String: String]) -> Dialog {
         // A request carried out again (its leader died before answering) finds its dialog.
-        if let existing = dialogs.load(id) { return existing }
+        if let existing = dialogs.load(id) { return resumed(existing) }
         var dialog = Dialog(id: id, user: user, channel: channel, now: clock())
         dialog.transport = transport
         return run(dialog, DialogInput(.opened(text: text)))
@@ -26,13 +26,13 @@ extension Orchestrator {
     @discardableResult
     public func handle(_ dialogID: String, _ input: DialogInput) -> Dialog? {
         guard let dialog = dialogs.load(dialogID) else { return nil }
-        return run(dialog, input)
+        return run(resumed(dialog), input)
     }
 
     /// An event from a chat surface: only the dialog's own user may act in it. `transport`
     /// updates the dialog's surface data (a fresh Slack trigger, say) before the event.
     func handle(_ dialogID: String, _ input: DialogInput, from user: String, transport: [String: String]) -> SurfaceAnswer {
-        guard var dialog = dialogs.load(dialogID) else { return .notFound }
+        guard var dialog = dialogs.load(dialogID).map(resumed) else { return .notFound }
         guard dialog.user == user else {
             audit.record(
                 AuditRecord(action: .dialogForeignAction, user: user, command: dialog.command, outcome: "denied", detail: "dialog of \(dialog.user)"))
@@ -44,6 +44,15 @@ extension Orchestrator {
     }
 
     enum SurfaceAnswer { case handled, notFound, notYours }
+
+    /// A dialog is `.submitted` only within one run, between its hand-over and its job's id:
+    /// stored so, it was left by a box that died or lost its database in between. The hand-over
+    /// is finished first (the job's origin makes a second one the same job).
+    private func resumed(_ dialog: Dialog) -> Dialog {
+        guard dialog.phase == .submitted else { return dialog }
+        logger.notice("finishing a hand-over a previous leader left", metadata: ["dialog": "\(dialog.id)"])
+        return run(dialog, DialogInput(.resumed))
+    }
 
     /// Ends dialogs left waiting longer than the idle timeout, telling their users (the message
     /// is updated in place) rather than waiting for a click on a dead button. Called periodically.

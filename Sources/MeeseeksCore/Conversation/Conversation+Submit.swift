@@ -106,7 +106,27 @@ extension Machine {
                     command: spec.name, arguments: arguments, requester: dialog.user, channel: dialog.channel,
                     selector: selector, targets: dialog.targets,
                     mode: spec.mode, dialogID: dialog.id,
-                    twoFactorCode: spec.twoFactor ? code.map(CodeShape.digits) : nil)))
+                    twoFactorCode: spec.twoFactor ? code.map(CodeShape.digits) : nil,
+                    // One job per hand-over, however often it is made again after a failover; a
+                    // new 2FA code (a new step) is a new hand-over.
+                    origin: "dialog:\(dialog.id):\(dialog.step)")))
+    }
+
+    /// Makes the hand-over again, with the policy checked again. A 2FA code is never kept, so a
+    /// two-factor request is ended instead: the user asks again with a fresh code.
+    mutating func resubmit() {
+        guard let spec else { return finish(.notice(.init(.refused, "The command of this request is gone; nothing ran.")), audit: nil) }
+        if spec.twoFactor {
+            return finish(
+                .notice(.init(.refused, "The box changed hands before your job was queued, and a 2FA code is never kept: ask again.")),
+                audit: nil)
+        }
+        switch decide(spec) {
+        case .refused(let refusal): refuse(refusal)
+        case .allowed(let targets, _):
+            dialog.targets = targets.map(\.id)
+            submit(code: nil)
+        }
     }
 
     mutating func accepted(_ id: Int64) {

@@ -73,6 +73,10 @@ struct Machine {
             submit(code: code)
         case (.menu, .cancelled), (.prompting, .cancelled), (.confirming, .cancelled), (.awaitingCode, .cancelled):
             cancel(reason: .dialogCancelled)
+        case (.submitted, .resumed):
+            resubmit()
+        case (_, .resumed):
+            break
         case (.submitted, .jobAccepted(let id)):
             accepted(id)
         case (.submitted, .jobRejected(let reason)):

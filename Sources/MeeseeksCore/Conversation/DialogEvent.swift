@@ -18,6 +18,9 @@ public enum DialogEvent: Hashable, Sendable, Codable {
     case codeRejected(message: String, final: Bool)
     /// Time passed: expires an idle dialog.
     case tick
+    /// The dialog was found handed over but without its job: the box that took it died, or
+    /// lost its database, before storing the job. The hand-over is made again.
+    case resumed
 
     /// Events the user causes; they expire and must carry the step of the view they answer.
     var isUserAction: Bool {
