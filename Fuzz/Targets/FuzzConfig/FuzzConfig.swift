@@ -11,11 +11,13 @@ import Glibc
 /// Input: one file, linted as `meeseeks lint FILE` (commands and policies told apart by content);
 /// or, when it holds lines `#file NAME` (a YAML comment), a configuration folder with those files
 /// (`meeseeks.yaml`, `commands.d/X.yaml`, `policies.d/X.yaml`), loaded as `serve --config` loads it.
+/// Lines between `#repeat N` and `#end` are repeated N times, up to the 1 MiB a file may hold, so a
+/// small input can stand for a huge file and -timeout finds work that grows faster than the file.
 /// Checks: nothing crashes or hangs; every diagnostic has a 1-based position; a configuration is
 /// returned exactly when there is no error.
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzConfig(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
-    let files = bundle(input(data, size))
+    let files = bundle(expand(input(data, size)))
     scratch.replace(with: files)
     let result: ConfigLoader.Result
     if files.count == 1, files[0].name == single {
@@ -31,6 +33,30 @@ public func fuzzConfig(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     check((result.configuration == nil) == hasErrors, "a configuration with errors, or none without: \(result.diagnostics)")
     return 0
 }
+
+/// The input with each `#repeat N` … `#end` block written out N times, at most `limit` bytes.
+func expand(_ bytes: [UInt8], limit: Int = 1 << 20) -> [UInt8] {
+    var lines = bytes.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)[...]
+    var out: [UInt8] = []
+    while let line = lines.popFirst() {
+        guard line.starts(with: repeatMarker), let count = Int(text(line.dropFirst(repeatMarker.count))), count > 0 else {
+            out += line
+            if !lines.isEmpty { out.append(UInt8(ascii: "\n")) }
+            continue
+        }
+        var block: [UInt8] = []
+        while let inner = lines.popFirst(), !inner.elementsEqual(endMarker) {
+            block += inner
+            block.append(UInt8(ascii: "\n"))
+        }
+        guard !block.isEmpty else { continue }
+        for _ in 0..<min(count, max(0, limit - out.count) / block.count + 1) { out += block }
+    }
+    return Array(out.prefix(limit))
+}
+
+let repeatMarker = Array("#repeat ".utf8)
+let endMarker = Array("#end".utf8)
 
 /// The name of a lone file: `meeseeks lint` guesses its role.
 let single = "input.yaml"
