@@ -52,4 +52,17 @@ struct ConfigFuzzRegressionTests {
         #expect(found.first == "commands.d/a.yaml:3:22: error: unknown placeholder '{{a}}' in 'run'; the command declares no arguments")
         #expect(found.last?.hasPrefix("commands.d/a.yaml:3:300017: ") == true)
     }
+
+    /// Reading each name from readdir's buffer once read 256 bytes per entry, past the end of the
+    /// buffer (only AddressSanitizer sees that: `scripts/fuzz` replays the saved input under it).
+    @Test("a folder of 10,000 command files is listed whole", .timeLimit(.minutes(1)))
+    func manyFiles() {
+        var files: [String: String] = [:]
+        for i in 0..<10_000 { files["commands.d/c\(i).yaml"] = "" }
+        let found = lint(files, policy: false)
+        #expect(found.count == 10_000)
+        #expect(found.allSatisfy { $0.hasSuffix(": warning: file is empty; it declares nothing") })
+        #expect(found.first?.hasPrefix("commands.d/c0.yaml:1:1:") == true)
+        #expect(found.last?.hasPrefix("commands.d/c9999.yaml:1:1:") == true)
+    }
 }
