@@ -3,8 +3,9 @@
 ///
 /// Input: one file, linted as `meeseeks lint FILE`; or, when it holds lines `#file NAME` (a YAML
 /// comment), a configuration folder with those files (`meeseeks.yaml`, `commands.d/X.yaml`,
-/// `policies.d/X.yaml`). Lines between `#repeat N` and `#end` are written out N times, up to the
-/// 1 MiB a file may hold, so a small input can stand for a huge file.
+/// `policies.d/X.yaml`). Lines between `#repeat N` and `#end` are written out N times, up to
+/// 256 KiB in all, so a small input can stand for a huge file: big enough for work that grows
+/// faster than the file to pass libFuzzer's -timeout, small enough to keep the fuzzer quick.
 public enum ConfigInput {
     /// The name of a lone file, whose role `meeseeks lint` guesses from its content.
     public static let single = "input.yaml"
@@ -24,7 +25,7 @@ public enum ConfigInput {
     static let fileMarker = Array("#file ".utf8)
 
     /// Each `#repeat N` … `#end` block written out N times, at most `limit` bytes in all.
-    static func expand(_ bytes: [UInt8], limit: Int = 1 << 20) -> [UInt8] {
+    static func expand(_ bytes: [UInt8], limit: Int = 256 << 10) -> [UInt8] {
         var lines = bytes.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)[...]
         var out: [UInt8] = []
         while let line = lines.popFirst() {
