@@ -193,6 +193,9 @@ let package = Package(
             ],
             swiftSettings: swiftSettings),
 
+        // How the fuzz targets read their inputs, so the tests replay saved ones the same way.
+        .target(name: "FuzzInputs", path: "Fuzz/Inputs", swiftSettings: swiftSettings),
+
         .testTarget(name: "MeeseeksLabelsTests", dependencies: ["MeeseeksLabels"], swiftSettings: swiftSettings),
         .testTarget(
             name: "MeeseeksBoxTests",
@@ -201,9 +204,9 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"), .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings),
-        .testTarget(name: "MeeseeksConfigTests", dependencies: ["MeeseeksConfig"], swiftSettings: swiftSettings),
+        .testTarget(name: "MeeseeksConfigTests", dependencies: ["MeeseeksConfig", "FuzzInputs"], swiftSettings: swiftSettings),
         .testTarget(name: "MeeseeksCoreTests", dependencies: ["MeeseeksCore"], swiftSettings: swiftSettings),
-        .testTarget(name: "MeeseeksSlackTests", dependencies: ["MeeseeksSlack"], swiftSettings: swiftSettings),
+        .testTarget(name: "MeeseeksSlackTests", dependencies: ["MeeseeksSlack", "FuzzInputs"], swiftSettings: swiftSettings),
         .testTarget(name: "MeeseeksSQLiteTests", dependencies: ["MeeseeksSQLite", "MeeseeksCore", "MeeseeksVault"], swiftSettings: swiftSettings),
         // One conformance suite per store port, run against every store (SQLite, PostgreSQL, in memory).
         .testTarget(
@@ -248,7 +251,7 @@ if Context.environment["MEESEEKS_FUZZ"] == "1" {
     for target in fuzzTargets {
         package.targets.append(
             .executableTarget(
-                name: target.name, dependencies: ["FuzzSupport"] + target.dependencies,
+                name: target.name, dependencies: ["FuzzSupport", "FuzzInputs"] + target.dependencies,
                 path: "Fuzz/Targets/\(target.name)", swiftSettings: swiftSettings))
     }
 }

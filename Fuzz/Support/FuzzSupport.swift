@@ -23,14 +23,6 @@ public func input(_ data: UnsafePointer<UInt8>?, _ size: Int) -> [UInt8] {
     return Array(UnsafeBufferPointer(start: data, count: size))
 }
 
-/// The input cut into at most `count` fields at newlines; the last field keeps the rest,
-/// newlines included, and missing fields are empty.
-public func fields(_ bytes: [UInt8], _ count: Int) -> [ArraySlice<UInt8>] {
-    var parts = bytes.split(separator: UInt8(ascii: "\n"), maxSplits: count - 1, omittingEmptySubsequences: false)
-    while parts.count < count { parts.append([]) }
-    return parts
-}
-
 /// UTF-8 text, invalid sequences replaced, as every text input arrives in the box.
 public func text(_ bytes: some Collection<UInt8>) -> String {
     String(decoding: bytes, as: UTF8.self)

@@ -1,4 +1,5 @@
 import Foundation
+import FuzzInputs
 import MeeseeksConfig
 import Testing
 
@@ -52,5 +53,42 @@ struct ConfigFuzzRegressionTests {
         #expect(found.count == 201)
         #expect(found.contains("commands.d/a.yaml:1:1: error: 59800 more problems in this file are not shown; fix the ones above first"))
         #expect(found.contains("commands.d/a.yaml:3:22: error: unknown placeholder '{{a}}' in 'run'; the command declares no arguments"))
+    }
+
+    /// Reading each name from readdir's buffer once read 256 bytes per entry, past the end of the
+    /// buffer (only AddressSanitizer sees that: `scripts/fuzz` replays the saved input under it).
+    @Test("a folder of 10,000 command files is listed whole", .timeLimit(.minutes(1)))
+    func manyFiles() {
+        var files: [String: String] = [:]
+        for i in 0..<10_000 { files["commands.d/c\(i).yaml"] = "" }
+        let found = lint(files, policy: false)
+        #expect(found.count == 10_000)
+        #expect(found.allSatisfy { $0.hasSuffix(": warning: file is empty; it declares nothing") })
+        #expect(found.first?.hasPrefix("commands.d/c0.yaml:1:1:") == true)
+        #expect(found.last?.hasPrefix("commands.d/c9999.yaml:1:1:") == true)
+    }
+
+    /// The saved inputs, read as FuzzConfig reads them and loaded as it loads them.
+    @Test("every saved FuzzConfig input loads to diagnostics", .timeLimit(.minutes(2)))
+    func replay() throws {
+        let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("Fuzz/regressions/FuzzConfig")
+        let names = try FileManager.default.contentsOfDirectory(atPath: folder.path).sorted()
+        #expect(!names.isEmpty)
+        for name in names {
+            let files = ConfigInput.files(Array(try Data(contentsOf: folder.appendingPathComponent(name))))
+            let dir = TemporaryDirectory()
+            for file in files {
+                let path = "\(dir.path)/\(file.name)"
+                try FileManager.default.createDirectory(
+                    atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+                try Data(file.content).write(to: URL(fileURLWithPath: path))
+            }
+            let result = ConfigInput.isSingle(files)
+                ? ConfigLoader.load(paths: ["\(dir.path)/\(ConfigInput.single)"]) : ConfigLoader.load(directory: dir.path)
+            #expect(!result.diagnostics.isEmpty, "\(name)")
+            #expect(result.diagnostics.allSatisfy { $0.position.line >= 1 && $0.position.column >= 1 }, "\(name)")
+            #expect((result.configuration == nil) == result.diagnostics.contains { $0.severity == .error }, "\(name)")
+        }
     }
 }

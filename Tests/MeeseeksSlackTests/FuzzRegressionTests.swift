@@ -1,4 +1,5 @@
 import Foundation
+import FuzzInputs
 import MeeseeksSlack
 import Testing
 
@@ -79,8 +80,7 @@ struct SlackFuzzRegressionTests {
         let saved = fuzzRegressions("FuzzSlack")
         #expect(!saved.isEmpty)
         for (_, bytes) in saved {
-            var parts = bytes.split(separator: UInt8(ascii: "\n"), maxSplits: 2, omittingEmptySubsequences: false)
-            while parts.count < 3 { parts.append([]) }
+            let parts = fields(bytes, 3)
             let header = { (i: Int) -> String? in
                 let text = String(decoding: parts[i], as: UTF8.self)
                 return text == "-" ? nil : text

@@ -1,3 +1,4 @@
+import FuzzInputs
 import FuzzSupport
 import MeeseeksCore
 import MeeseeksSlack

@@ -96,14 +96,17 @@ public enum ConfigFile {
         defer { closedir(dir) }
         var names: [String] = []
         while let entry = readdir(dir) {
-            let name = withUnsafePointer(to: entry.pointee.d_name) {
-                $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
-            }
+            // The name is read where it lies, up to its NUL: copying `d_name` out copies all 256
+            // bytes the type declares, past the end of a short entry at the end of readdir's
+            // buffer (ASan saw it under FuzzConfig with 10,000 files in a folder).
+            let name = String(cString: UnsafeRawPointer(entry).advanced(by: nameOffset).assumingMemoryBound(to: CChar.self))
             if name.hasPrefix(".") { continue }
             if name.hasSuffix(".yaml") || name.hasSuffix(".yml") { names.append(name) }
         }
         return .success(names.sorted().map { directory.hasSuffix("/") ? directory + $0 : directory + "/" + $0 })
     }
+
+    private static let nameOffset = MemoryLayout<dirent>.offset(of: \dirent.d_name)!
 
     static func errorText(_ code: Int32) -> String {
         String(cString: strerror(code))
