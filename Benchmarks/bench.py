@@ -6,6 +6,7 @@
     slack     signed interaction → HTTP 200 latency and throughput, beside a minimal slack_bolt app
     dispatch  job accepted → process started on a remote agent, and → result stored; agent idle RSS
     reload    ten reloads of a 1,000-command configuration under a steady stream of Slack requests
+    cluster   jobs/s and Slack ack latency on PostgreSQL beside SQLite; failover times (kill -9, SIGTERM)
 """
 import os
 import platform
@@ -16,6 +17,7 @@ import statistics
 import threading
 import time
 
+from bench_cluster import bench_cluster
 from bench_dispatch import bench_dispatch
 from bench_slack import bench_reload, bench_slack
 from common import BIN, POLICY, KeepAlive, api, box, config_dir
@@ -106,7 +108,7 @@ def bench_jobs(n=2000, workers=4):
             % (len(ids), workers, box_rate, raw, box_rate / raw))
 
 
-BENCHES = {"lint": bench_lint, "jobs": bench_jobs, "slack": bench_slack, "dispatch": bench_dispatch, "reload": bench_reload}
+BENCHES = {"lint": bench_lint, "jobs": bench_jobs, "slack": bench_slack, "dispatch": bench_dispatch, "reload": bench_reload, "cluster": bench_cluster}
 
 if __name__ == "__main__":
     chosen = sys.argv[1:] or list(BENCHES)
