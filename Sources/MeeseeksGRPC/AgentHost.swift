@@ -12,9 +12,24 @@ public enum AgentAdmission: Sendable {
     case redirect(leader: String?)
 }
 
+/// How the box knows an agent's token: its own enrolled credential, or (not enrolled) the
+/// shared token.
+public enum AgentAuthentication: Sendable {
+    /// Enrolled, and the token is its own: the registration must stay within this binding.
+    case enrolled(AgentCredential)
+    /// No credential for this id: the shared `MEESEEKS_AGENT_TOKEN` decides.
+    case notEnrolled
+    /// Enrolled, and the token is not its own (the shared token does not open an enrolled id).
+    case wrongToken
+    /// The credentials cannot be read now: refused, never let through.
+    case unavailable(String)
+}
+
 public protocol AgentHost: Sendable {
     /// Asked before each registration.
     func admission() async -> AgentAdmission
+    /// Checks `token` against the credential enrolled for `agentID`.
+    func authenticate(agentID: String, token: String) async -> AgentAuthentication
     /// Registers a connected agent with what it offers (its own commands, 2FA). Throws when
     /// another live connection holds the same id.
     func register(

@@ -24,15 +24,13 @@ public struct AgentService: Meeseeks_Agent_V1_AgentService.ServiceProtocol {
     public func connect(
         request: StreamingServerRequest<Meeseeks_Agent_V1_AgentMessage>, context: ServerContext
     ) async throws -> StreamingServerResponse<Meeseeks_Agent_V1_BoxMessage> {
+        // Checked with the registration, which names the agent: an enrolled agent's token is
+        // its own, not the shared one.
         let bearer = request.metadata[stringValues: "authorization"].first(where: { _ in true })
             .map { $0.hasPrefix("Bearer ") ? String($0.dropFirst(7)) : $0 }
-        if let bearer, !isValid(bearer) {
-            await host.agentRefused(nil, reason: "wrong agent token", peer: context.remotePeer)
-            throw refuse("wrong agent token", peer: context.remotePeer)
-        }
         let messages = request.messages
         return StreamingServerResponse { writer in
-            try await session(messages, writer, bearerChecked: bearer != nil, peer: context.remotePeer)
+            try await session(messages, writer, bearer: bearer, peer: context.remotePeer)
             return [:]
         }
     }
@@ -42,15 +40,47 @@ public struct AgentService: Meeseeks_Agent_V1_AgentService.ServiceProtocol {
         return ConstantTime.equals(candidate, token)
     }
 
-    func refuse(_ why: String, peer: String) -> RPCError {
+    func refuse(
+        _ why: String, peer: String, code: RPCError.Code = .unauthenticated, hint: String = ": set MEESEEKS_AGENT_TOKEN to the box's token",
+        metric: String? = nil
+    ) -> RPCError {
         logger.warning("agent refused", metadata: ["reason": "\(why)", "peer": "\(peer)"])
-        AgentMetrics.refused(why)
-        return RPCError(code: .unauthenticated, message: "\(why): set MEESEEKS_AGENT_TOKEN to the box's token")
+        // A fixed label: reasons that name ids or labels would make a series per attacker.
+        AgentMetrics.refused(metric ?? why)
+        return RPCError(code: code, message: why + hint)
+    }
+
+    /// The registration's token against the agent's enrolled credential, or the shared token;
+    /// the binding the registration must then stay within (nil: not enrolled).
+    private func authenticate(_ register: Meeseeks_Agent_V1_Register, bearer: String?, peer: String) async throws -> AgentCredential? {
+        let presented = bearer ?? register.token
+        let id = register.agentID
+        switch await host.authenticate(agentID: id, token: presented) {
+        case .enrolled(let credential):
+            return credential
+        case .notEnrolled:
+            guard isValid(presented) else {
+                await host.agentRefused(id, reason: "missing or wrong agent token", peer: peer)
+                throw refuse("missing or wrong agent token", peer: peer)
+            }
+            return nil
+        case .wrongToken:
+            await host.agentRefused(id, reason: "wrong token for an enrolled agent", peer: peer)
+            throw refuse(
+                "agent '\(id)' is enrolled and this is not its token", peer: peer,
+                hint: " (the shared token does not open an enrolled id): set MEESEEKS_AGENT_TOKEN to the token `meeseeks agent enroll` printed",
+                metric: "wrong_enrolled_token")
+        case .unavailable(let why):
+            await host.agentRefused(id, reason: "credentials unavailable: \(why)", peer: peer)
+            throw refuse(
+                "the box cannot check agent credentials right now", peer: peer, code: .unavailable, hint: "; try again",
+                metric: "credentials_unavailable")
+        }
     }
 
     private func session(
         _ messages: RPCAsyncSequence<Meeseeks_Agent_V1_AgentMessage, any Error>, _ writer: RPCWriter<Meeseeks_Agent_V1_BoxMessage>,
-        bearerChecked: Bool, peer: String
+        bearer: String?, peer: String
     ) async throws {
         let state = SessionState()
         let (outbound, continuation) = AsyncStream.makeStream(of: Meeseeks_Agent_V1_BoxMessage.self)
@@ -68,7 +98,7 @@ public struct AgentService: Meeseeks_Agent_V1_AgentService.ServiceProtocol {
                         if let agent = state.agent {
                             try await handle(message, agent: agent, session: state.session, link: link)
                         } else {
-                            let (record, epoch) = try await register(message, bearerChecked: bearerChecked, peer: peer, link: link, state: state)
+                            let (record, epoch) = try await register(message, bearer: bearer, peer: peer, link: link, state: state)
                             var registered = Meeseeks_Agent_V1_Registered()
                             registered.agentID = record.id
                             registered.epoch = epoch
@@ -107,15 +137,12 @@ public struct AgentService: Meeseeks_Agent_V1_AgentService.ServiceProtocol {
 
     /// The first message: a registration with a valid token, or the end of the stream.
     private func register(
-        _ first: Meeseeks_Agent_V1_AgentMessage, bearerChecked: Bool, peer: String, link: GRPCAgentLink, state: SessionState
+        _ first: Meeseeks_Agent_V1_AgentMessage, bearer: String?, peer: String, link: GRPCAgentLink, state: SessionState
     ) async throws -> (AgentRecord, UInt64) {
         guard case .register(let register)? = first.kind else {
             throw RPCError(code: .failedPrecondition, message: "the first message must be Register")
         }
-        if !bearerChecked, !isValid(register.token) {
-            await host.agentRefused(register.agentID, reason: "missing or wrong agent token", peer: peer)
-            throw refuse("missing or wrong agent token", peer: peer)
-        }
+        let binding = try await authenticate(register, bearer: bearer, peer: peer)
         let record: AgentRecord
         let offer: AgentOffer
         do {
@@ -124,6 +151,10 @@ public struct AgentService: Meeseeks_Agent_V1_AgentService.ServiceProtocol {
         } catch {
             await host.agentRefused(register.agentID, reason: error.message, peer: peer)
             throw error
+        }
+        if let binding, let why = binding.refusal(claimingLabels: record.labels, commands: record.commands) {
+            await host.agentRefused(record.id, reason: why, peer: peer)
+            throw refuse(why, peer: peer, code: .permissionDenied, hint: "", metric: "outside_binding")
         }
         let epoch: UInt64
         switch await host.admission() {
@@ -203,8 +234,8 @@ public struct AgentService: Meeseeks_Agent_V1_AgentService.ServiceProtocol {
     /// Checks a registration as `mrmeeseeks` flags are checked: id, labels, slots, globs.
     static func validate(_ register: Meeseeks_Agent_V1_Register) throws(RPCError) -> AgentRecord {
         let id = register.agentID
-        guard !id.isEmpty, id.count <= 253, id.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-_.:".contains($0)) }) else {
-            throw RPCError(code: .invalidArgument, message: "agent id '\(id)' must be 1-253 letters, digits, '-', '_', '.' or ':'")
+        guard AgentIdentity.isValid(id) else {
+            throw RPCError(code: .invalidArgument, message: "agent id '\(id)' must be \(AgentIdentity.rule)")
         }
         for (key, value) in register.labels {
             if let problem = LabelRules.keyProblem(key) { throw RPCError(code: .invalidArgument, message: "label key '\(key)': \(problem)") }

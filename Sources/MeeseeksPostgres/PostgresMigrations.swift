@@ -131,6 +131,22 @@ enum PostgresMigrations {
         // 8: a value sealed with the boxes' key, so a box started with another key is refused
         // before it seals what the others cannot open.
         ["CREATE TABLE key_check (single_row BOOLEAN PRIMARY KEY DEFAULT TRUE CHECK (single_row), sealed BYTEA NOT NULL)"],
+        // 9: per-agent credentials; a revocation takes the next number, so boxes find new ones cheaply.
+        [
+            """
+            CREATE TABLE agent_credentials (
+                agent_id TEXT NOT NULL,
+                labels TEXT NOT NULL,
+                commands TEXT,
+                hash TEXT NOT NULL,
+                created_at DOUBLE PRECISION NOT NULL,
+                revoked_seq BIGINT
+            )
+            """,
+            "CREATE UNIQUE INDEX agent_credentials_active ON agent_credentials(agent_id) WHERE revoked_seq IS NULL",
+            "CREATE INDEX agent_credentials_revoked ON agent_credentials(revoked_seq) WHERE revoked_seq IS NOT NULL",
+            "CREATE SEQUENCE agent_credential_revocations",
+        ],
     ]
 
     /// Step 7, on its own for reading.

@@ -113,6 +113,19 @@ enum Migrations {
         ALTER TABLE jobs ADD COLUMN origin TEXT;
         CREATE UNIQUE INDEX jobs_origin ON jobs(origin) WHERE origin IS NOT NULL
         """,
+        // 7: per-agent credentials; a revocation gets the next number, so boxes find new ones cheaply.
+        """
+        CREATE TABLE agent_credentials (
+            agent_id TEXT NOT NULL,
+            labels TEXT NOT NULL,
+            commands TEXT,
+            hash TEXT NOT NULL,
+            created_at REAL NOT NULL,
+            revoked_seq INTEGER
+        );
+        CREATE UNIQUE INDEX agent_credentials_active ON agent_credentials(agent_id) WHERE revoked_seq IS NULL;
+        CREATE INDEX agent_credentials_revoked ON agent_credentials(revoked_seq) WHERE revoked_seq IS NOT NULL
+        """,
     ]
 
     static func apply(to database: SQLiteDatabase) throws {

@@ -119,6 +119,9 @@ extension InMemoryStore {
         var audit: [AuditEntry] = []
         /// Tokens by name.
         var tokens: [String: APIToken] = [:]
+        /// Per-agent credentials in insertion order, with their revocation numbers.
+        var credentials: [(credential: AgentCredential, revokedSeq: Int64?)] = []
+        var lastRevocation: Int64 = 0
 
         var lastOutboxID: Int64 = 0
         /// Rows in increasing id order.

@@ -20,12 +20,14 @@ struct DatabaseOptions: ParsableArguments {
     @Option(name: .long, help: "The database: a path, sqlite:PATH or postgres://… (default: $MEESEEKS_DB, paths.database, DIR/meeseeks.db).")
     var db: String?
 
-    func tokens() throws -> TokenAdmin {
+    func location() -> DatabaseLocation {
         let loaded = ConfigLoader.load(directory: config).configuration
-        let location = DatabaseLocation.resolve(
-            option: db, environment: ProcessInfo.processInfo.environment, configuration: loaded, directory: config)
+        return DatabaseLocation.resolve(option: db, environment: ProcessInfo.processInfo.environment, configuration: loaded, directory: config)
+    }
+
+    func tokens() throws -> TokenAdmin {
         do {
-            return try TokenAdmin.open(location)
+            return try TokenAdmin.open(location())
         } catch {
             throw ValidationError(error.description)
         }

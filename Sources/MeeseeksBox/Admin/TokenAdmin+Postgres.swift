@@ -5,10 +5,10 @@ import MeeseeksVault
 
 extension TokenAdmin {
     /// Token work on a PostgreSQL store (tokens are not sealed, so no key is needed).
-    static func openPostgres(_ location: DatabaseLocation) throws(Problem) -> TokenAdmin {
+    static func openPostgres(_ location: DatabaseLocation) throws(Problem) -> any BoxStore {
         guard case .postgres(let url) = location else { preconditionFailure("openPostgres takes a postgres:// location") }
         do {
-            return TokenAdmin(store: try PostgresStore(url: url))
+            return try PostgresStore(url: url)
         } catch {
             throw Problem(description: "cannot open the database \(location): \(error)")
         }

@@ -17,10 +17,15 @@ public struct TokenAdmin {
 
     /// Opens the store at `location` for token work (tokens are not sealed, so no key is needed).
     public static func open(_ location: DatabaseLocation) throws(Problem) -> TokenAdmin {
+        TokenAdmin(store: try openStore(location))
+    }
+
+    /// The store at `location`, for the admin commands (no key: they touch nothing sealed).
+    static func openStore(_ location: DatabaseLocation) throws(Problem) -> any BoxStore {
         switch location {
         case .sqlite(let path):
             do {
-                return TokenAdmin(store: try SQLiteStore(path: path))
+                return try SQLiteStore(path: path)
             } catch {
                 throw Problem(description: "cannot open the database \(path): \(error)")
             }

@@ -36,7 +36,12 @@ struct ClusterSlackIntake: SlackIntake {
 /// admitted it; when that box stops leading, it closes the session.
 struct ClusterAgentHost: AgentHost {
     let leadership: Leadership
+    let credentials: any AgentCredentialStore
     let lostAfterSeconds: @Sendable () -> Int
+
+    func authenticate(agentID: String, token: String) async -> AgentAuthentication {
+        AgentAuthenticator(credentials: credentials).authenticate(agentID: agentID, token: token)
+    }
 
     private func current() async -> Orchestrator? { await leadership.term?.orchestrator }
 

@@ -50,7 +50,7 @@ extension BoxServer {
         let http = try httpApplication(api: api, slack: slackIntake, listening: { addresses.set(http: $0) })
         let grpc = try Self.split(options.grpc, flag: "--grpc")
         var agents = AgentServer(
-            box: ClusterAgentHost(leadership: leadership, lostAfterSeconds: { holder.snapshot.configuration.settings.agentLostAfter }),
+            box: ClusterAgentHost(leadership: leadership, credentials: store, lostAfterSeconds: { holder.snapshot.configuration.settings.agentLostAfter }),
             host: grpc.host, port: grpc.port, token: options.environment["MEESEEKS_AGENT_TOKEN"], tls: options.grpcTLS, logger: logger)
         agents.listening = { addresses.set(grpc: $0) }
         let logger = logger

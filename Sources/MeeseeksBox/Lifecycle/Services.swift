@@ -71,7 +71,10 @@ enum Housekeeping {
             LoopService(name: "reaper") {
                 var tick = 0
                 while !Task.isCancelled {
-                    if tick % 4 == 0 { await box.reapLostJobs() }
+                    if tick % 4 == 0 {
+                        await box.reapLostJobs()
+                        await box.applyRevocations()
+                    }
                     await box.dispatchDeferred()
                     tick &+= 1
                     try? await Task.sleep(for: .milliseconds(250))  // cancelled at shutdown: the loop ends

@@ -172,6 +172,29 @@ extension Orchestrator: AgentHost {
         return true
     }
 
+    public func authenticate(agentID: String, token: String) -> AgentAuthentication {
+        AgentAuthenticator(credentials: store).authenticate(agentID: agentID, token: token)
+    }
+
+    /// Revoked credentials, checked every second: a live agent whose credential was revoked is
+    /// disconnected at once and its running jobs are lost (it may not report them any more).
+    public func applyRevocations() {
+        let revoked: [String]
+        do {
+            (revoked, lastRevocation) = try store.revokedCredentials(after: lastRevocation)
+        } catch {
+            logger.error("cannot read revoked agent credentials", metadata: ["error": "\(error)"])
+            return
+        }
+        for id in revoked {
+            guard let link = registry.link(id) else { continue }
+            logger.warning("agent credential revoked; disconnecting it", metadata: ["agent": "\(id)"])
+            audit.record(AuditRecord(action: .agentRevoked, user: id, outcome: "disconnected", detail: "its credential was revoked"))
+            settle(dispatcher.loseJobs(on: id, reason: "agent \(id)'s credential was revoked"))
+            link.close()
+        }
+    }
+
     public func admission() -> AgentAdmission {
         .accept(epoch: dispatcher.epoch)
     }

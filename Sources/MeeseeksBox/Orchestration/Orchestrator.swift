@@ -26,6 +26,8 @@ public actor Orchestrator {
     var conflictCounts: [String: Int] = [:]
     /// Set when this box stopped leading: nothing more is taken from agents.
     var deposed = false
+    /// The last credential revocation applied; older ones predate this orchestrator.
+    var lastRevocation: Int64 = 0
     let audit: AuditTrail
     let builtins: BuiltinQueries
     /// Followers of a job's output or state (`meeseeks logs --follow`, `meeseeks run`).
@@ -49,6 +51,7 @@ public actor Orchestrator {
         registry = AgentRegistry(startedAt: clock())
         dialogs = DialogRuntime(store: store, logger: logger, clock: clock)
         builtins = BuiltinQueries(history: store, audit: store)
+        lastRevocation = try store.revokedCredentials(after: 0).newest
     }
 
     public func register(transport: any ChatTransport, kind: String) {

@@ -32,6 +32,8 @@ public enum AuditAction: String, Hashable, Sendable, Codable, CaseIterable {
     case configReloaded = "config.reloaded"
     case tokenCreated = "token.created"
     case tokenRevoked = "token.revoked"
+    case agentEnrolled = "agent.enrolled"
+    case agentRevoked = "agent.revoked"
     case apiActedAs = "api.acted_as"
     /// A row written by a version that knew an action this one does not.
     case unknown

@@ -3,7 +3,7 @@
 ///
 /// Calls are synchronous and short; implementations serialise access themselves.
 public typealias BoxStore = JobQueueStore & JobHistoryStore & DialogStore & AgentStore & AuditStore & TokenStore
-    & OutboxStore & EventLedger
+    & OutboxStore & EventLedger & AgentCredentialStore
 
 /// Job state, as the dispatcher changes it: the only writer of a job's status.
 public protocol JobQueueStore: Sendable {
