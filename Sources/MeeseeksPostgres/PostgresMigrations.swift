@@ -147,6 +147,28 @@ enum PostgresMigrations {
             "CREATE INDEX agent_credentials_revoked ON agent_credentials(revoked_seq) WHERE revoked_seq IS NOT NULL",
             "CREATE SEQUENCE agent_credential_revocations",
         ],
+        // 10: the fence raises instead of answering false: a write refused by it is an error the
+        // writer sees (a deposed leader's "0 rows" looked like "already done", and a result the
+        // agent then forgot was lost).
+        [
+            """
+            CREATE OR REPLACE FUNCTION meeseeks_fenced(fence_epoch BIGINT, fence_member TEXT) RETURNS BOOLEAN
+            LANGUAGE plpgsql VOLATILE AS $$
+            BEGIN
+                PERFORM 1 FROM leadership
+                WHERE epoch = fence_epoch AND leader = fence_member AND expires_at > clock_timestamp()
+                FOR SHARE;
+                IF NOT FOUND THEN
+                    RAISE EXCEPTION 'this box no longer holds the lease of epoch %', fence_epoch USING ERRCODE = 'MSF01';
+                END IF;
+                RETURN TRUE;
+            END
+            $$
+            """,
+            // A Slack event is stored once, in the same write as the request.
+            "ALTER TABLE inbox ADD COLUMN event_id TEXT",
+            "CREATE UNIQUE INDEX inbox_event ON inbox(event_id) WHERE event_id IS NOT NULL",
+        ],
     ]
 
     /// Step 7, on its own for reading.

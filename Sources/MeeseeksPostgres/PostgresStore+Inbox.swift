@@ -10,14 +10,17 @@ extension PostgresStore {
 
     /// Stores the request and notifies in one transaction: the notification is sent when (and
     /// only if) the request is committed, so the leader never looks for a row it cannot see.
-    public func post(_ request: InboxRequest) throws -> Int64 {
+    public func post(_ request: InboxRequest) throws -> Int64? {
         try pool.transaction { session in
             guard
                 let id = try session.query(
-                    "INSERT INTO inbox (kind, payload, created_at) VALUES ($1, $2, $3) RETURNING id",
-                    [.text(request.kind), .bytes(request.payload), .double(request.createdAt)]
+                    """
+                    INSERT INTO inbox (kind, payload, created_at, event_id) VALUES ($1, $2, $3, $4)
+                    ON CONFLICT (event_id) WHERE event_id IS NOT NULL DO NOTHING RETURNING id
+                    """,
+                    [.text(request.kind), .bytes(request.payload), .double(request.createdAt), .optional(request.eventID)]
                 ).rows.first?.int(0)
-            else { throw PostgresStoreError(.unexpectedResult, "INSERT INTO inbox returned no id") }
+            else { return nil }  // a retried event, stored already
             try session.query("SELECT pg_notify($1, $2)", [.text(Self.inboxChannel), .text(String(id))])
             return id
         }

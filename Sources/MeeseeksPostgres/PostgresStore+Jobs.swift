@@ -6,6 +6,8 @@ extension PostgresStore {
     public func insert(_ job: Job, children: [Job], secrets: JobSecrets?) throws -> (Job, [Job]) {
         let sealer: (any SecretSealer)? = secrets == nil ? nil : try requireSealer()
         return try pool.transaction { session in
+            // A deposed leader stores no new job (the lease row stays locked until commit).
+            try checkFence(session)
             // A request carried out twice makes one job: the first is returned.
             if let origin = job.origin, let existing = try Self.stored(origin: origin, in: session) { return existing }
             func add(_ job: Job) throws -> Job? {

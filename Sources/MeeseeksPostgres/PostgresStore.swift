@@ -73,6 +73,15 @@ public final class PostgresStore: BoxStore, LeaseStore, FencedStore, InboxStore,
         return Self.fenceCondition(lease, &values)
     }
 
+    /// Raises (SQLSTATE MSF01) unless this box holds the fence's lease, and keeps the lease row
+    /// locked until the transaction ends: for writes that have no WHERE clause to carry it.
+    func checkFence(_ session: PostgresSession) throws {
+        var values: [SQLValue] = []
+        guard let lease = currentFence.withLock({ $0 }) else { return }
+        let condition = Self.fenceCondition(lease, &values)
+        try session.query("SELECT TRUE WHERE TRUE" + condition, values)
+    }
+
     static func fenceCondition(_ lease: Lease, _ values: inout [SQLValue]) -> String {
         " AND meeseeks_fenced(\(values.bind(.int(lease.epoch)))::bigint, \(values.bind(.text(lease.member)))::text)"
     }

@@ -100,7 +100,7 @@ struct PostgresClusterTests {
         #expect(try store.members(within: 0.1).isEmpty)
     }
 
-    @Test("a leader whose lease expired changes nothing: its writes report nothing changed")
+    @Test("a leader whose lease expired changes nothing: each of its writes fails with the fence's error")
     func fencing() throws {
         let database = try TestDatabase()
         let old = try database.open()
@@ -118,15 +118,27 @@ struct PostgresClusterTests {
         #expect(try old.start(ids[1], agent: "a", at: 2) != nil)
         Thread.sleep(forTimeInterval: 0.7)
 
-        // Expired: every orchestration write is refused, as for a stale attempt.
-        #expect(try old.start(ids[2], agent: "a", at: 3) == nil)
-        #expect(try old.confirmStarted(ids[0], attempt: 1) == false)
-        #expect(try old.finish(ids[0], attempt: 1, outcome: JobOutcome(status: .succeeded), at: 3) == nil)
-        #expect(try old.finish(ids[0], attempt: nil, outcome: JobOutcome(status: .lost), at: 3) == nil)
-        #expect(try old.requeue(ids[1], attempt: 1, notBefore: 0) == false)
-        try old.markDelivered(message)
-        try old.markFailed(message, error: "x")
-        try old.reschedule(message, notBefore: 99, attempts: 5, error: "x")
+        // Expired: every orchestration write fails, loudly (a quiet "nothing changed" read as
+        // "already done": a result acknowledged that way was lost).
+        func fenced(_ write: () throws -> Void, sourceLocation: SourceLocation = #_sourceLocation) {
+            do {
+                try write()
+                Issue.record("the write went through", sourceLocation: sourceLocation)
+            } catch let error as PostgresStoreError {
+                #expect(error.sqlState == "MSF01", "\(error)", sourceLocation: sourceLocation)
+            } catch {
+                Issue.record("\(error)", sourceLocation: sourceLocation)
+            }
+        }
+        fenced { _ = try old.start(ids[2], agent: "a", at: 3) }
+        fenced { _ = try old.confirmStarted(ids[0], attempt: 1) }
+        fenced { _ = try old.finish(ids[0], attempt: 1, outcome: JobOutcome(status: .succeeded), at: 3) }
+        fenced { _ = try old.finish(ids[0], attempt: nil, outcome: JobOutcome(status: .lost), at: 3) }
+        fenced { _ = try old.requeue(ids[1], attempt: 1, notBefore: 0) }
+        fenced { _ = try old.insert(job, children: [], secrets: nil) }
+        fenced { try old.markDelivered(message) }
+        fenced { try old.markFailed(message, error: "x") }
+        fenced { try old.reschedule(message, notBefore: 99, attempts: 5, error: "x") }
         let pending = try old.nextPending(orderKey: "C1")
         #expect(pending?.id == message && pending?.attempts == 0 && pending?.notBefore == 0)
         #expect(try old.jobs(JobQuery(oldestFirst: true)).map(\.status) == [.running, .running, .queued])
@@ -137,7 +149,7 @@ struct PostgresClusterTests {
         new.fence(with: next)
         #expect(try new.start(ids[2], agent: "b", at: 4)?.agent == "b")
         #expect(try new.finish(ids[0], attempt: 1, outcome: JobOutcome(status: .succeeded), at: 4)?.status == .succeeded)
-        #expect(try old.requeue(ids[1], attempt: 1, notBefore: 0) == false)
+        fenced { _ = try old.requeue(ids[1], attempt: 1, notBefore: 0) }
         #expect(try new.requeue(ids[1], attempt: 1, notBefore: 0))
         try new.markDelivered(message)
         #expect(try new.outboxDepth() == 0)
@@ -155,9 +167,9 @@ struct PostgresClusterTests {
             leader.close()
             door.close()
         }
-        let first = try door.post(InboxRequest(kind: "api", payload: [1, 2], createdAt: 5))
-        let second = try door.post(InboxRequest(kind: "slack", payload: [3], createdAt: 6))
-        let third = try door.post(InboxRequest(kind: "slack", payload: [], createdAt: 7))
+        let first = try #require(try door.post(InboxRequest(kind: "api", payload: [1, 2], createdAt: 5)))
+        let second = try #require(try door.post(InboxRequest(kind: "slack", payload: [3], createdAt: 6)))
+        let third = try #require(try door.post(InboxRequest(kind: "slack", payload: [], createdAt: 7)))
         let lease = try #require(try leader.acquireLease(member: "l", ttl: 30))
         let claimed = try leader.claim(for: lease, limit: 2)
         #expect(claimed == [
@@ -172,16 +184,22 @@ struct PostgresClusterTests {
         try leader.answer(third, response: [], lease: lease)
         #expect(try door.response(of: third) == [])
 
-        // The leader dies before answering the second: its successor claims it again.
+        // The leader dies before answering the second: its successor claims it again. The old
+        // lease's claims and answers are refused, loudly.
         try leader.releaseLease(lease)
-        #expect(try leader.claim(for: lease, limit: 10).isEmpty)
-        try leader.answer(second, response: [9], lease: lease)
+        #expect(((try? leader.claim(for: lease, limit: 10)) ?? []).isEmpty)
+        #expect(throws: PostgresStoreError.self) { try leader.answer(second, response: [9], lease: lease) }
         #expect(try door.response(of: second) == nil)
         let next = try #require(try door.acquireLease(member: "d", ttl: 30))
         #expect(try door.claim(for: next, limit: 10).map(\.id) == [second])
         try door.answer(second, response: [7], lease: next)
         #expect(try door.response(of: second) == [7])
         #expect(try door.response(of: 12345) == nil)
+
+        // A retried Slack event is stored once.
+        #expect(try door.post(InboxRequest(kind: "slack", payload: [1], createdAt: 8, eventID: "Ev1")) != nil)
+        #expect(try door.post(InboxRequest(kind: "slack", payload: [1], createdAt: 9, eventID: "Ev1")) == nil)
+        #expect(try door.post(InboxRequest(kind: "slack", payload: [1], createdAt: 9, eventID: "Ev2")) != nil)
     }
 
     @Test("LISTEN/NOTIFY wakes a listener for posts and answers, and again after its connection is killed")
@@ -202,7 +220,7 @@ struct PostgresClusterTests {
             try door.notify(PostgresStore.replyChannel, payload: "ping")
             return received.all.contains("inbox ping") && received.all.contains("reply ping")
         })
-        let id = try door.post(InboxRequest(kind: "api", payload: [1], createdAt: 1))
+        let id = try #require(try door.post(InboxRequest(kind: "api", payload: [1], createdAt: 1)))
         #expect(try await eventually { received.all.contains("inbox \(id)") })
         let lease = try #require(try leader.acquireLease(member: "l", ttl: 30))
         _ = try leader.claim(for: lease, limit: 1)
@@ -220,7 +238,7 @@ struct PostgresClusterTests {
         #expect(killed == 2)
         #expect(try await eventually { received.all.contains("inbox ") })
         // The empty wake comes once listening again, so a post from now on is heard.
-        let later = try door.post(InboxRequest(kind: "api", payload: [3], createdAt: 2))
+        let later = try #require(try door.post(InboxRequest(kind: "api", payload: [3], createdAt: 2)))
         #expect(try await eventually { received.all.contains("inbox \(later)") })
         inbox.cancel()
         replies.cancel()

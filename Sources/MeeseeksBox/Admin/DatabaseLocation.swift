@@ -31,7 +31,8 @@ public enum DatabaseLocation: Sendable, Hashable, CustomStringConvertible {
     }
 
     static func redacted(_ url: String) -> String {
-        guard let scheme = url.range(of: "://"), let at = url[scheme.upperBound...].firstIndex(of: "@") else { return url }
+        // The last '@' ends the credentials, as the URL parser reads them: a password may hold '@'.
+        guard let scheme = url.range(of: "://"), let at = url[scheme.upperBound...].lastIndex(of: "@") else { return url }
         let credentials = url[scheme.upperBound..<at]
         guard let colon = credentials.firstIndex(of: ":") else { return url }
         return String(url[..<colon]) + ":***" + String(url[at...])

@@ -159,7 +159,7 @@ struct ClusterAPI: APIService {
         let state = try store.leaseState()
         let live = state.expiresIn > 0
         return API.Cluster(
-            this: memberID, role: await role(), leader: live ? state.leader : nil, epoch: state.epoch, leaseAge: state.age,
+            this: memberID, role: await role(), leader: live ? state.leader.map(Leadership.memberID(ofHolder:)) : nil, epoch: state.epoch, leaseAge: state.age,
             leaseExpiresIn: state.expiresIn, members: try store.members(within: 3 * leaseSeconds))
     }
     func metricsText() async -> String { exposition() }

@@ -16,9 +16,17 @@ struct ClusterSlackIntake: SlackIntake {
     let logger: Logger
 
     func accept(_ request: SlackRequest) -> SlackService.Acceptance {
-        if let refused = SlackService.admit(request, ledger: ledger, logger: logger) { return refused }
+        if case .ignore(let why) = request {
+            logger.debug("Slack payload ignored", metadata: ["why": "\(why)"])
+            return .ignored
+        }
+        var eventID: String?
+        if case .open(_, _, _, _, let id) = request { eventID = id }
         do {
-            try forwarder.post(kind: "slack", payload: Array(try ForwardedAnswer.encoder.encode(request)))
+            guard try forwarder.post(kind: "slack", payload: Array(try ForwardedAnswer.encoder.encode(request)), eventID: eventID) else {
+                logger.info("duplicate Slack event ignored", metadata: ["event_id": "\(eventID ?? "")"])
+                return .duplicate
+            }
             return .queued
         } catch {
             logger.error("cannot pass a Slack request to the leader", metadata: ["error": "\(error)"])

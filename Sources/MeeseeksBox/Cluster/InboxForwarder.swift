@@ -11,14 +11,17 @@ struct InboxForwarder: Sendable {
     let replies: ChangeSignal<Int64>
     let logger: Logger
 
-    /// Posts a request the caller does not wait for (a Slack payload, acknowledged already).
-    func post(kind: String, payload: [UInt8]) throws {
-        _ = try inbox.post(InboxRequest(kind: kind, payload: payload, createdAt: Date().timeIntervalSince1970))
+    /// Posts a request the caller does not wait for (a Slack payload, acknowledged once stored);
+    /// false when its event was stored already (a retry).
+    func post(kind: String, payload: [UInt8], eventID: String?) throws -> Bool {
+        try inbox.post(InboxRequest(kind: kind, payload: payload, createdAt: Date().timeIntervalSince1970, eventID: eventID)) != nil
     }
 
     /// Posts a request and waits up to `timeout` seconds for its answer; nil on timeout.
     func call(kind: String, payload: [UInt8], timeout: Double) async throws -> [UInt8]? {
-        let id = try inbox.post(InboxRequest(kind: kind, payload: payload, createdAt: Date().timeIntervalSince1970))
+        guard let id = try inbox.post(InboxRequest(kind: kind, payload: payload, createdAt: Date().timeIntervalSince1970)) else {
+            return nil  // only requests with an event id are ever refused as repeats
+        }
         let deadline = ContinuousClock.now + .milliseconds(Int64(timeout * 1000))
         while ContinuousClock.now < deadline, !Task.isCancelled {
             let version = replies.version(of: id)

@@ -40,6 +40,15 @@ actor Leadership {
     let logger: Logger
     let startTerm: @Sendable (Lease) async throws -> LeaderTerm
 
+    /// This process, in the lease: two processes started with the same `--member` are two
+    /// holders (each would otherwise renew the other's lease: two leaders of one epoch).
+    let holder: String
+
+    /// The member a lease holder is (`member#process`).
+    static func memberID(ofHolder holder: String) -> String {
+        holder.split(separator: "#", maxSplits: 1).first.map(String.init) ?? holder
+    }
+
     private(set) var term: LeaderTerm?
     /// The leader's gRPC address, for agents dialling a standby.
     private(set) var leaderAddress: String?
@@ -56,6 +65,7 @@ actor Leadership {
         self.ttl = ttl
         self.logger = logger
         self.startTerm = startTerm
+        holder = member().id + "#" + String(UInt32.random(in: 0...UInt32.max), radix: 16)
         isLeader.record(0)
     }
 
@@ -93,7 +103,7 @@ actor Leadership {
     private func tryToLead() async {
         let lease: Lease
         do {
-            guard let taken = try store.acquireLease(member: member().id, ttl: ttl) else {
+            guard let taken = try store.acquireLease(member: holder, ttl: ttl) else {
                 leaderAddress = try currentLeader()?.grpcAddress
                 return
             }
@@ -141,7 +151,7 @@ actor Leadership {
 
     private func currentLeader() throws -> ClusterMember? {
         let state = try store.leaseState()
-        guard let leader = state.leader, state.expiresIn > 0 else { return nil }
+        guard let leader = state.leader.map(Self.memberID(ofHolder:)), state.expiresIn > 0 else { return nil }
         return try store.members(within: 3 * ttl).first { $0.id == leader }
     }
 }

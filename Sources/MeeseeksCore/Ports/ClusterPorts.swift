@@ -82,20 +82,25 @@ public struct InboxRequest: Hashable, Sendable {
     public var kind: String
     public var payload: [UInt8]
     public var createdAt: Double
+    /// Slack's event id: a retried event is stored once, in the same write as the request (an id
+    /// recorded apart from it would turn a retry after a failed write into a lost request).
+    public var eventID: String?
 
-    public init(id: Int64 = 0, kind: String, payload: [UInt8], createdAt: Double) {
+    public init(id: Int64 = 0, kind: String, payload: [UInt8], createdAt: Double, eventID: String? = nil) {
         self.id = id
         self.kind = kind
         self.payload = payload
         self.createdAt = createdAt
+        self.eventID = eventID
     }
 }
 
 /// The front doors' requests, in order; the leader claims them (fenced), answers, and the
 /// front door that waits is woken.
 public protocol InboxStore: Sendable {
-    /// Stores a request and wakes the leader; returns its id.
-    func post(_ request: InboxRequest) throws -> Int64
+    /// Stores a request and wakes the leader; returns its id, or nil when a request with the
+    /// same `eventID` is stored already (a retry: nothing is stored).
+    func post(_ request: InboxRequest) throws -> Int64?
     /// Requests not yet answered, oldest first, claimed for `lease` (a request claimed by an
     /// older epoch is claimed again: its leader died before answering).
     func claim(for lease: Lease, limit: Int) throws -> [InboxRequest]
