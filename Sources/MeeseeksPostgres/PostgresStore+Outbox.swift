@@ -5,7 +5,12 @@ public import MeeseeksCore
 extension PostgresStore {
     @discardableResult
     public func enqueue(_ message: OutboxMessage) throws -> Int64 {
-        try pool.withConnection { session in
+        try pool.transaction { session in
+            // A newer progress makes a pending one pointless (`OutboxMessage.Operation.progress`).
+            if message.operation == .progress, let key = message.messageKey {
+                try session.query(
+                    "DELETE FROM outbox WHERE state = 'pending' AND operation = 'progress' AND message_key = $1", [.text(key)])
+            }
             let row = try session.query(
                 """
                 INSERT INTO outbox (order_key, operation, payload, channel, message_key, attempts, not_before, created_at)

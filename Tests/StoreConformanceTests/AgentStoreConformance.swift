@@ -3,7 +3,7 @@ import MeeseeksLabels
 import Testing
 
 /// `AgentStore`: agents as last seen, one record per id.
-@Suite("AgentStore conformance")
+@Suite("AgentStore conformance", .closesStores)
 struct AgentStoreConformance {
 
     func agent(_ id: String, connected: Bool = true, lastSeen: Double = 10) -> AgentRecord {

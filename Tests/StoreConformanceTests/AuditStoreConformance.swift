@@ -2,7 +2,7 @@ import MeeseeksCore
 import Testing
 
 /// `AuditStore`: appended to, read back filtered, the newest entries first kept, oldest first shown.
-@Suite("AuditStore conformance")
+@Suite("AuditStore conformance", .closesStores)
 struct AuditStoreConformance {
 
     /// 1 U1 deploy allowed @10 · 2 U2 deploy denied @20 · 3 U1 hello allowed @30 · 4 U1 (no command) ok @40 ·
@@ -36,6 +36,15 @@ struct AuditStoreConformance {
         #expect(entries.first == AuditEntry(id: 1, time: 10.5, record: record))
         #expect(entries.map(\.id) == [1, 2])
         #expect(entries.last?.record == AuditRecord(action: .configReloaded, user: "box", outcome: "ok"))
+    }
+
+    @Test("every action reads back as the same action", arguments: StoreFactory.all)
+    func everyAction(_ factory: StoreFactory) throws {
+        let store = try factory.make()
+        for (n, action) in AuditAction.allCases.enumerated() {
+            try store.append(AuditRecord(action: action, user: "U1", outcome: "ok"), at: Double(n))
+        }
+        #expect(try store.audit(AuditQuery()).map(\.record.action) == AuditAction.allCases)
     }
 
     static let queries: [(AuditQuery, [Double])] = [

@@ -2,7 +2,7 @@ import MeeseeksCore
 import Testing
 
 /// `DialogStore`: dialogs saved whole and sealed; the waiting ones found when idle.
-@Suite("DialogStore conformance")
+@Suite("DialogStore conformance", .closesStores)
 struct DialogStoreConformance {
 
     func dialog(_ id: String, phase: Dialog.Phase = .menu, updatedAt: Double) -> Dialog {

@@ -2,7 +2,7 @@ import MeeseeksCore
 import Testing
 
 /// `EventLedger`: an inbound event id is new once, until it is forgotten.
-@Suite("EventLedger conformance")
+@Suite("EventLedger conformance", .closesStores)
 struct EventLedgerConformance {
 
     @Test("an id is new once; others are new on their own", arguments: StoreFactory.all)

@@ -2,7 +2,7 @@ import MeeseeksCore
 import Testing
 
 /// `JobHistoryStore`: listing jobs with `JobQuery`.
-@Suite("JobHistoryStore conformance")
+@Suite("JobHistoryStore conformance", .closesStores)
 struct JobHistoryStoreConformance {
 
     /// 1 U1 queued · 2 U2 broadcast (queued) with 3 (a1, queued) and 4 (a2, running) · 5 U1 running ·

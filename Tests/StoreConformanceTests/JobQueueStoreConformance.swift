@@ -2,7 +2,7 @@ import MeeseeksCore
 import Testing
 
 /// `JobQueueStore`: inserting, and the attempt rules of start, finish, requeue and confirmation.
-@Suite("JobQueueStore conformance")
+@Suite("JobQueueStore conformance", .closesStores)
 struct JobQueueStoreConformance {
 
     @Test("a new store numbers jobs from 1; a job reads back as it was stored", arguments: StoreFactory.all)

@@ -2,7 +2,7 @@ import MeeseeksCore
 import Testing
 
 /// `OutboxStore`: messages kept until delivered, in order per key; message references.
-@Suite("OutboxStore conformance")
+@Suite("OutboxStore conformance", .closesStores)
 struct OutboxStoreConformance {
 
     func message(_ key: String, _ text: String, notBefore: Double = 0, createdAt: Double = 1) -> OutboxMessage {
@@ -33,6 +33,19 @@ struct OutboxStoreConformance {
         #expect(try store.nextPending(orderKey: "C1") == expected)
         #expect(try store.nextPending(orderKey: "U1")?.operation == .ephemeral)
         #expect(try store.nextPending(orderKey: "C3") == nil)
+    }
+
+    @Test("every operation reads back as the same operation", arguments: StoreFactory.all)
+    func everyOperation(_ factory: StoreFactory) throws {
+        let store = try factory.make()
+        let operations: [OutboxMessage.Operation] = [.post, .update, .progress, .ephemeral, .upload]
+        for operation in operations {
+            try store.enqueue(
+                OutboxMessage(
+                    orderKey: "\(operation)", operation: operation, payload: bytes("x"), channel: "C1", messageKey: "m",
+                    createdAt: 1))
+        }
+        #expect(try store.outboxHeads(limit: 10).map(\.operation) == operations)
     }
 
     @Test("a progress replaces the pending progress of the same message, and nothing else", arguments: StoreFactory.all)

@@ -1,13 +1,16 @@
 import Crypto
 import Foundation
 import MeeseeksCore
+import MeeseeksPostgres
 import MeeseeksSQLite
 import MeeseeksTesting
 import MeeseeksVault
+import Synchronization
 import Testing
 
 /// One implementation of the store ports under test. Every conformance test runs once per
-/// factory in `all`: to hold another store to the same contract (PostgreSQL), append its factory.
+/// factory in `all`: to hold another store to the same contract, append its factory. Suites that
+/// use them carry `.closesStores`, which closes what a test opened when it ends.
 ///
 /// Where SQLite's behaviour looks accidental, the suites leave it open rather than make it the
 /// contract: negative limits in `jobs`, `audit`, `idleDialogs` and `outboxHeads` (SQLite reads
@@ -19,11 +22,23 @@ struct StoreFactory: Sendable, CustomTestStringConvertible {
     /// Creates a new, empty database of this implementation.
     var makeDatabase: @Sendable () throws -> TestDatabase
 
-    static let all: [StoreFactory] = [.sqlite, .inMemory]
+    static let all: [StoreFactory] = [.sqlite, .postgres, .inMemory]
 
     static let sqlite = StoreFactory(name: "SQLite") {
         let path = scratchDirectory + "/\(UUID().uuidString).db"
         return TestDatabase { sealer in try SQLiteStore(path: path, sealer: sealer) }
+    }
+
+    /// A new database on the throwaway cluster, dropped when the test ends.
+    static let postgres = StoreFactory(name: "PostgreSQL") {
+        let scope = try OpenedStores.required()
+        let settings = try PostgresTestCluster.freshDatabase()
+        scope.atEnd { try PostgresTestCluster.drop(settings) }
+        return TestDatabase { sealer in
+            let store = try PostgresStore(settings: settings, sealer: sealer)
+            scope.atEnd { store.close() }
+            return store
+        }
     }
 
     static let inMemory = StoreFactory(name: "in memory") {
@@ -48,6 +63,55 @@ struct TestDatabase: Sendable {
     func open(sealer: (any SecretSealer)? = testSealer) throws -> any BoxStore {
         try connect(sealer)
     }
+}
+
+/// What the current test case opened, undone in reverse order when it ends (`.closesStores`).
+final class OpenedStores: Sendable {
+    @TaskLocal static var current: OpenedStores?
+
+    struct Missing: Error, CustomStringConvertible {
+        var description: String { "this suite opens stores that must be closed: give it the .closesStores trait" }
+    }
+
+    /// The current test case's, or an error outside `.closesStores` (the store would stay open).
+    static func required() throws -> OpenedStores {
+        guard let current else { throw Missing() }
+        return current
+    }
+
+    private let undo = Mutex<[@Sendable () throws -> Void]>([])
+
+    func atEnd(_ step: @escaping @Sendable () throws -> Void) {
+        undo.withLock { $0.append(step) }
+    }
+
+    /// Stores first, then their databases.
+    func end() {
+        for step in undo.withLock({ $0.reversed() }) {
+            do { try step() } catch { Issue.record(error, "cleaning up after the test") }
+        }
+    }
+}
+
+/// Closes the stores each test case opened, and drops their databases, when it ends.
+struct ClosesStores: SuiteTrait, TestTrait, TestScoping {
+    var isRecursive: Bool { true }
+
+    func scopeProvider(for test: Test, testCase: Test.Case?) -> ClosesStores? {
+        testCase == nil ? nil : self
+    }
+
+    func provideScope(
+        for test: Test, testCase: Test.Case?, performing function: @Sendable () async throws -> Void
+    ) async throws {
+        let opened = OpenedStores()
+        defer { opened.end() }
+        try await OpenedStores.$current.withValue(opened) { try await function() }
+    }
+}
+
+extension Trait where Self == ClosesStores {
+    static var closesStores: Self { ClosesStores() }
 }
 
 /// Where the SQLite databases of one test run go; removed when the run ends.

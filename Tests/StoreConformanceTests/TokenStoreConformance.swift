@@ -2,7 +2,7 @@ import MeeseeksCore
 import Testing
 
 /// `TokenStore`: tokens by hash, names and hashes unique, revoked once.
-@Suite("TokenStore conformance")
+@Suite("TokenStore conformance", .closesStores)
 struct TokenStoreConformance {
 
     @Test("a token is found by its hash, and listed by name", arguments: StoreFactory.all)
