@@ -11,11 +11,13 @@ import Synchronization
 /// with backoff on `warning`, `refresh_requested` and dropped sockets; stops on `link_disabled`.
 public final class SocketModeClient: Sendable {
     let api: SlackWebAPI
-    let service: SlackService
+    /// Where envelopes go: the Slack service, or (in a cluster) the front door that stores them
+    /// before they are acknowledged.
+    let service: any SlackIntake
     let logger: Logger
     private let state = Mutex<(connected: Bool, disabled: Bool)>((false, false))
 
-    public init(api: SlackWebAPI, service: SlackService, logger: Logger) {
+    public init(api: SlackWebAPI, service: any SlackIntake, logger: Logger) {
         self.api = api
         self.service = service
         self.logger = logger
@@ -69,8 +71,10 @@ public final class SocketModeClient: Sendable {
                         try await outbound.close(.normalClosure, reason: nil)
                         return
                     default:
-                        if let envelopeID = frame["envelope_id"]?.string {
-                            try await outbound.write(.text(String(decoding: self.acknowledge(envelopeID, frame).encoded(), as: UTF8.self)))
+                        // An envelope not taken (a full queue, a database out of reach) is not
+                        // acknowledged: Slack sends it again.
+                        if let envelopeID = frame["envelope_id"]?.string, let ack = self.acknowledge(envelopeID, frame) {
+                            try await outbound.write(.text(String(decoding: ack.encoded(), as: UTF8.self)))
                         }
                     }
                 }
@@ -82,8 +86,8 @@ public final class SocketModeClient: Sendable {
         return askedToReconnect.load(ordering: .relaxed)
     }
 
-    /// Queues the envelope's request and builds its acknowledgement.
-    func acknowledge(_ envelopeID: String, _ frame: JSON) -> JSON {
+    /// Queues the envelope's request and builds its acknowledgement; nil when it was not taken.
+    func acknowledge(_ envelopeID: String, _ frame: JSON) -> JSON? {
         var ack: JSON = ["envelope_id": .string(envelopeID)]
         let payload = frame["payload"] ?? [:]
         let request: SlackRequest
@@ -100,7 +104,7 @@ public final class SocketModeClient: Sendable {
         default:
             request = .ignore("envelope type \(frame["type"]?.string ?? "?")")
         }
-        service.accept(request)
+        if service.accept(request) == .busy { return nil }
         return ack
     }
 }

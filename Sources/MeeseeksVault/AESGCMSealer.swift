@@ -25,7 +25,8 @@ public struct AESGCMSealer: SecretSealer {
     }
 
     public func open(_ sealed: [UInt8], context: String) throws(SealError) -> [UInt8] {
-        guard sealed.count > 29, sealed[0] == Self.version else { throw .unreadable }
+        // version, 12-byte nonce, 16-byte tag: an empty plaintext seals to exactly 29 bytes.
+        guard sealed.count >= 29, sealed[0] == Self.version else { throw .unreadable }
         do {
             let box = try AES.GCM.SealedBox(combined: sealed.dropFirst())
             return Array(try AES.GCM.open(box, using: key, authenticating: Array(context.utf8)))

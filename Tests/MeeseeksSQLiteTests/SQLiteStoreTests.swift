@@ -56,6 +56,18 @@ struct SQLiteStoreTests {
         #expect(try upgraded.firstSighting(ofEvent: "Ev1", at: 1, forgetBefore: 0))
     }
 
+    @Test("the sealer opens what it sealed, the empty value included, and nothing shorter or altered")
+    func sealerEdges() throws {
+        let sealer = AESGCMSealer(key: SymmetricKey(size: .bits256))
+        for plaintext in [[], [0], Array("a secret".utf8)] as [[UInt8]] {
+            let sealed = try sealer.seal(plaintext, context: "c")
+            #expect(try sealer.open(sealed, context: "c") == plaintext)
+            #expect(throws: SealError.self) { try sealer.open(sealed, context: "d") }
+            #expect(throws: SealError.self) { try sealer.open(Array(sealed.dropLast()), context: "c") }
+        }
+        #expect(throws: SealError.self) { try sealer.open([], context: "c") }
+    }
+
     @Test("secrets are nowhere in the file in clear, and a sealed value moved to another row does not open")
     func sealedSecretsAtRest() throws {
         let (store, path) = try store()

@@ -42,7 +42,8 @@ extension BoxServer {
     }
 
     /// Slack when it is configured: the outbox, the inbound queue, and Socket Mode with an app token.
-    func startSlack(box: Orchestrator, store: any BoxStore) async -> Slack? {
+    /// - Parameter socketIntake: where Socket Mode's envelopes go (default: the Slack service).
+    func startSlack(box: Orchestrator, store: any BoxStore, socketIntake: (any SlackIntake)? = nil) async -> Slack? {
         let env = options.environment
         let bot = env["SLACK_BOT_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
         let app = env["SLACK_APP_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
@@ -59,7 +60,7 @@ extension BoxServer {
         let directory = SlackDirectory(api: api, logger: logger)
         let service = SlackService(host: BoxSlackHost(box: box), api: api, outbox: outbox, ledger: store, directory: directory, logger: logger)
         await box.register(transport: service, kind: "slack")
-        let socket = app.map { _ in SocketModeClient(api: api, service: service, logger: logger) }
+        let socket = app.map { _ in SocketModeClient(api: api, service: socketIntake ?? service, logger: logger) }
         logger.notice("Slack is on", metadata: ["mode": "\(socket == nil ? "http" : "socket")", "api": "\(api.baseURL)"])
         return Slack(service: service, outbox: outbox, socket: socket, api: api, directory: directory)
     }

@@ -39,7 +39,7 @@ extension BoxServer {
         let leadership = Leadership(
             store: store, member: member(addresses), ttl: options.leaseSeconds, logger: logger
         ) { lease in
-            try await startTerm(lease, store: store, holder: holder, reloader: reloader, apiToken: apiToken, inboxWakes: inboxWakes)
+            try await startTerm(lease, store: store, holder: holder, reloader: reloader, apiToken: apiToken, inboxWakes: inboxWakes, forwarder: forwarder)
         }
         let registry = registry
         let api = ClusterAPI(
@@ -86,7 +86,7 @@ extension BoxServer {
     /// What this box runs while it leads, started when it takes the lease.
     func startTerm(
         _ lease: Lease, store: any ClusterStore, holder: ConfigHolder, reloader: ConfigReloader, apiToken: String?,
-        inboxWakes: ChangeSignal<Int>
+        inboxWakes: ChangeSignal<Int>, forwarder: InboxForwarder
     ) async throws -> LeaderTerm {
         let box = try Orchestrator(store: store, config: holder, logger: logger, epoch: UInt64(max(0, lease.epoch)))
         let mailbox = APIMailbox { [holder] view in
@@ -96,7 +96,10 @@ extension BoxServer {
         // Jobs of a previous leader's embedded agent died with it (or never started).
         await box.recover(localAgent: LocalAgent.id)
         if options.localAgent { try await startLocalAgent(for: box, databasePath: nil) }
-        let slack = await startSlack(box: box, store: store)
+        // Socket Mode's envelopes are stored in the inbox before they are acknowledged, as the
+        // front doors' are: a leader that dies loses none.
+        let slack = await startSlack(
+            box: box, store: store, socketIntake: ClusterSlackIntake(ledger: store, forwarder: forwarder, logger: logger))
         let api = BoxAPI(
             box: box, mailbox: mailbox, bootstrapToken: apiToken, reloader: reloader, readiness: { ["config": true, "store": true] },
             exposition: { "" })
@@ -108,13 +111,14 @@ extension BoxServer {
                 if let slack {
                     group.addTask { await slack.outbox.run() }
                     group.addTask {
-                        // Socket Mode requests taken meanwhile wait in the service's bounded queue.
+                        // Requests scheduled meanwhile wait in the service's bounded queue.
                         await agentsBack.wait()
                         await slack.service.run()
                     }
                     if let socket = slack.socket { group.addTask { await socket.run() } }
                 }
                 group.addTask { await inbox.run() }
+                group.addTask { await Self.purgeInbox(store, logger) }
                 for loop in Housekeeping.loops(for: box) {
                     group.addTask { try? await loop.run() }  // a loop ends only when cancelled
                 }
@@ -123,6 +127,24 @@ extension BoxServer {
         }
         await box.dispatchAll()
         return LeaderTerm(lease: lease, orchestrator: box, api: api, slack: slack?.service, loops: loops, agentsBack: agentsBack)
+    }
+
+    /// Answered requests are kept an hour (Slack retries an event for minutes; a front door
+    /// reads an answer within seconds), then deleted, once a minute.
+    static func purgeInbox(_ store: any InboxStore, _ logger: Logger) async {
+        while !Task.isCancelled {
+            do {
+                let purged = try store.purgeAnswered(before: Date().timeIntervalSince1970 - 3600)
+                if purged > 0 { logger.info("answered front-door requests purged", metadata: ["count": "\(purged)"]) }
+            } catch {
+                logger.warning("cannot purge the inbox", metadata: ["error": "\(error)"])
+            }
+            do {
+                try await Task.sleep(for: .seconds(60))
+            } catch {
+                return  // cancelled: the term ended
+            }
+        }
     }
 
     /// Listens for notifications on `channel` until cancelled, reconnecting after a failure.

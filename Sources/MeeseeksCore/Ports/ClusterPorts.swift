@@ -108,6 +108,8 @@ public protocol InboxStore: Sendable {
     func answer(_ id: Int64, response: [UInt8], lease: Lease) throws
     /// The answer, once there is one.
     func response(of id: Int64) throws -> [UInt8]?
+    /// Deletes answered requests posted before `time` (their event ids with them); returns how many.
+    func purgeAnswered(before time: Double) throws -> Int
 }
 
 /// Notifications between boxes through the database (PostgreSQL's LISTEN/NOTIFY): how a front
