@@ -31,7 +31,14 @@ final class BlockingConnectionPool: Sendable {
     private struct State {
         var idle: [PostgresConnection] = []
         var isClosed = false
+        /// After the database was found out of reach, calls fail at once until then (one call
+        /// at a time probes it): threads blocked on a dead network starve everything else.
+        var unreachableUntil: ContinuousClock.Instant?
+        var unreachableBecause = ""
     }
+
+    /// How long calls fail fast after the database was found out of reach.
+    static let retryAfter: Duration = .milliseconds(500)
 
     init(settings: PostgresSettings, logger: Logger) throws {
         guard settings.poolSize > 0 else { throw PostgresStoreError(.invalidURL, "the pool needs at least one connection") }
@@ -48,15 +55,45 @@ final class BlockingConnectionPool: Sendable {
 
     /// Runs `body` with a connection of its own, returned to the pool afterwards (or dropped,
     /// when `body` failed because the connection did).
+    ///
+    /// - Parameter deadline: how long to wait for a free connection and for each statement, when
+    ///   shorter than the settings' (the lease's calls must fail fast, not after 15 s).
     @discardableResult
-    func withConnection<T>(_ body: (PostgresSession) throws -> T) throws -> T {
-        guard permits.wait(timeout: .now() + settings.checkoutTimeout.dispatchInterval) == .success else {
-            throw PostgresStoreError(
-                .poolExhausted, "all \(settings.poolSize) connections to \(settings) stayed busy for \(settings.checkoutTimeout)")
+    func withConnection<T>(deadline: Duration? = nil, _ body: (PostgresSession) throws -> T) throws -> T {
+        do {
+            let result = try connected(deadline: deadline, body)
+            state.withLock { $0.unreachableUntil = nil }
+            return result
+        } catch let error as PostgresStoreError where error.code == .connectionFailed {
+            // Only a failure to connect says the database is out of reach (a statement that
+            // timed out or a killed connection does not).
+            state.withLock { state in
+                state.unreachableUntil = .now + Self.retryAfter
+                state.unreachableBecause = error.message
+            }
+            throw error
+        }
+    }
+
+    private func connected<T>(deadline: Duration?, _ body: (PostgresSession) throws -> T) throws -> T {
+        let now = ContinuousClock.now
+        let refused = state.withLock { state -> String? in
+            guard let until = state.unreachableUntil else { return nil }
+            if now < until { return state.unreachableBecause }
+            // The window is over: this call finds out whether it is back; the others still fail
+            // fast meanwhile.
+            state.unreachableUntil = now + Self.retryAfter
+            return nil
+        }
+        if let refused { throw PostgresStoreError(.connectionFailed, "the database is out of reach (\(refused)); retrying shortly") }
+        let checkout = min(deadline ?? settings.checkoutTimeout, settings.checkoutTimeout)
+        guard permits.wait(timeout: .now() + checkout.dispatchInterval) == .success else {
+            throw PostgresStoreError(.poolExhausted, "all \(settings.poolSize) connections to \(settings) stayed busy for \(checkout)")
         }
         defer { permits.signal() }
-        let connection = try checkOut()
-        let session = PostgresSession(connection: connection, logger: logger, statementTimeout: settings.statementTimeout)
+        let connection = try checkOut(within: min(deadline ?? settings.statementTimeout, settings.statementTimeout))
+        let session = PostgresSession(
+            connection: connection, logger: logger, statementTimeout: min(deadline ?? settings.statementTimeout, settings.statementTimeout))
         do {
             let result = try body(session)
             checkIn(connection)
@@ -132,7 +169,7 @@ final class BlockingConnectionPool: Sendable {
         case none
     }
 
-    private func checkOut() throws -> PostgresConnection {
+    private func checkOut(within limit: Duration) throws -> PostgresConnection {
         while true {
             let taken = state.withLock { state -> Taken in
                 if state.isClosed { return .closed }
@@ -147,15 +184,30 @@ final class BlockingConnectionPool: Sendable {
             case .idle(let connection):
                 return connection
             case .none:
-                return try open()
+                return try open(within: limit)
             }
         }
     }
 
-    private func open() throws -> PostgresConnection {
+    /// Connects, waiting at most `limit` for the whole handshake (a server that accepts the TCP
+    /// connection and then says nothing must not hold the caller: postgres-nio's own timeout
+    /// covers only the TCP connect).
+    private func open(within limit: Duration) throws -> PostgresConnection {
         let id = connectionIDs.wrappingAdd(1, ordering: .relaxed).oldValue
+        let connecting = PostgresConnection.connect(on: eventLoopGroup.next(), configuration: configuration, id: id, logger: logger)
+        let outcome = Mutex<Result<PostgresConnection, any Error>?>(nil)
+        let done = DispatchSemaphore(value: 0)
+        connecting.whenComplete { result in
+            outcome.withLock { $0 = result }
+            done.signal()
+        }
+        guard done.wait(timeout: .now() + limit.dispatchInterval) == .success, let result = outcome.withLock({ $0 }) else {
+            // Given up: a connection that completes later is closed at once.
+            connecting.whenSuccess { connection in connection.close().whenComplete { _ in } }
+            throw PostgresStoreError(.connectionFailed, "connecting to \(settings): no answer within \(limit)")
+        }
         do {
-            return try PostgresConnection.connect(on: eventLoopGroup.next(), configuration: configuration, id: id, logger: logger).wait()
+            return try result.get()
         } catch {
             throw PostgresStoreError(.connectionFailed, "connecting to \(settings)", cause: error)
         }

@@ -3,12 +3,17 @@ public import MeeseeksCore
 /// The leader lease and the member list, timed by the database's clock (`clock_timestamp()`), so
 /// the boxes' own clocks never decide who leads.
 extension PostgresStore {
+    /// A lease call that takes longer than a third of the lease has failed: the leader must know
+    /// in time to stop before its lease can run out.
+    static func leaseDeadline(_ ttl: Double) -> Duration {
+        .milliseconds(Int64(max(0.2, min(ttl, 60) / 3) * 1000))
+    }
 
     /// One statement: the row is taken when nobody holds it or its lease expired (a new epoch),
     /// or extended when `member` holds it unexpired (same epoch). Two members racing both update
     /// the one row; the second waits for the first, re-reads the row, and finds it held.
     public func acquireLease(member: String, ttl: Double) throws -> Lease? {
-        try pool.withConnection { session in
+        try pool.withConnection(deadline: Self.leaseDeadline(ttl)) { session in
             let row = try session.query(
                 """
                 UPDATE leadership SET
@@ -27,7 +32,7 @@ extension PostgresStore {
     }
 
     public func renewLease(_ lease: Lease, ttl: Double) throws -> Bool {
-        try pool.withConnection { session in
+        try pool.withConnection(deadline: Self.leaseDeadline(ttl)) { session in
             try session.query(
                 """
                 UPDATE leadership SET expires_at = clock.now + make_interval(secs => $3), renewed_at = clock.now
@@ -42,7 +47,7 @@ extension PostgresStore {
     /// Expires the lease now (the leader's name and epoch stay, for `leaseState`): the next
     /// `acquireLease`, by any member, starts a new epoch.
     public func releaseLease(_ lease: Lease) throws {
-        try pool.withConnection { session in
+        try pool.withConnection(deadline: .seconds(1)) { session in
             try session.query(
                 """
                 UPDATE leadership SET expires_at = clock.now FROM (SELECT clock_timestamp() AS now) AS clock
@@ -68,7 +73,7 @@ extension PostgresStore {
     }
 
     public func announce(_ member: ClusterMember) throws {
-        try pool.withConnection { session in
+        try pool.withConnection(deadline: .seconds(1)) { session in
             try session.query(
                 """
                 INSERT INTO members (id, grpc_address, http_address, version, seen_at) VALUES ($1, $2, $3, $4, clock_timestamp())

@@ -55,8 +55,8 @@ class Postgres:
 
 
 class Proxy:
-    """A TCP relay in front of PostgreSQL. `cut()` closes every connection and refuses new ones:
-    the box behind it loses the database while everything else keeps it."""
+    """A TCP relay in front of PostgreSQL. `cut()` makes it a black hole: the box behind it
+    loses the database while everything else keeps it."""
 
     def __init__(self, target_port):
         self.target = ("127.0.0.1", target_port)
@@ -78,21 +78,21 @@ class Proxy:
                 return
             with self.lock:
                 if self.is_cut:
-                    client.close()
+                    self.open.append(client)  # held open, never answered: a black hole
                     continue
                 upstream = socket.create_connection(self.target)
                 self.open += [client, upstream]
             threading.Thread(target=self._pipe, args=(client, upstream), daemon=True).start()
             threading.Thread(target=self._pipe, args=(upstream, client), daemon=True).start()
 
-    @staticmethod
-    def _pipe(source, sink):
+    def _pipe(self, source, sink):
         try:
             while True:
                 data = source.recv(65536)
                 if not data:
                     break
-                sink.sendall(data)
+                if not self.is_cut:  # cut: what is sent is lost, nothing comes back
+                    sink.sendall(data)
         except OSError:
             pass
         for s in (source, sink):
@@ -102,18 +102,21 @@ class Proxy:
                 pass
 
     def cut(self):
-        """Like a pulled cable: no reset is sent, nothing more gets through either way."""
+        """Like a pulled cable: nothing gets through either way, and nothing says so (no FIN, no
+        reset): statements hang until their own timeouts."""
+        with self.lock:
+            self.is_cut = True
+
+    def close(self):
         with self.lock:
             self.is_cut = True
             for s in self.open:
                 try:
                     s.shutdown(socket.SHUT_RDWR)
+                    s.close()
                 except OSError:
                     pass
             self.open = []
-
-    def close(self):
-        self.cut()
         self.listener.close()
 
 

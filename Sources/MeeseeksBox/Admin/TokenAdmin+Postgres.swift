@@ -32,7 +32,13 @@ extension BoxServer {
         }
         let store: PostgresStore
         do {
-            store = try PostgresStore(url: url, sealer: sealer, logger: logger)
+            // No statement may outlast a lease: a leader cut off from the database must find out,
+            // and stop, before a standby may take over.
+            var settings = try PostgresSettings(url: url)
+            let bound = Duration.milliseconds(Int64(max(2, options.leaseSeconds) * 1000))
+            settings.statementTimeout = min(settings.statementTimeout, bound)
+            settings.checkoutTimeout = min(settings.checkoutTimeout, bound)
+            store = try PostgresStore(settings: settings, sealer: sealer, logger: logger)
         } catch {
             throw StartupError(description: "cannot open the database \(location): \(error)")
         }

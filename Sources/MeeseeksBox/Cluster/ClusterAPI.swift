@@ -21,7 +21,7 @@ struct ClusterAPI: APIService {
     static let answerTimeout: Double = 30
 
     private func leader() async -> BoxAPI? {
-        guard let term = await leadership.term else { return nil }
+        guard let term = leadership.term else { return nil }
         await term.agentsBack.wait()
         return term.api
     }
@@ -153,7 +153,7 @@ struct ClusterAPI: APIService {
     func audit(_ query: AuditQuery) async throws -> [AuditEntry] { try store.audit(query) }
     func readiness() async -> [String: Bool] { await readinessChecks() }
 
-    func role() async -> String { await leadership.leads ? "leader" : "standby" }
+    func role() async -> String { leadership.leads ? "leader" : "standby" }
 
     func cluster() async throws -> API.Cluster {
         let state = try store.leaseState()

@@ -51,7 +51,7 @@ struct ClusterAgentHost: AgentHost {
         AgentAuthenticator(credentials: credentials).authenticate(agentID: agentID, token: token)
     }
 
-    private func current() async -> Orchestrator? { await leadership.term?.orchestrator }
+    private func current() async -> Orchestrator? { leadership.term?.orchestrator }
 
     func admission() async -> AgentAdmission {
         if let orchestrator = await current() { return .accept(epoch: await orchestrator.epoch) }

@@ -3,6 +3,7 @@ import Logging
 import MeeseeksCore
 import MeeseeksSlack
 import Metrics
+import Synchronization
 
 /// What a box runs while it leads: its orchestrator and API, and the leader-only loops (the
 /// embedded agent, Slack delivery and Socket Mode, the inbox, housekeeping). Made when the box
@@ -49,12 +50,39 @@ actor Leadership {
         holder.split(separator: "#", maxSplits: 1).first.map(String.init) ?? holder
     }
 
-    private(set) var term: LeaderTerm?
+    /// The term this box leads, outside the actor: read without waiting (by the front doors and
+    /// the agent service), and ended by the watchdog even while a database call holds the actor.
+    private let current = Mutex<LeaderTerm?>(nil)
+    nonisolated var term: LeaderTerm? { current.withLock { $0 } }
+    /// When the lease was last taken or renewed.
+    private let renewedAt = Mutex(ContinuousClock.now)
     /// The leader's gRPC address, for agents dialling a standby.
     private(set) var leaderAddress: String?
-    private var lastRenewal = ContinuousClock.now
     private let isLeader = Gauge(label: "meeseeks_leader")
     private let changes = Counter(label: "meeseeks_leader_changes_total")
+
+    /// A leader not renewed for 60% of its lease stops, by its own clock, whatever it is doing:
+    /// called every 100 ms from outside the actor (a renewal stuck in a cut-off network holds
+    /// the actor), so it stops before the lease can run out and a standby take over.
+    nonisolated func watchdog() {
+        let limit = Duration.milliseconds(Int64(ttl * 600))
+        let overdue = current.withLock { term -> LeaderTerm? in
+            guard term != nil, ContinuousClock.now - renewedAt.withLock({ $0 }) > limit else { return nil }
+            defer { term = nil }
+            return term
+        }
+        guard let overdue else { return }
+        end(overdue, reason: "the lease could not be renewed in time")
+    }
+
+    /// Stops everything only a leader runs.
+    private nonisolated func end(_ term: LeaderTerm, reason: String) {
+        isLeader.record(0)
+        logger.warning("this box no longer leads", metadata: ["reason": "\(reason)", "epoch": "\(term.lease.epoch)"])
+        term.loops.cancel()
+        term.orchestrator.liveLinks.closeAll()
+        Task { await term.orchestrator.stepDown() }
+    }
 
     init(
         store: any LeaseStore & FencedStore, member: @escaping @Sendable () -> ClusterMember, ttl: Double, logger: Logger,
@@ -69,39 +97,42 @@ actor Leadership {
         isLeader.record(0)
     }
 
-    var leads: Bool { term != nil }
+    nonisolated var leads: Bool { term != nil }
 
-    /// One round: announce this box, then renew the lease held or try to take a free one.
+    /// One round: renew the lease held or try to take a free one, then announce this box (after:
+    /// a renewal that fails must be known as early as possible).
     func tick() async {
-        do {
-            try store.announce(member())
-        } catch {
-            logger.warning("cannot announce this box to the cluster", metadata: ["error": "\(error)"])
-        }
         if let term {
             await renew(term)
         } else {
             await tryToLead()
         }
+        do {
+            try store.announce(member())
+        } catch {
+            logger.warning("cannot announce this box to the cluster", metadata: ["error": "\(error)"])
+        }
     }
 
     private func renew(_ term: LeaderTerm) async {
+        let started = ContinuousClock.now
         do {
             if try store.renewLease(term.lease, ttl: ttl) {
-                lastRenewal = ContinuousClock.now
+                // Counted from before the call: the lease runs from when the database took it.
+                renewedAt.withLock { $0 = started }
                 return
             }
             await stepDown(reason: "the lease was lost")
         } catch {
-            // Unsure whether it still holds: it may keep going only while the lease surely runs.
-            let since = ContinuousClock.now - lastRenewal
-            logger.error("cannot renew the lease", metadata: ["error": "\(error)", "since_seconds": "\(since.components.seconds)"])
-            if since > .milliseconds(Int64(ttl * 600)) { await stepDown(reason: "the database is out of reach") }
+            // Unsure whether it still holds: it may keep going only while the lease surely runs
+            // (the watchdog ends the term at 60% of it).
+            logger.error("cannot renew the lease", metadata: ["error": "\(error)"])
         }
     }
 
     private func tryToLead() async {
         let lease: Lease
+        let started = ContinuousClock.now
         do {
             guard let taken = try store.acquireLease(member: holder, ttl: ttl) else {
                 leaderAddress = try currentLeader()?.grpcAddress
@@ -112,11 +143,12 @@ actor Leadership {
             logger.warning("cannot reach the lease", metadata: ["error": "\(error)"])
             return
         }
-        lastRenewal = ContinuousClock.now
+        renewedAt.withLock { $0 = started }
         // Every write this box makes from now on is fenced by this lease.
         store.fence(with: lease)
         do {
-            term = try await startTerm(lease)
+            let term = try await startTerm(lease)
+            current.withLock { $0 = term }
             leaderAddress = member().grpcAddress
             isLeader.record(1)
             changes.increment()
@@ -133,9 +165,11 @@ actor Leadership {
 
     /// Stops everything only a leader runs; the lease (if still held) is given back when asked.
     func stepDown(reason: String, release: Bool = false) async {
-        guard let term else { return }
-        self.term = nil
         leaderAddress = nil
+        guard let term = current.withLock({ term -> LeaderTerm? in
+            defer { term = nil }
+            return term
+        }) else { return }
         isLeader.record(0)
         logger.warning("this box no longer leads", metadata: ["reason": "\(reason)", "epoch": "\(term.lease.epoch)"])
         term.loops.cancel()

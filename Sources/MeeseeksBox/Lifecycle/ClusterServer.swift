@@ -170,6 +170,18 @@ struct ElectionService: Service {
     func run() async throws {
         // Agents must be able to reach this box before it may lead.
         while addresses.grpc == nil, !Task.isCancelled { try await Task.sleep(for: .milliseconds(50)) }
+        // The watchdog has a thread of its own: blocking database calls may hold every thread of
+        // the shared pool exactly when the database is out of reach.
+        let watching = Atomic<Bool>(true)
+        let leadershipRef = leadership
+        let watchdog = Thread {
+            while watching.load(ordering: .relaxed) {
+                leadershipRef.watchdog()
+                Thread.sleep(forTimeInterval: 0.1)
+            }
+        }
+        watchdog.start()
+        defer { watching.store(false, ordering: .relaxed) }
         await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
                 await leadership.tick()

@@ -42,6 +42,7 @@ extension Orchestrator: AgentHost {
         record.connected = true
         record.lastSeen = clock()
         try registry.admit(record, session: session, link: link, embedded: embedded)
+        if !embedded { liveLinks.set(record.id, link) }
         dispatcher.attach(record.id, slots: record.slots)
         saveRecord(record.id)
         audit.record(AuditRecord(action: .agentRegistered, user: record.id, outcome: "ok", detail: "labels \(record.labels)"))
@@ -63,6 +64,7 @@ extension Orchestrator: AgentHost {
     /// to come back (they are lost after `agents.lost_after`).
     public func disconnected(_ agentID: String, session: String, lastContact: Double) {
         guard let record = registry.remove(agentID, session: session, lastContact: lastContact) else { return }
+        liveLinks.set(agentID, nil)
         dispatcher.detach(agentID)
         withdrawCommands(agentID)
         do {

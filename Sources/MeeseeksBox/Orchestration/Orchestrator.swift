@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Logging
 public import MeeseeksConfig
 public import MeeseeksCore
@@ -30,6 +31,9 @@ public actor Orchestrator {
     var lastRevocation: Int64 = 0
     let audit: AuditTrail
     let builtins: BuiltinQueries
+    /// The connected agents' links, readable outside the actor: a leader that must stop while a
+    /// database call holds the actor still lets its agents go at once.
+    nonisolated let liveLinks = LiveLinks()
     /// Followers of a job's output or state (`meeseeks logs --follow`, `meeseeks run`).
     public nonisolated let jobChanges = ChangeSignal<Int64>()
     public nonisolated let metrics = BoxMetrics()
@@ -165,6 +169,7 @@ public actor Orchestrator {
         dispatcher.accepting = false
         cancelLocalJobs()
         for (_, connected) in registry.connected { connected.link.close() }
+        liveLinks.closeAll()
     }
 
     /// Jobs running on the embedded agent.
@@ -179,5 +184,19 @@ public actor Orchestrator {
             guard let attempt = dispatcher.load.entry(id)?.attempt else { continue }
             Task { await link.cancel(jobID: id, attempt: attempt) }
         }
+    }
+}
+
+/// Agent links by agent id, behind a lock.
+final class LiveLinks: Sendable {
+    private let links = Mutex<[String: any AgentLink]>([:])
+
+    func set(_ id: String, _ link: (any AgentLink)?) {
+        links.withLock { $0[id] = link }
+    }
+
+    /// Ends every connection: each agent reconnects, to whichever box leads.
+    func closeAll() {
+        for link in links.withLock({ links in defer { links = [:] }; return Array(links.values) }) { link.close() }
     }
 }
