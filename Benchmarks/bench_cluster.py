@@ -6,45 +6,15 @@ import shutil
 import signal
 import statistics
 import sys
-import threading
 import time
 
-from common import POLICY, REPO, SECRET, KeepAlive, box, config_dir, http, percentile
+from common import POLICY, REPO, SECRET, box, config_dir, http, jobs_per_second, percentile
 from bench_slack import paced_latencies
 
 sys.path.insert(0, os.path.join(REPO, "Tests", "cluster"))
 from cluster import ClusterBox, Postgres, wait_for  # noqa: E402
 
 TRUE = "name: t\nsummary: Runs true\nrun: [/bin/true]\n"
-
-
-def jobs_per_second(url, n=1000, workers=4):
-    """n jobs of /bin/true over the API, until the last result is stored."""
-    KeepAlive(url).call("POST", "/api/v1/jobs", {"command": "t"})  # warm up
-    time.sleep(0.5)
-    ids, lock = [], threading.Lock()
-
-    def submit(count):
-        client = KeepAlive(url)
-        for _ in range(count):
-            status, job = client.call("POST", "/api/v1/jobs", {"command": "t"})
-            assert status == 202, job
-            with lock:
-                ids.append(job["id"])
-
-    started = time.perf_counter()
-    threads = [threading.Thread(target=submit, args=(n // workers,)) for _ in range(workers)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    poller = KeepAlive(url)
-    while True:
-        _, recent = poller.call("GET", "/api/v1/jobs?limit=1000")
-        if all(j["status"] not in ("queued", "running") for j in recent["jobs"]):
-            break
-        time.sleep(0.01)
-    return len(ids) / (time.perf_counter() - started)
 
 
 def store_side_by_side(postgres):
@@ -58,7 +28,7 @@ def store_side_by_side(postgres):
         try:
             if db:
                 wait_for(lambda: _role(url) == "leader", "the box to lead")
-            rate = jobs_per_second(url)
+            rate, _ = jobs_per_second(url, 1000)
             latencies, failures = paced_latencies(url + "/slack/interactivity", rate=300, seconds=5)
         finally:
             spawned.stop()

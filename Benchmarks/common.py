@@ -3,6 +3,8 @@ import json
 import os
 import socket
 import sys
+import threading
+import time
 import urllib.parse
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -56,3 +58,38 @@ def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def jobs_per_second(url, n, workers=4):
+    """n jobs of the box's command `t` over the API by `workers` keep-alive clients, measured
+    until the last result is stored."""
+    KeepAlive(url).call("POST", "/api/v1/jobs", {"command": "t"})  # warm up
+    time.sleep(0.5)
+    ids, lock = [], threading.Lock()
+
+    def submit(count):
+        client = KeepAlive(url)
+        for _ in range(count):
+            status, job = client.call("POST", "/api/v1/jobs", {"command": "t"})
+            assert status == 202, job
+            with lock:
+                ids.append(job["id"])
+
+    started = time.perf_counter()
+    threads = [threading.Thread(target=submit, args=(n // workers,)) for _ in range(workers)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    poller = KeepAlive(url)
+    last = max(ids)
+    while True:
+        # Cheap polling of the newest job; one full check once it has ended.
+        _, detail = poller.call("GET", "/api/v1/jobs/%d" % last)
+        if detail["job"]["status"] in ("queued", "running"):
+            time.sleep(0.005)
+            continue
+        _, recent = poller.call("GET", "/api/v1/jobs?limit=1000")
+        if all(j["status"] not in ("queued", "running") for j in recent["jobs"]):
+            break
+    return len(ids) / (time.perf_counter() - started), len(ids)
