@@ -31,6 +31,7 @@ let package = Package(
         .package(url: "https://github.com/grpc/grpc-swift-nio-transport", from: "2.9.2"),
         .package(url: "https://github.com/grpc/grpc-swift-protobuf", from: "2.4.1"),
         .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
+        .package(url: "https://github.com/apple/swift-certificates", from: "1.21.1"),
     ],
     targets: [
         // C libraries from Debian.
@@ -138,6 +139,7 @@ let package = Package(
                 "MeeseeksLabels", "MeeseeksConfig", "MeeseeksCore", "MeeseeksSQLite", "MeeseeksExec", "MeeseeksAPI", "MeeseeksHTTP", "MeeseeksTwoFactor",
                 "MeeseeksSlack", "MeeseeksGRPC", "MeeseeksVault", "MeeseeksPostgres",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "X509", package: "swift-certificates"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),

@@ -13,12 +13,20 @@ public struct AgentService: Meeseeks_Agent_V1_AgentService.ServiceProtocol {
     let host: any AgentHost
     let token: String?
     let logger: Logger
+    /// The names the agent's client certificate carries (subject CN and DNS SANs), with mutual
+    /// TLS; nil without a client certificate.
+    let certificateNames: @Sendable (ServerContext) -> [String]?
 
-    /// - Parameter token: `MEESEEKS_AGENT_TOKEN`; without one every agent is refused.
-    public init(host: any AgentHost, token: String?, logger: Logger) {
+    /// - Parameters:
+    ///   - token: `MEESEEKS_AGENT_TOKEN`; without one every agent is refused.
+    ///   - certificateNames: with mutual TLS, an agent's id must be one of these.
+    public init(
+        host: any AgentHost, token: String?, logger: Logger, certificateNames: @escaping @Sendable (ServerContext) -> [String]? = { _ in nil }
+    ) {
         self.host = host
         self.token = token.flatMap { $0.isEmpty ? nil : $0 }
         self.logger = logger
+        self.certificateNames = certificateNames
     }
 
     public func connect(
@@ -29,8 +37,9 @@ public struct AgentService: Meeseeks_Agent_V1_AgentService.ServiceProtocol {
         let bearer = request.metadata[stringValues: "authorization"].first(where: { _ in true })
             .map { $0.hasPrefix("Bearer ") ? String($0.dropFirst(7)) : $0 }
         let messages = request.messages
+        let names = certificateNames(context)
         return StreamingServerResponse { writer in
-            try await session(messages, writer, bearer: bearer, peer: context.remotePeer)
+            try await session(messages, writer, bearer: bearer, certificateNames: names, peer: context.remotePeer)
             return [:]
         }
     }
@@ -80,7 +89,7 @@ public struct AgentService: Meeseeks_Agent_V1_AgentService.ServiceProtocol {
 
     private func session(
         _ messages: RPCAsyncSequence<Meeseeks_Agent_V1_AgentMessage, any Error>, _ writer: RPCWriter<Meeseeks_Agent_V1_BoxMessage>,
-        bearer: String?, peer: String
+        bearer: String?, certificateNames: [String]?, peer: String
     ) async throws {
         let state = SessionState()
         let (outbound, continuation) = AsyncStream.makeStream(of: Meeseeks_Agent_V1_BoxMessage.self)
@@ -98,7 +107,8 @@ public struct AgentService: Meeseeks_Agent_V1_AgentService.ServiceProtocol {
                         if let agent = state.agent {
                             try await handle(message, agent: agent, session: state.session, link: link)
                         } else {
-                            let (record, epoch) = try await register(message, bearer: bearer, peer: peer, link: link, state: state)
+                            let (record, epoch) = try await register(
+                                message, bearer: bearer, certificateNames: certificateNames, peer: peer, link: link, state: state)
                             var registered = Meeseeks_Agent_V1_Registered()
                             registered.agentID = record.id
                             registered.epoch = epoch
@@ -137,10 +147,17 @@ public struct AgentService: Meeseeks_Agent_V1_AgentService.ServiceProtocol {
 
     /// The first message: a registration with a valid token, or the end of the stream.
     private func register(
-        _ first: Meeseeks_Agent_V1_AgentMessage, bearer: String?, peer: String, link: GRPCAgentLink, state: SessionState
+        _ first: Meeseeks_Agent_V1_AgentMessage, bearer: String?, certificateNames: [String]?, peer: String, link: GRPCAgentLink,
+        state: SessionState
     ) async throws -> (AgentRecord, UInt64) {
         guard case .register(let register)? = first.kind else {
             throw RPCError(code: .failedPrecondition, message: "the first message must be Register")
+        }
+        if let certificateNames, !certificateNames.contains(register.agentID) {
+            // With mutual TLS the certificate names the agent: a stolen token alone is not enough.
+            let why = "the client certificate names \(certificateNames.isEmpty ? "nobody" : certificateNames.joined(separator: ", ")), not agent '\(register.agentID)'"
+            await host.agentRefused(register.agentID, reason: why, peer: peer)
+            throw refuse(why, peer: peer, code: .permissionDenied, hint: "; use --id with the certificate's name", metric: "certificate_mismatch")
         }
         let binding = try await authenticate(register, bearer: bearer, peer: peer)
         let record: AgentRecord

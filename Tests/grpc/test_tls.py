@@ -56,9 +56,10 @@ class TLS(unittest.TestCase):
         grpc_address = box.wait_line("grpc listening on").split()[-1]
         return box, http, grpc_address
 
-    def agent(self, address, *flags):
-        return Spawned([os.path.join(BIN, "mrmeeseeks"), "--box", address, "--labels", "tls=yes", "--id", "tls-%f" % time.time(),
-                        "--state", tempfile.mkdtemp(), *flags], env=dict(os.environ, MEESEEKS_AGENT_TOKEN=TOKEN))
+    def agent(self, address, *flags, agent_id=None):
+        return Spawned([os.path.join(BIN, "mrmeeseeks"), "--box", address, "--labels", "tls=yes",
+                        "--id", agent_id or "tls-%f" % time.time(), "--state", tempfile.mkdtemp(), *flags],
+                       env=dict(os.environ, MEESEEKS_AGENT_TOKEN=TOKEN))
 
     def run_hi(self, http):
         env = dict(os.environ, MEESEEKS_URL=http, MEESEEKS_API_TOKEN=API_TOKEN)
@@ -93,15 +94,19 @@ class TLS(unittest.TestCase):
 
     def test_mutual_tls(self):
         box, http, address = self.start_box(mutual=True)
+        certificate = ("--tls-ca", self.path("ca.pem"), "--tls-cert", self.path("client.pem"), "--tls-key", self.path("client.key"))
         anonymous = self.agent(address, "--tls-ca", self.path("ca.pem"))
-        known = self.agent(address, "--tls-ca", self.path("ca.pem"), "--tls-cert", self.path("client.pem"), "--tls-key", self.path("client.key"))
+        # The certificate names the agent (CN=client): another id with it is refused.
+        impostor = self.agent(address, *certificate, agent_id="web1")
+        known = self.agent(address, *certificate, agent_id="client")
         try:
             known.wait_line("connected to the box", stream="err")
             self.assertEqual(self.run_hi(http).returncode, 0)
+            impostor.wait_line("the client certificate names client, not agent 'web1'", stream="err")
             time.sleep(1)
-            self.assertFalse(any("connected to the box" in line for line in anonymous.err))
+            self.assertFalse(any("connected to the box" in line for line in anonymous.err + impostor.err))
         finally:
-            for process in (anonymous, known, box):
+            for process in (anonymous, impostor, known, box):
                 process.stop()
 
 

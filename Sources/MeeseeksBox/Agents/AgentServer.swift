@@ -5,6 +5,7 @@ import Logging
 import MeeseeksCore
 import MeeseeksGRPC
 import ServiceLifecycle
+import X509
 
 /// The gRPC listener for agents (and `grpc.health.v1.Health`), as a service.
 struct AgentServer: Service {
@@ -31,11 +32,33 @@ struct AgentServer: Service {
         }
     }
 
+    /// The subject's common names and the DNS names of a client certificate, when the agent
+    /// presented one (mutual TLS).
+    static func certificateNames(_ context: ServerContext) -> [String]? {
+        guard let posix = context.transportSpecific as? HTTP2ServerTransport.Posix.Context, let certificate = posix.peerCertificate else {
+            return nil
+        }
+        var names: [String] = []
+        for name in certificate.subject {
+            for attribute in name where attribute.type == .RDNAttributeType.commonName {
+                names.append(String(describing: attribute.value))
+            }
+        }
+        do {
+            for alternative in try certificate.extensions.subjectAlternativeNames.map(Array.init) ?? [] {
+                if case .dnsName(let dns) = alternative { names.append(dns) }
+            }
+        } catch {
+            // A malformed extension names nobody: the certificate's common name alone counts.
+        }
+        return names
+    }
+
     func run() async throws {
         let transport = HTTP2ServerTransport.Posix(address: .ipv4(host: host, port: port), transportSecurity: security)
         let server = GRPCServer(
             transport: transport,
-            services: [AgentService(host: box, token: token, logger: logger), HealthService()])
+            services: [AgentService(host: box, token: token, logger: logger, certificateNames: Self.certificateNames), HealthService()])
         try await withThrowingDiscardingTaskGroup { group in
             group.addTask { try await server.serve() }
             if let address = try await transport.listeningAddress.ipv4 {
