@@ -35,7 +35,7 @@ struct SQLiteStoreTests {
             DROP TABLE chat_events; DROP INDEX dialogs_waiting; ALTER TABLE dialogs DROP COLUMN waiting;
             ALTER TABLE jobs DROP COLUMN secrets; ALTER TABLE jobs DROP COLUMN not_before;
             ALTER TABLE jobs DROP COLUMN handbacks; ALTER TABLE jobs DROP COLUMN confirmed;
-            DROP INDEX jobs_origin; ALTER TABLE jobs DROP COLUMN origin;
+            DROP INDEX jobs_origin; ALTER TABLE jobs DROP COLUMN origin; DROP TABLE agent_credentials;
             PRAGMA user_version = 2
             """)
         var waiting = Dialog(id: "d1", user: "U1", channel: "C1", now: 10)
@@ -43,7 +43,7 @@ struct SQLiteStoreTests {
         let json = String(decoding: try JSONEncoder().encode(waiting), as: UTF8.self)
         try store.database.query("INSERT INTO dialogs (id, user, state, updated_at) VALUES ('d1', 'U1', ?, 10)", [.text(json)])
         let upgraded = try reopen(path)
-        #expect(try upgraded.database.query("PRAGMA user_version").first?.int(0) == 6)
+        #expect(try upgraded.database.query("PRAGMA user_version").first?.int(0) == 7)
         #expect(try upgraded.job(queued.id)?.command == "hello")
         let legacy = try #require(try upgraded.dialog("d1"))
         #expect(legacy.user == "U1")
@@ -54,6 +54,7 @@ struct SQLiteStoreTests {
         #expect(try upgraded.idleDialogs(before: 100, limit: 10) == ["d1"])
         #expect(try upgraded.database.query("SELECT state FROM dialogs").first?.blob(0).first != UInt8(ascii: "{"))
         #expect(try upgraded.firstSighting(ofEvent: "Ev1", at: 1, forgetBefore: 0))
+        #expect(try upgraded.credentials().isEmpty)
     }
 
     @Test("the sealer opens what it sealed, the empty value included, and nothing shorter or altered")
