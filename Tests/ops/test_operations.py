@@ -215,12 +215,14 @@ class GracefulShutdown(unittest.TestCase):
             box.stop()
             fake.stop()
         # And the job is recorded as finished, not lost.
-        again = Box(config, Fake(), db=db)
+        again_fake = Fake()
+        again = Box(config, again_fake, db=db)
         try:
             jobs = json.loads(meeseeks(again.url, "jobs", "--as", "U_SRE", "--json").stdout)
             self.assertEqual([j["status"] for j in jobs], ["succeeded"])
         finally:
             again.stop()
+            again_fake.stop()
 
 
 if __name__ == "__main__":
