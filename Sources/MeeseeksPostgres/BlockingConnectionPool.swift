@@ -91,9 +91,9 @@ final class BlockingConnectionPool: Sendable {
             throw PostgresStoreError(.poolExhausted, "all \(settings.poolSize) connections to \(settings) stayed busy for \(checkout)")
         }
         defer { permits.signal() }
-        let connection = try checkOut(within: min(deadline ?? settings.statementTimeout, settings.statementTimeout))
-        let session = PostgresSession(
-            connection: connection, logger: logger, statementTimeout: min(deadline ?? settings.statementTimeout, settings.statementTimeout))
+        let statementTimeout = min(deadline ?? settings.statementTimeout, settings.statementTimeout)
+        let connection = try checkOut(within: statementTimeout)
+        let session = PostgresSession(connection: connection, logger: logger, statementTimeout: statementTimeout)
         do {
             let result = try body(session)
             checkIn(connection)

@@ -73,15 +73,16 @@ actor Leadership {
         }
         guard let overdue else { return }
         end(overdue, reason: "the lease could not be renewed in time")
+        Task { await overdue.orchestrator.stepDown() }
     }
 
-    /// Stops everything only a leader runs.
+    /// Stops at once everything only a leader runs, without waiting for its orchestrator (which
+    /// a database call may hold): the loops, and the agents' connections.
     private nonisolated func end(_ term: LeaderTerm, reason: String) {
         isLeader.record(0)
         logger.warning("this box no longer leads", metadata: ["reason": "\(reason)", "epoch": "\(term.lease.epoch)"])
         term.loops.cancel()
         term.orchestrator.liveLinks.closeAll()
-        Task { await term.orchestrator.stepDown() }
     }
 
     init(
@@ -170,9 +171,7 @@ actor Leadership {
             defer { term = nil }
             return term
         }) else { return }
-        isLeader.record(0)
-        logger.warning("this box no longer leads", metadata: ["reason": "\(reason)", "epoch": "\(term.lease.epoch)"])
-        term.loops.cancel()
+        end(term, reason: reason)
         await term.orchestrator.stepDown()
         if release {
             do {
