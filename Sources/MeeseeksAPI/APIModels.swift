@@ -145,6 +145,35 @@ public enum API {
     }
 
     /// Errors come back as `{"error": "..."}` with a 4xx or 5xx status.
+    /// A job awaiting approval, as an approver sees it.
+    public struct Approval: Codable, Sendable, Hashable {
+        public var job: Job
+        public var need: DialogView.ApprovalNeed
+        public var decisions: [ApprovalDecision]
+        /// Seconds since 1970.
+        public var expiresAt: Double
+
+        public init(job: Job, need: DialogView.ApprovalNeed, decisions: [ApprovalDecision], expiresAt: Double) {
+            self.job = job
+            self.need = need
+            self.decisions = decisions
+            self.expiresAt = expiresAt
+        }
+    }
+
+    public struct Approvals: Codable, Sendable {
+        public var approvals: [Approval]
+
+        public init(approvals: [Approval]) { self.approvals = approvals }
+    }
+
+    /// The body of `POST /api/v1/jobs/ID/deny` (and, empty, of `…/approve`).
+    public struct Decision: Codable, Sendable {
+        public var reason: String?
+
+        public init(reason: String? = nil) { self.reason = reason }
+    }
+
     public struct ErrorBody: Codable, Sendable {
         public var error: String
 
@@ -181,6 +210,10 @@ public protocol APIService: Sendable {
     /// Output from byte `offset`; waits up to `wait` seconds for more while the job runs.
     func output(of id: Int64, from offset: Int, wait: Double, as principal: API.Principal) async throws -> (bytes: [UInt8], job: Job)
     func cancel(_ id: Int64, as principal: API.Principal) async throws -> Job
+    /// Jobs awaiting approval that the principal may approve or deny now.
+    func approvals(as principal: API.Principal) async throws -> [API.Approval]
+    /// Approves or denies (with a reason) a job awaiting approval; the job as it then stands.
+    func decide(_ id: Int64, approve: Bool, reason: String?, as principal: API.Principal) async throws -> API.Approval
     /// The fleet, for a principal who holds a role (default deny covers the fleet view too).
     func agents(as principal: API.Principal) async throws -> [AgentRecord]
     func audit(_ query: AuditQuery) async throws -> [AuditEntry]

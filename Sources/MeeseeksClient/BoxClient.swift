@@ -65,6 +65,16 @@ public struct BoxClient: Sendable {
         try await call("POST", "/api/v1/jobs/\(id)/cancel", body: Empty())
     }
 
+    /// Jobs awaiting approval that the caller may approve or deny.
+    public func approvals() async throws -> [API.Approval] {
+        let approvals: API.Approvals = try await call("GET", "/api/v1/approvals")
+        return approvals.approvals
+    }
+
+    public func decide(_ id: Int64, approve: Bool, reason: String?) async throws -> API.Approval {
+        try await call("POST", "/api/v1/jobs/\(id)/\(approve ? "approve" : "deny")", body: API.Decision(reason: reason))
+    }
+
     public func agents() async throws -> [AgentRecord] {
         let agents: API.Agents = try await call("GET", "/api/v1/agents")
         return agents.agents

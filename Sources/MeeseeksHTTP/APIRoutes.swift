@@ -100,6 +100,23 @@ public struct APIRoutes<Context: RequestContext>: Sendable {
                 JSONResponse.make(try await service.cancel(try jobID(context), as: acting(principal, user)))
             }
         }
+        api.get("approvals") { request, _ in
+            try await guarded(request) { principal, user in
+                JSONResponse.make(API.Approvals(approvals: try await service.approvals(as: acting(principal, user))))
+            }
+        }
+        api.post("jobs/:id/approve") { request, context in
+            try await guarded(request) { principal, user in
+                JSONResponse.make(try await service.decide(try jobID(context), approve: true, reason: nil, as: acting(principal, user)))
+            }
+        }
+        api.post("jobs/:id/deny") { request, context in
+            try await guarded(request) { principal, user in
+                let body = try await JSONResponse.decode(API.Decision.self, from: request, limit: Self.bodyLimit)
+                return JSONResponse.make(
+                    try await service.decide(try jobID(context), approve: false, reason: body.reason, as: acting(principal, user)))
+            }
+        }
         api.get("agents") { request, _ in
             try await guarded(request) { principal, _ in JSONResponse.make(API.Agents(agents: try await service.agents(as: principal))) }
         }

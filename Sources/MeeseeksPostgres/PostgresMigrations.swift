@@ -169,6 +169,25 @@ enum PostgresMigrations {
             "ALTER TABLE inbox ADD COLUMN event_id TEXT",
             "CREATE UNIQUE INDEX inbox_event ON inbox(event_id) WHERE event_id IS NOT NULL",
         ],
+        // 11: four-eyes approval: the statuses of a job that waits for approval or ends without
+        // it, and one row per approver's decision.
+        [
+            "ALTER TABLE jobs DROP CONSTRAINT jobs_status_check",
+            """
+            ALTER TABLE jobs ADD CONSTRAINT jobs_status_check CHECK (status IN ('queued','running','succeeded','failed',
+                'timed_out','cancelled','lost','awaiting_approval','denied','expired'))
+            """,
+            """
+            CREATE TABLE approvals (
+                job_id BIGINT NOT NULL REFERENCES jobs(id) ON DELETE CASCADE,
+                approver TEXT NOT NULL,
+                approved BOOLEAN NOT NULL,
+                reason TEXT,
+                at DOUBLE PRECISION NOT NULL,
+                PRIMARY KEY (job_id, approver)
+            )
+            """,
+        ],
     ]
 
     /// Step 7, on its own for reading.

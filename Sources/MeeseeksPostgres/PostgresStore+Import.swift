@@ -11,6 +11,7 @@ public enum HistoryValue: Sendable, Hashable {
 public enum HistoryTable: String, CaseIterable, Sendable {
     case jobs
     case jobOutput = "job_output"
+    case approvals
     case dialogs, agents, audit
     case apiTokens = "api_tokens"
     case outbox
@@ -32,6 +33,7 @@ public enum HistoryTable: String, CaseIterable, Sendable {
                 ("secrets", .bytes), ("not_before", .real), ("handbacks", .integer), ("confirmed", .boolean), ("origin", .text),
             ]
         case .jobOutput: [("job_id", .integer), ("seq", .integer), ("offset", .integer), ("data", .bytes)]
+        case .approvals: [("job_id", .integer), ("approver", .text), ("approved", .boolean), ("reason", .text), ("at", .real)]
         case .dialogs: [("id", .text), ("user", .text), ("state", .bytes), ("updated_at", .real), ("waiting", .boolean)]
         case .agents: [("id", .text), ("state", .text)]
         case .audit:

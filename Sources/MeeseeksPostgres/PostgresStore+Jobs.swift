@@ -113,7 +113,7 @@ extension PostgresStore {
         let attemptCondition = attempt.map { " AND attempt = \(values.bind(.int(Int64($0))))" } ?? ""
         let sql = """
             UPDATE jobs SET status = $1, exit_code = $2, reason = $3, finished_at = $4, secrets = NULL
-            WHERE id = $5 AND status IN ('queued','running')\(attemptCondition)\(fenceCondition(&values))
+            WHERE id = $5 AND status IN ('queued','running','awaiting_approval')\(attemptCondition)\(fenceCondition(&values))
             RETURNING \(Self.jobColumns)
             """
         return try pool.withConnection { try $0.query(sql, values).rows.first.map(Self.job(from:)) }
@@ -127,6 +127,12 @@ extension PostgresStore {
             WHERE id = $2 AND status = 'running' AND attempt = $3\(fenceCondition(&values))
             """
         return try pool.withConnection { try $0.query(sql, values).rowsAffected == 1 }
+    }
+
+    public func release(_ id: Int64) throws -> Bool {
+        var values: [SQLValue] = [.int(id)]
+        let sql = "UPDATE jobs SET status = 'queued' WHERE (id = $1 OR parent_id = $1) AND status = 'awaiting_approval'\(fenceCondition(&values))"
+        return try pool.withConnection { try $0.query(sql, values).rowsAffected } > 0
     }
 
     public func handbacks(_ id: Int64) throws -> Int {

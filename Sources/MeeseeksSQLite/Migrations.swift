@@ -126,6 +126,60 @@ enum Migrations {
         CREATE UNIQUE INDEX agent_credentials_active ON agent_credentials(agent_id) WHERE revoked_seq IS NULL;
         CREATE INDEX agent_credentials_revoked ON agent_credentials(revoked_seq) WHERE revoked_seq IS NOT NULL
         """,
+        // 8: four-eyes approval. SQLite cannot change a CHECK constraint, so the jobs table is
+        // rebuilt with the new statuses (foreign keys are off while steps run: see `apply`), its
+        // id sequence carried over; then one row per approver's decision.
+        """
+        CREATE TABLE jobs_v8 (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            parent_id INTEGER REFERENCES jobs(id) ON DELETE CASCADE,
+            command TEXT NOT NULL,
+            arguments TEXT NOT NULL,
+            requester TEXT NOT NULL,
+            channel TEXT,
+            selector TEXT NOT NULL DEFAULT '',
+            agent TEXT,
+            status TEXT NOT NULL CHECK (status IN ('queued','running','succeeded','failed','timed_out','cancelled','lost',
+                'awaiting_approval','denied','expired')),
+            exit_code INTEGER,
+            reason TEXT,
+            created_at REAL NOT NULL,
+            started_at REAL,
+            finished_at REAL,
+            attempt INTEGER NOT NULL DEFAULT 0,
+            dialog_id TEXT,
+            is_broadcast INTEGER NOT NULL DEFAULT 0,
+            output_bytes INTEGER NOT NULL DEFAULT 0,
+            output_dropped INTEGER NOT NULL DEFAULT 0,
+            secrets BLOB,
+            not_before REAL NOT NULL DEFAULT 0,
+            handbacks INTEGER NOT NULL DEFAULT 0,
+            confirmed INTEGER NOT NULL DEFAULT 0,
+            origin TEXT
+        );
+        INSERT INTO jobs_v8 (id, parent_id, command, arguments, requester, channel, selector, agent, status, exit_code, reason,
+            created_at, started_at, finished_at, attempt, dialog_id, is_broadcast, output_bytes, output_dropped, secrets, not_before,
+            handbacks, confirmed, origin)
+          SELECT id, parent_id, command, arguments, requester, channel, selector, agent, status, exit_code, reason,
+            created_at, started_at, finished_at, attempt, dialog_id, is_broadcast, output_bytes, output_dropped, secrets, not_before,
+            handbacks, confirmed, origin FROM jobs;
+        DELETE FROM sqlite_sequence WHERE name = 'jobs_v8';
+        INSERT INTO sqlite_sequence (name, seq) SELECT 'jobs_v8', seq FROM sqlite_sequence WHERE name = 'jobs';
+        DROP TABLE jobs;
+        ALTER TABLE jobs_v8 RENAME TO jobs;
+        CREATE INDEX jobs_status ON jobs(status, id);
+        CREATE INDEX jobs_requester ON jobs(requester, id);
+        CREATE INDEX jobs_parent ON jobs(parent_id);
+        CREATE UNIQUE INDEX jobs_origin ON jobs(origin) WHERE origin IS NOT NULL;
+        CREATE TABLE approvals (
+            job_id INTEGER NOT NULL REFERENCES jobs(id) ON DELETE CASCADE,
+            approver TEXT NOT NULL,
+            approved INTEGER NOT NULL,
+            reason TEXT,
+            at REAL NOT NULL,
+            PRIMARY KEY (job_id, approver)
+        )
+        """,
     ]
 
     static func apply(to database: SQLiteDatabase) throws {
@@ -134,14 +188,23 @@ enum Migrations {
             throw SQLiteError(
                 code: 0, message: "the database has schema version \(current), newer than this build knows (\(steps.count)); upgrade meeseeks")
         }
+        guard current < steps.count else { return }
+        // SQLite's procedure for rebuilding a table (step 8): foreign keys off around the steps
+        // (dropping the old table must not cascade), checked before they are on again.
+        try database.query("PRAGMA foreign_keys = OFF")
+        defer { _ = try? database.query("PRAGMA foreign_keys = ON") }  // re-enabled below; this covers a failed step
         for (index, step) in steps.enumerated() where index >= current {
             try database.transaction { connection in
                 for statement in step.split(separator: ";").map({ $0.trimmingCharacters() }) where !statement.isEmpty {
                     try connection.query(statement)
                 }
+                if let broken = try connection.query("PRAGMA foreign_key_check").first {
+                    throw SQLiteError(code: 0, message: "schema step \(index + 1) left a broken reference in \(broken.string(0) ?? "?")")
+                }
                 try connection.query("PRAGMA user_version = \(index + 1)")
             }
         }
+        try database.query("PRAGMA foreign_keys = ON")
     }
 }
 

@@ -93,7 +93,7 @@ extension SQLiteStore {
     public func finish(_ id: Int64, attempt: Int?, outcome: JobOutcome, at time: Double) throws -> Job? {
         try database.transaction { db in
             // The job's secrets go with its end: nothing can dispatch it again.
-            var sql = "UPDATE jobs SET status = ?, exit_code = ?, reason = ?, finished_at = ?, secrets = NULL WHERE id = ? AND status IN ('queued','running')"
+            var sql = "UPDATE jobs SET status = ?, exit_code = ?, reason = ?, finished_at = ?, secrets = NULL WHERE id = ? AND status IN ('queued','running','awaiting_approval')"
             var values: [SQLiteValue] = [
                 .text(outcome.status.rawValue), .optional(outcome.exitCode), .optional(outcome.reason), .real(time),
                 .integer(id),
@@ -118,6 +118,15 @@ extension SQLiteStore {
                 """,
                 [.real(notBefore), .integer(id), .integer(Int64(attempt))])
             return db.changes == 1
+        }
+    }
+
+    public func release(_ id: Int64) throws -> Bool {
+        try database.transaction { db in
+            try db.query(
+                "UPDATE jobs SET status = 'queued' WHERE (id = ? OR parent_id = ?) AND status = 'awaiting_approval'",
+                [.integer(id), .integer(id)])
+            return db.changes > 0
         }
     }
 

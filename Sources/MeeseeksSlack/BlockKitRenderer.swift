@@ -27,8 +27,11 @@ public struct BlockKitRenderer: Sendable {
         case .prompt(let prompt): renderPrompt(prompt)
         case .confirm(let confirm): renderConfirm(confirm)
         case .challenge(let challenge): renderChallenge(challenge)
+        case .accepted(let accepted) where accepted.approval != nil:
+            simple("Job *#\(accepted.jobID)* (`\(escape(accepted.command))`) waits for approval: \(escape(accepted.approval?.summary ?? "")). I'll tell you here what they decide.")
         case .accepted(let accepted):
             simple("\(phrases.phrase(.accepted)) Job *#\(accepted.jobID)* (`\(escape(accepted.command))`) is on its way to \(escape(accepted.targets.joined(separator: ", "))).")
+        case .approvalRequest(let request): renderApprovalRequest(request)
         case .result(let result): renderResult(result)
         case .progress(let progress): renderProgress(progress)
         case .notice(let notice):

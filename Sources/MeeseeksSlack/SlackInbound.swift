@@ -9,6 +9,10 @@ public enum SlackRequest: Hashable, Sendable, Codable {
     case event(user: String, dialog: String, input: DialogInput, channel: String?, trigger: String?)
     /// "Enter code": open the code modal for the dialog's step.
     case openCodeModal(user: String, dialog: String, step: Int, trigger: String)
+    /// Approve, or deny with a reason, a job awaiting approval (the approval request's buttons).
+    case decide(user: String, jobID: Int64, approve: Bool, reason: String?, channel: String?)
+    /// "Deny": open the modal asking why.
+    case openDenyModal(user: String, jobID: Int64, channel: String?, trigger: String)
     /// Nothing to do (our own messages, edits, unknown types).
     case ignore(String)
 }
@@ -50,6 +54,7 @@ public enum SlackInbound {
         let trigger = payload["trigger_id"]?.string
         switch payload["type"]?.string {
         case "block_actions":
+            if let approval = approvalAction(payload, user: user, trigger: trigger) { return approval }
             guard let action = payload["actions"]?[0], let actionID = action["action_id"]?.string,
                 let blockID = action["block_id"]?.string.flatMap(BlockID.init(parsing:))
             else { return .ignore("an action that is not ours") }
@@ -69,6 +74,13 @@ public enum SlackInbound {
             default: return .ignore("unknown action \(actionID)")
             }
             return .event(user: user, dialog: blockID.dialog, input: DialogInput(event, step: blockID.step), channel: channel, trigger: trigger)
+        case "view_submission" where payload["view"]?["callback_id"]?.string == "meeseeks_deny":
+            // private_metadata: `JOB|CHANNEL`, written by `denyModal`.
+            let metadata = (payload["view"]?["private_metadata"]?.string ?? "").split(separator: "|", omittingEmptySubsequences: false)
+            guard let first = metadata.first, let jobID = Int64(first) else { return .ignore("a deny modal without its job") }
+            let channel = metadata.count > 1 && !metadata[1].isEmpty ? String(metadata[1]) : nil
+            let reason = payload["view"]?["state"]?["values"]?["reason"]?["reason"]?["value"]?.string ?? ""
+            return .decide(user: user, jobID: jobID, approve: false, reason: reason, channel: channel)
         case "view_submission":
             guard payload["view"]?["callback_id"]?.string == "meeseeks_code",
                 let blockID = payload["view"]?["private_metadata"]?.string.flatMap(BlockID.init(parsing:))
@@ -78,6 +90,18 @@ public enum SlackInbound {
         default:
             return .ignore("interaction type \(payload["type"]?.string ?? "?")")
         }
+    }
+
+    /// The Approve and Deny buttons of an approval request (`block_id` `ma:JOB`).
+    static func approvalAction(_ payload: JSON, user: String, trigger: String?) -> SlackRequest? {
+        guard let action = payload["actions"]?[0], let actionID = action["action_id"]?.string,
+            actionID == "approve" || actionID == "deny", action["block_id"]?.string?.hasPrefix("ma:") == true
+        else { return nil }
+        guard let jobID = action["value"]?.string.flatMap({ Int64($0) }) else { return .ignore("an approval button without its job") }
+        let channel = payload["channel"]?["id"]?.string ?? payload["container"]?["channel_id"]?.string
+        if actionID == "approve" { return .decide(user: user, jobID: jobID, approve: true, reason: nil, channel: channel) }
+        guard let trigger else { return .ignore("deny button without trigger") }
+        return .openDenyModal(user: user, jobID: jobID, channel: channel, trigger: trigger)
     }
 
     /// The code's shape, checked while Slack waits (a wrong shape keeps the modal open).

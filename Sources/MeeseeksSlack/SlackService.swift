@@ -10,6 +10,9 @@ public protocol SlackDialogHost: Sendable {
     func openDialog(id: String, user: String, channel: String?, text: String, transport: [String: String]) async
     /// Feeds an event to a dialog of `user`, after merging `transport` into the dialog's.
     func handle(dialogID: String, user: String, input: DialogInput, transport: [String: String]) async -> SlackDialogAnswer
+    /// Approves, or denies with a reason, a job awaiting approval; what to tell the person
+    /// (who alone sees it).
+    func decide(jobID: Int64, user: String, approve: Bool, reason: String?) async -> String
     /// The live persona, for phrases.
     func persona() -> Persona
 }
@@ -181,6 +184,16 @@ public final class SlackService: ChatTransport, SlackIntake {
         case .openCodeModal(_, let dialog, let step, let trigger):
             let view = renderer.codeModal(DialogView.Challenge(dialogID: dialog, step: step, command: "", error: nil))
             _ = await api.call("views.open", ["trigger_id": .string(trigger), "view": view])
+        case .decide(let user, let jobID, let approve, let reason, let channel):
+            let answer = await host.decide(jobID: jobID, user: user, approve: approve, reason: reason)
+            guard let channel else { return }
+            let payload: JSON = ["user": .string(user), "text": .string(answer)]
+            outbox.send(
+                OutboxMessage(
+                    orderKey: channel, operation: .ephemeral, payload: payload.encoded(), channel: channel, messageKey: nil,
+                    createdAt: Date().timeIntervalSince1970))
+        case .openDenyModal(_, let jobID, let channel, let trigger):
+            _ = await api.call("views.open", ["trigger_id": .string(trigger), "view": renderer.denyModal(jobID: jobID, channel: channel)])
         case .ignore:
             break
         }
@@ -255,7 +268,7 @@ extension SlackRequest {
     var dialogKey: String? {
         switch self {
         case .event(_, let dialog, _, _, _), .openCodeModal(_, let dialog, _, _): dialog
-        case .open, .ignore: nil
+        case .open, .ignore, .decide, .openDenyModal: nil
         }
     }
 }

@@ -112,6 +112,21 @@ extension InMemoryStore: JobQueueStore {
         }
     }
 
+    public func release(_ id: Int64) throws -> Bool {
+        write { state in
+            var released = false
+            for jobID in state.jobOrder {
+                guard var row = state.jobs[jobID], row.job.id == id || row.job.parentID == id, row.job.status == .awaitingApproval else {
+                    continue
+                }
+                row.job.status = .queued
+                state.jobs[jobID] = row
+                released = true
+            }
+            return released
+        }
+    }
+
     public func handbacks(_ id: Int64) throws -> Int {
         read { $0.jobs[id]?.handbacks ?? 0 }
     }

@@ -84,6 +84,8 @@ extension InMemoryStore {
         var output: [UInt8] = []
         /// Bytes of output not kept.
         var dropped = 0
+        /// Approvers' decisions, oldest first (deleted with the job, as SQLite's cascade).
+        var decisions: [ApprovalDecision] = []
     }
 
     struct DialogRow: Sendable {

@@ -27,6 +27,7 @@ extension Meeseeks {
 
         func run() async throws {
             let client = try client.client()
+            await showApprovals(client)
             var state = try await clientCall { try await client.openDialog(text: words.joined(separator: " ")) }
             var session = ChatSession()
             session.show(state.messages)
@@ -53,6 +54,20 @@ extension Meeseeks {
                 state = try await clientCall { try await client.send(DialogInput(event, step: current.step), to: state.id) }
                 session.show(state.messages)
             }
+        }
+    }
+}
+
+extension Meeseeks.Chat {
+    /// Jobs waiting for this person's approval, before the dialog: the terminal's Approve / Deny.
+    func showApprovals(_ client: BoxClient) async {
+        do {
+            let approvals = try await client.approvals()
+            guard !approvals.isEmpty else { return }
+            FileOutput.standardOutput.write("Waiting for your approval:\n\(ApprovalText.list(approvals, now: Date().timeIntervalSince1970))\n\n")
+        } catch {
+            // The dialog still works without the list (an older box, a database out of reach).
+            FileOutput.standardError.write("meeseeks: cannot list the jobs waiting for your approval: \(error)\n")
         }
     }
 }

@@ -33,6 +33,7 @@ final class QueuedMessages: OutboxStore {
 struct NoDialogs: SlackDialogHost, EventLedger {
     func openDialog(id: String, user: String, channel: String?, text: String, transport: [String: String]) async {}
     func handle(dialogID: String, user: String, input: DialogInput, transport: [String: String]) async -> SlackDialogAnswer { .notFound }
+    func decide(jobID: Int64, user: String, approve: Bool, reason: String?) async -> String { "there is no job #\(jobID)" }
     func persona() -> Persona { .mrMeeseeks }
     func firstSighting(ofEvent id: String, at time: Double, forgetBefore: Double) throws -> Bool { true }
 }

@@ -69,6 +69,14 @@ public struct BoxMetrics: Sendable {
             MetricCache.counter("meeseeks_two_factor_attempts_total", [("outcome", "locked")]).increment()
         case .agentRefused:
             MetricCache.counter("meeseeks_agents_refused_total").increment()
+        case .approvalGranted:
+            MetricCache.counter("meeseeks_approvals_total", [("command", command), ("decision", "approved")]).increment()
+        case .approvalDenied:
+            MetricCache.counter("meeseeks_approvals_total", [("command", command), ("decision", "denied")]).increment()
+        case .approvalExpired:
+            MetricCache.counter("meeseeks_approvals_total", [("command", command), ("decision", "expired")]).increment()
+        case .approvalRefused:
+            MetricCache.counter("meeseeks_approvals_total", [("command", command), ("decision", "refused")]).increment()
         default:
             break
         }

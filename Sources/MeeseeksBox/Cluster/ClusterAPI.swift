@@ -100,6 +100,18 @@ struct ClusterAPI: APIService {
         return try job(try await forward(.cancel(id, principal: principal)))
     }
 
+    func decide(_ id: Int64, approve: Bool, reason: String?, as principal: API.Principal) async throws -> API.Approval {
+        if let api = await leader() { return try await api.decide(id, approve: approve, reason: reason, as: principal) }
+        guard case .approval(let approval) = try await forward(.decide(id, approve: approve, reason: reason, principal: principal)) else {
+            throw API.Failure(.unavailable, "the leader answered something else")
+        }
+        return approval
+    }
+
+    func approvals(as principal: API.Principal) async throws -> [API.Approval] {
+        try ApprovalList.pending(for: principal.user, store: store, snapshot: config.snapshot, now: Date().timeIntervalSince1970)
+    }
+
     func reload() async -> (applied: Bool, diagnostics: [String]) {
         if let api = await leader() { return await api.reload() }
         do {

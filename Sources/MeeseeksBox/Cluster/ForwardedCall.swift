@@ -12,6 +12,7 @@ enum ForwardedCall: Codable, Sendable {
     case send(DialogInput, dialogID: String, user: String)
     case messages(dialogID: String, user: String, after: Int, wait: Double)
     case cancel(Int64, principal: API.Principal)
+    case decide(Int64, approve: Bool, reason: String?, principal: API.Principal)
     case reload
 }
 
@@ -19,6 +20,7 @@ enum ForwardedCall: Codable, Sendable {
 enum ForwardedAnswer: Codable, Sendable {
     case job(Job)
     case dialog(API.DialogState)
+    case approval(API.Approval)
     case reload(applied: Bool, diagnostics: [String])
     case failure(API.Failure)
 
@@ -41,6 +43,8 @@ extension ForwardedCall {
                 return .dialog(try await api.messages(of: dialogID, as: user, after: after, wait: min(wait, 20)))
             case .cancel(let id, let principal):
                 return .job(try await api.cancel(id, as: principal))
+            case .decide(let id, let approve, let reason, let principal):
+                return .approval(try await api.decide(id, approve: approve, reason: reason, as: principal))
             case .reload:
                 let (applied, diagnostics) = await api.reload()
                 return .reload(applied: applied, diagnostics: diagnostics)

@@ -18,6 +18,17 @@ struct BoxSlackHost: SlackDialogHost {
         }
     }
 
+    func decide(jobID: Int64, user: String, approve: Bool, reason: String?) async -> String {
+        do {
+            let (job, _) = try await box.decide(jobID, by: user, approve: approve, reason: reason)
+            return approve
+                ? "You approved job #\(jobID) (\(job.command)); it is \(job.status.rawValue.replacing("_", with: " ")) now."
+                : "You denied job #\(jobID) (\(job.command)); its requester is told why."
+        } catch {
+            return error.description
+        }
+    }
+
     func persona() -> Persona {
         box.config.snapshot.configuration.settings.persona
     }

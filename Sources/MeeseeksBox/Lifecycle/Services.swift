@@ -51,7 +51,7 @@ struct Maintenance: Service {
     }
 }
 
-/// The orchestrator's periodic work: idle dialogs expire every 5 s, lost jobs are reaped every
+/// The orchestrator's periodic work: idle dialogs and unanswered approvals expire every 5 s, lost jobs are reaped every
 /// second, and handed-back jobs whose backoff passed are dispatched within a quarter second.
 enum Housekeeping {
     static func loops(for box: Orchestrator) -> [any Service] {
@@ -60,6 +60,7 @@ enum Housekeeping {
                 while !Task.isCancelled {
                     try? await Task.sleep(for: .seconds(5))  // cancelled at shutdown: the loop ends
                     await box.expireIdleDialogs()
+                    await box.expireApprovals()
                 }
             },
             LoopService(name: "progress") {

@@ -68,11 +68,17 @@ struct JobDispatcher {
     /// Stores a request as a job (or a broadcast with one sub-job per target). The caller
     /// dispatches afterwards.
     mutating func submit(_ request: JobRequest, spec: CommandSpec?) throws -> Job {
-        let template = Job(
+        var template = Job(
             command: request.command, arguments: request.maskedArguments(for: spec), requester: request.requester,
             channel: request.channel, selector: request.selector.isEverything ? "" : request.selector.description, createdAt: clock(),
             dialogID: request.dialogID, origin: request.origin)
         var children: [Job] = []
+        // Four-eyes: nothing is dispatched until enough people approved.
+        var awaiting = false
+        if spec?.approval != nil {
+            template.status = .awaitingApproval
+            awaiting = true
+        }
         var parent = template
         if request.mode == .all {
             parent.isBroadcast = true
@@ -86,11 +92,35 @@ struct JobDispatcher {
         let (job, stored) = try store.insert(parent, children: children, secrets: request.secrets(for: spec))
         audit.record(
             AuditRecord(
-                action: .jobQueued, user: request.requester, command: request.command, outcome: "queued", jobID: job.id,
+                action: .jobQueued, user: request.requester, command: request.command, outcome: awaiting ? "awaiting_approval" : "queued",
+                jobID: job.id,
                 detail: stored.isEmpty ? nil : "broadcast to \(stored.compactMap(\.agent).joined(separator: ","))"))
         logger.info("job queued", metadata: ["job_id": "\(job.id)", "command": "\(request.command)", "user": "\(request.requester)"])
         metrics.jobQueued()
         return job
+    }
+
+    // MARK: Approval
+
+    /// Queues a job that was awaiting approval; false when it no longer was.
+    mutating func release(_ id: Int64) throws -> Bool {
+        guard try store.release(id) else { return false }
+        changes.changed(id)
+        return true
+    }
+
+    /// Ends a job that never ran because it was not approved (denied, expired, cancelled), its
+    /// broadcast's sub-jobs first: they end the same way, not as a broadcast that failed.
+    mutating func endUnapproved(_ id: Int64, _ outcome: JobOutcome) -> [EndedJob] {
+        do {
+            for child in try store.jobs(JobQuery(parentID: id, limit: Int.max)) where !child.status.isFinal {
+                _ = try store.finish(child.id, attempt: nil, outcome: outcome, at: clock())
+            }
+        } catch {
+            logger.error("cannot end a broadcast's sub-jobs", metadata: ["job_id": "\(id)", "error": "\(error)"])
+            return []
+        }
+        return complete(id, attempt: nil, outcome)
     }
 
     // MARK: Dispatching

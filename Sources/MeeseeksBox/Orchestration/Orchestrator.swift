@@ -67,7 +67,11 @@ public actor Orchestrator {
     /// Stores a request as a job (or a broadcast) and starts what can start.
     public func submit(_ request: JobRequest) throws -> Job {
         let job = try dispatcher.submit(request, spec: config.snapshot.configuration.command(named: request.command))
-        dispatch()
+        if job.status == .awaitingApproval {
+            announceApproval(job)
+        } else {
+            dispatch()
+        }
         return job
     }
 
@@ -133,7 +137,12 @@ public actor Orchestrator {
             AuditRecord(
                 action: asAdmin && job.requester != user ? .jobKilled : .jobCancelRequested, user: user, command: job.command,
                 outcome: "ok", jobID: id))
-        for target in targets where !target.status.isFinal {
+        if job.status == .awaitingApproval {
+            // Nothing ran: the job (a broadcast with its sub-jobs) ends here, and its approvers see so.
+            settle(dispatcher.endUnapproved(id, JobOutcome(status: .cancelled, reason: "cancelled by \(user)")))
+            closeApprovalRequest(job, "Cancelled by \(user) before it was approved.")
+        }
+        for target in targets where !target.status.isFinal && job.status != .awaitingApproval {
             if target.status == .queued {
                 settle(dispatcher.complete(target.id, attempt: nil, JobOutcome(status: .cancelled, reason: "cancelled by \(user)")))
             } else if let agent = target.agent, let link = registry.link(agent) {

@@ -5,7 +5,7 @@ import Synchronization
 enum CommandDecoder {
     static let keys = [
         "name", "summary", "description", "run", "script", "args", "confirm", "two_factor", "timeout", "target",
-        "concurrency", "channels", "destructive", "aliases",
+        "concurrency", "channels", "destructive", "aliases", "approval",
     ]
 
     static func decode(_ node: YAMLNode, diagnostics: inout [Diagnostic]) -> CommandSpec? {
@@ -30,6 +30,7 @@ enum CommandDecoder {
         let channels = reader.strings("channels")?.map(\.0)
         let destructive = reader.bool("destructive") ?? false
         let aliases = reader.strings("aliases", single: true)?.map(\.0) ?? []
+        let approval = decodeApproval(&reader)
 
         // Without a summary the command is still checked, so one run reports everything.
         guard let name, let action else { return nil }
@@ -39,6 +40,7 @@ enum CommandDecoder {
             mode: mode, concurrency: concurrency, channels: channels, destructive: destructive,
             position: namePosition)
         spec.aliases = aliases
+        spec.approval = approval
         CommandRules.check(spec, &reader)
         return spec
     }
@@ -84,6 +86,30 @@ enum CommandDecoder {
             reader.typeError("confirm", node, expected: "true, false or a message")
             return .never
         }
+    }
+
+    /// `approval: {roles: [sre-lead], count: 1, timeout: 30m, channel: C…}`.
+    private static func decodeApproval(_ reader: inout MappingReader) -> ApprovalSpec? {
+        guard let node = reader.node("approval") else { return nil }
+        guard var section = MappingReader(node, context: "'approval'", diagnostics: &reader.diagnostics) else { return nil }
+        defer { reader.diagnostics += section.finish() }
+        let roles = section.strings("roles", single: true)?.map(\.0) ?? []
+        if roles.isEmpty {
+            section.missing("roles", "name the roles whose members may approve, such as roles: [sre-lead]")
+        }
+        let count = section.int("count") ?? 1
+        if !(1...ApprovalSpec.maximumCount).contains(count), let countNode = section.node("count") {
+            section.diagnostics.append(
+                .error("bad-value", at: countNode.position, "'count' must be between 1 and \(ApprovalSpec.maximumCount), found \(count)"))
+        }
+        let timeout = section.duration("timeout") ?? ApprovalSpec.defaultTimeout
+        if timeout > ApprovalSpec.maximumTimeout, let timeoutNode = section.node("timeout") {
+            section.diagnostics.append(
+                .error("bad-value", at: timeoutNode.position, "an approval may wait at most 7d, found \(DurationText.format(timeout))"))
+        }
+        let channel = section.string("channel")
+        guard !roles.isEmpty, (1...ApprovalSpec.maximumCount).contains(count), timeout <= ApprovalSpec.maximumTimeout else { return nil }
+        return ApprovalSpec(roles: roles, count: count, timeout: timeout, channel: channel, position: node.position)
     }
 
     private static func decodeTarget(_ reader: inout MappingReader) -> (LabelSelector?, CommandSpec.TargetMode) {

@@ -34,7 +34,7 @@ public enum ConfigLoader {
         let dir = directory.hasSuffix("/") ? String(directory.dropLast()) : directory
         if let missing = missingDirectory(dir) { return session.finish(extra: [missing]) }
         session.addDirectory(resolve("commands.d", in: dir), as: .command, required: true)
-        return session.finish(checkReachability: false)
+        return session.finish(checkReachability: false, agentOwned: true)
     }
 
     private static func missingDirectory(_ dir: String) -> Diagnostic? {

@@ -150,8 +150,10 @@ struct LoadSession {
         diagnostics += more
     }
 
-    mutating func finish(checkReachability: Bool = false, extra: [Diagnostic] = []) -> ConfigLoader.Result {
+    /// `agentOwned`: the commands an agent defines itself (`mrmeeseeks lint`), not the box's.
+    mutating func finish(checkReachability: Bool = false, agentOwned: Bool = false, extra: [Diagnostic] = []) -> ConfigLoader.Result {
         diagnostics += extra
+        diagnostics += ApprovalRules.check(commands: commands, policy: policy, agentOwned: agentOwned)
         diagnostics += ConfigurationRules.check(commands: commands, policy: policy, reachability: checkReachability)
         diagnostics += AliasRules.check(commands: commands, settings: settings)
         let configuration = Configuration(

@@ -43,6 +43,9 @@ extension CommandSpec {
         add("channels", channels?.joined(separator: ",") ?? "*")
         add("destructive", "\(destructive)")
         for alias in aliases { add("alias", alias) }
+        if let approval {
+            add("approval", "\(approval.roles.joined(separator: ",")) \(approval.count) \(approval.timeout) \(approval.channel ?? "-")")
+        }
         return lines.joined(separator: "\n")
     }
 }

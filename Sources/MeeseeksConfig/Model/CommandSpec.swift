@@ -44,6 +44,8 @@ public struct CommandSpec: Hashable, Sendable {
     public var destructive: Bool
     /// Other words that request this command (`rs` for `restart`).
     public var aliases: [String] = []
+    /// Who must agree before a job runs; nil when nobody need.
+    public var approval: ApprovalSpec?
     /// Where the command was declared: the file, and the position of its `name`.
     public var position: SourcePosition
 

@@ -48,7 +48,19 @@ public enum ConfigSchema {
         "concurrency": {"type": "integer", "minimum": 1, "description": "Jobs of this command at once across the fleet"},
         "channels": {"type": "array", "items": {"type": "string"}, "description": "Channel IDs where the command may be requested"},
         "destructive": {"type": "boolean", "description": "Show the confirmation in Slack's danger style"},
-        "aliases": {"type": ["array", "string"], "items": {"type": "string"}, "description": "Other words that request this command, such as rs for restart"}
+        "aliases": {"type": ["array", "string"], "items": {"type": "string"}, "description": "Other words that request this command, such as rs for restart"},
+        "approval": {
+          "type": "object",
+          "additionalProperties": false,
+          "required": ["roles"],
+          "description": "Four-eyes approval: the job waits until people of these roles (never its requester) approve it",
+          "properties": {
+            "roles": {"type": ["array", "string"], "items": {"type": "string"}, "description": "Roles whose members may approve"},
+            "count": {"type": "integer", "minimum": 1, "maximum": 10, "description": "Different approvers needed (default 1)"},
+            "timeout": {"type": ["string", "integer"], "description": "How long the job waits for approval, such as 30m (default; at most 7d)"},
+            "channel": {"type": "string", "description": "Channel ID where approval requests are posted; without it each approver gets a direct message"}
+          }
+        }
       },
       "definitions": {
         "argument": {

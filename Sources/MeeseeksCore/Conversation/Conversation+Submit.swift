@@ -133,7 +133,11 @@ extension Machine {
         dialog.jobID = id
         dialog.phase = .running(jobID: id)
         effects.append(
-            .show(.accepted(.init(user: dialog.user, command: dialog.command ?? "", jobID: id, targets: dialog.targets))))
+            .show(
+                .accepted(
+                    .init(
+                        user: dialog.user, command: dialog.command ?? "", jobID: id, targets: dialog.targets,
+                        approval: spec?.approval.map { .init(roles: $0.roles, count: $0.count, timeout: $0.timeout) }))))
     }
 
     mutating func codeRejected(_ message: String, final: Bool) {

@@ -13,6 +13,8 @@ public enum DialogView: Hashable, Sendable, Codable {
     case progress(Progress)
     case notice(Notice)
     case help(Help)
+    /// The message asking approvers to approve or deny a job.
+    case approvalRequest(ApprovalRequest)
 
     public struct CommandEntry: Hashable, Sendable, Codable {
         public var name: String
@@ -108,12 +110,67 @@ public enum DialogView: Hashable, Sendable, Codable {
         public var command: String
         public var jobID: Int64
         public var targets: [String]
+        /// Set when the job waits for approval first: who must approve, and for how long.
+        public var approval: ApprovalNeed?
 
-        public init(user: String, command: String, jobID: Int64, targets: [String]) {
+        public init(user: String, command: String, jobID: Int64, targets: [String], approval: ApprovalNeed? = nil) {
             self.user = user
             self.command = command
             self.jobID = jobID
             self.targets = targets
+            self.approval = approval
+        }
+    }
+
+    /// Who must approve a job before it runs.
+    public struct ApprovalNeed: Hashable, Sendable, Codable {
+        public var roles: [String]
+        public var count: Int
+        /// Seconds it waits before it expires.
+        public var timeout: Int
+
+        public init(roles: [String], count: Int, timeout: Int) {
+            self.roles = roles
+            self.count = count
+            self.timeout = timeout
+        }
+
+        /// "1 approval from sre-lead, within 30m".
+        public var summary: String {
+            "\(count == 1 ? "1 approval" : "\(count) approvals from different people") from \(roles.joined(separator: " or ")), within \(DurationText.format(timeout))"
+        }
+    }
+
+    /// A job waiting for approval, as its approvers see it (and, once decided, how it stands).
+    public struct ApprovalRequest: Hashable, Sendable, Codable {
+        public var jobID: Int64
+        public var command: String
+        /// `name=value`, secrets masked.
+        public var arguments: [String]
+        public var targets: [String]
+        public var requester: String
+        /// Seconds since 1970.
+        public var requestedAt: Double
+        public var expiresAt: Double
+        public var need: ApprovalNeed
+        public var approvedBy: [String]
+        /// Set once the request is no longer open: approved (queued), denied, expired, cancelled.
+        public var closed: String?
+
+        public init(
+            jobID: Int64, command: String, arguments: [String], targets: [String], requester: String, requestedAt: Double,
+            expiresAt: Double, need: ApprovalNeed, approvedBy: [String] = [], closed: String? = nil
+        ) {
+            self.jobID = jobID
+            self.command = command
+            self.arguments = arguments
+            self.targets = targets
+            self.requester = requester
+            self.requestedAt = requestedAt
+            self.expiresAt = expiresAt
+            self.need = need
+            self.approvedBy = approvedBy
+            self.closed = closed
         }
     }
 

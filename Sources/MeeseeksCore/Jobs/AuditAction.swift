@@ -21,6 +21,12 @@ public enum AuditAction: String, Hashable, Sendable, Codable, CaseIterable {
     case jobCancelRequested = "job.cancel_requested"
     case jobKilled = "job.killed"
     case jobRefusedByAgent = "job.refused_by_agent"
+    // Four-eyes approval
+    case approvalRequested = "approval.requested"
+    case approvalGranted = "approval.approved"
+    case approvalDenied = "approval.denied"
+    case approvalRefused = "approval.refused"
+    case approvalExpired = "approval.expired"
     // Second factor
     case twoFactorPassed = "2fa.passed"
     case twoFactorFailed = "2fa.failed"

@@ -1,13 +1,17 @@
 /// The lifecycle of a job. `queued → running → succeeded | failed | timed_out | cancelled | lost`;
-/// a queued job may also be cancelled or lost. Final states never change.
+/// a queued job may also be cancelled or lost. A command that needs approval starts
+/// `awaiting_approval`, then is queued once approved, or ends `denied`, `expired` or `cancelled`.
+/// Final states never change.
 public enum JobStatus: String, Hashable, Sendable, Codable, CaseIterable {
     case queued, running, succeeded, failed
     case timedOut = "timed_out"
     case cancelled, lost
+    case awaitingApproval = "awaiting_approval"
+    case denied, expired
 
     public var isFinal: Bool {
         switch self {
-        case .queued, .running: false
+        case .queued, .running, .awaitingApproval: false
         default: true
         }
     }

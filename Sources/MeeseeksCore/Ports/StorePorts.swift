@@ -3,7 +3,7 @@
 ///
 /// Calls are synchronous and short; implementations serialise access themselves.
 public typealias BoxStore = JobQueueStore & JobHistoryStore & DialogStore & AgentStore & AuditStore & TokenStore
-    & OutboxStore & EventLedger & AgentCredentialStore
+    & OutboxStore & EventLedger & AgentCredentialStore & ApprovalStore
 
 /// Job state, as the dispatcher changes it: the only writer of a job's status.
 public protocol JobQueueStore: Sendable {
@@ -21,6 +21,9 @@ public protocol JobQueueStore: Sendable {
     /// Puts a running job back in the queue (its agent handed it back before starting it, or never
     /// got it), not to be dispatched before `notBefore`.
     func requeue(_ id: Int64, attempt: Int, notBefore: Double) throws -> Bool
+    /// Queues a job that was awaiting approval (a broadcast with its sub-jobs); false when it
+    /// was not awaiting approval.
+    func release(_ id: Int64) throws -> Bool
     /// How often a job was handed back: its next backoff.
     func handbacks(_ id: Int64) throws -> Int
     /// Records that the agent started this attempt; false when it is not the running attempt.
@@ -34,6 +37,14 @@ public protocol JobQueueStore: Sendable {
     func runningJobs() throws -> [Job]
     /// Jobs waiting to start (broadcast parents aside), and when the oldest was queued.
     func queueStats() throws -> (depth: Int, oldest: Double?)
+}
+
+/// Decisions on jobs awaiting approval: one per person and job, deleted with the job.
+public protocol ApprovalStore: Sendable {
+    /// Records a decision; false when that person already decided on that job.
+    func recordDecision(_ decision: ApprovalDecision) throws -> Bool
+    /// The decisions on a job, oldest first.
+    func decisions(on jobID: Int64) throws -> [ApprovalDecision]
 }
 
 /// Jobs as history: what users list and read, and their output.

@@ -39,8 +39,17 @@ public struct TextRenderer: Sendable {
         case .challenge(let challenge):
             let error = challenge.error.map { "✗ \($0)\n" } ?? ""
             return error + "\(challenge.command) needs a second factor: enter the 6-digit code from your authenticator app."
+        case .accepted(let accepted) where accepted.approval != nil:
+            return "job #\(accepted.jobID) waits for approval: \(accepted.approval?.summary ?? "")"
         case .accepted(let accepted):
             return "\(phrases.phrase(.accepted)) (job #\(accepted.jobID))"
+        case .approvalRequest(let request):
+            var lines = ["job #\(request.jobID): \(request.requester) asks to run \(request.command); it needs \(request.need.summary)"]
+            if !request.arguments.isEmpty { lines.append("  arguments: \(request.arguments.joined(separator: " "))") }
+            lines.append("  on: \(request.targets.isEmpty ? "(any matching agent)" : request.targets.joined(separator: ", "))")
+            if !request.approvedBy.isEmpty { lines.append("  approved by: \(request.approvedBy.joined(separator: ", "))") }
+            lines.append(request.closed ?? "  meeseeks approve \(request.jobID)  |  meeseeks deny \(request.jobID) --reason TEXT")
+            return lines.joined(separator: "\n")
         case .result(let result):
             return resultText(result.report, user: result.user)
         case .progress(let progress) where progress.ended != nil:

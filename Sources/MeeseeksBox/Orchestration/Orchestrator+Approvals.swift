@@ -1,0 +1,166 @@
+import Logging
+import MeeseeksConfig
+public import MeeseeksCore
+
+/// Four-eyes approval. A job of a command with `approval` is stored awaiting approval and its
+/// approvers are asked (in the command's approval channel, or each of them directly). Each
+/// decision is checked when it is made, against the roles held then; the job is queued once
+/// enough different people approved, ends `denied` at the first denial, and `expired` when its
+/// time runs out. The requester hears each step in their dialog.
+extension Orchestrator {
+    /// Asks the approvers of a job just stored awaiting approval.
+    func announceApproval(_ job: Job) {
+        audit.record(
+            AuditRecord(
+                action: .approvalRequested, user: job.requester, command: job.command, outcome: "awaiting_approval", jobID: job.id))
+        showApprovalRequest(job, decisions: [], closed: nil)
+    }
+
+    /// Approves, or denies with a reason, a job awaiting approval; the job and its decisions as
+    /// they then stand. A refusal changes nothing and is audited.
+    public func decide(_ jobID: Int64, by user: String, approve: Bool, reason: String?) throws(ApprovalRefusal) -> (Job, [ApprovalDecision]) {
+        let snapshot = config.snapshot
+        let job: Job
+        let decisions: [ApprovalDecision]
+        do {
+            guard let found = try store.job(jobID), found.parentID == nil else {
+                throw ApprovalRefusal("not_found", "There is no job #\(jobID) to approve.")
+            }
+            job = found
+            decisions = try store.decisions(on: jobID)
+        } catch let refusal as ApprovalRefusal {
+            throw refusal
+        } catch {
+            logger.error("cannot read a job to approve", metadata: ["job_id": "\(jobID)", "error": "\(error)"])
+            throw Self.storeRefusal
+        }
+        let approval = snapshot.configuration.command(named: job.command)?.approval
+        let trimmed = reason?.trimmingSpaces
+        if let refusal = ApprovalRules.refusal(
+            job: job, approval: approval, approver: user, roles: snapshot.engine.roles(of: user), decisions: decisions,
+            approving: approve, reason: trimmed, now: clock())
+        {
+            audit.record(
+                AuditRecord(
+                    action: .approvalRefused, user: user, command: job.command, outcome: "denied", reason: refusal.code, jobID: jobID,
+                    detail: refusal.description))
+            if refusal.code == "expired" { expire(job, approval) }
+            throw refusal
+        }
+        guard let approval else { throw ApprovalRefusal("no_approval", "Job #\(jobID) does not need approval.") }
+        let decision = ApprovalDecision(jobID: jobID, approver: user, approved: approve, reason: approve ? nil : trimmed, at: clock())
+        do {
+            guard try store.recordDecision(decision) else {
+                throw ApprovalRefusal("already_decided", "You already decided on job #\(jobID).")
+            }
+        } catch let refusal as ApprovalRefusal {
+            throw refusal
+        } catch {
+            logger.error("cannot record an approval", metadata: ["job_id": "\(jobID)", "error": "\(error)"])
+            throw Self.storeRefusal
+        }
+        let all = decisions + [decision]
+        audit.record(
+            AuditRecord(
+                action: approve ? .approvalGranted : .approvalDenied, user: user, command: job.command,
+                outcome: approve ? "approved" : "denied", reason: decision.reason, jobID: jobID))
+        switch ApprovalRules.outcome(all, approval) {
+        case .denied(let by, let why):
+            settle(dispatcher.endUnapproved(jobID, JobOutcome(status: .denied, reason: "denied by \(by): \(why)")))
+            showApprovalRequest(job, decisions: all, closed: "Denied by \(by): \(why)")
+        case .approved:
+            do {
+                _ = try dispatcher.release(jobID)
+            } catch {
+                // The decision is kept: the next decision or a restart finds the job approved.
+                logger.error("cannot queue an approved job", metadata: ["job_id": "\(jobID)", "error": "\(error)"])
+                throw Self.storeRefusal
+            }
+            tellRequester(job, "Job #\(jobID) (\(job.command)) is approved by \(Self.names(all)); it runs now.")
+            showApprovalRequest(job, decisions: all, closed: "Approved by \(Self.names(all)); queued.")
+            dispatch()
+        case .waiting(let missing):
+            tellRequester(job, "Job #\(jobID) (\(job.command)) is approved by \(user); it needs \(missing) more approval\(missing == 1 ? "" : "s").")
+            showApprovalRequest(job, decisions: all, closed: nil)
+        }
+        do {
+            return (try store.job(jobID) ?? job, all)
+        } catch {
+            return (job, all)
+        }
+    }
+
+    static let storeRefusal = ApprovalRefusal("unavailable", "The box cannot reach its database right now; nothing was decided. Try again.")
+
+    static func names(_ decisions: [ApprovalDecision]) -> String {
+        decisions.filter(\.approved).map(\.approver).joined(separator: ", ")
+    }
+
+    /// Ends the jobs whose approvers did not decide in time. Called periodically.
+    public func expireApprovals() {
+        let snapshot = config.snapshot
+        let now = clock()
+        var due: [(Job, ApprovalSpec?)] = []
+        do {
+            try ApprovalList.awaiting(in: store) { job in
+                let approval = snapshot.configuration.command(named: job.command)?.approval
+                // A command that no longer asks for approval leaves its waiting jobs to expire.
+                let deadline = job.createdAt + Double(approval?.timeout ?? ApprovalSpec.defaultTimeout)
+                if now >= deadline { due.append((job, approval)) }
+            }
+        } catch {
+            logger.error("cannot list jobs awaiting approval", metadata: ["error": "\(error)"])
+        }
+        for (job, approval) in due { expire(job, approval) }
+    }
+
+    private func expire(_ job: Job, _ approval: ApprovalSpec?) {
+        let reason = approval.map { "nobody approved it within \(DurationText.format($0.timeout))" }
+            ?? "its command no longer asks for approval; request it again"
+        let ended = dispatcher.endUnapproved(job.id, JobOutcome(status: .expired, reason: reason))
+        guard !ended.isEmpty else { return }
+        audit.record(AuditRecord(action: .approvalExpired, user: job.requester, command: job.command, outcome: "expired", jobID: job.id))
+        settle(ended)
+        showApprovalRequest(job, decisions: (try? store.decisions(on: job.id)) ?? [], closed: "Expired: \(reason).")  // the list only decorates the closed message
+    }
+
+    /// An approval request that closed otherwise (its requester cancelled it).
+    func closeApprovalRequest(_ job: Job, _ text: String) {
+        showApprovalRequest(job, decisions: [], closed: text)
+    }
+
+    /// The request's message wherever it is shown, new or updated in place.
+    private func showApprovalRequest(_ job: Job, decisions: [ApprovalDecision], closed: String?) {
+        let snapshot = config.snapshot
+        guard let approval = snapshot.configuration.command(named: job.command)?.approval, let transport = dialogs.transports["slack"] else {
+            return
+        }
+        var targets: [String] = []
+        if job.isBroadcast {
+            do {
+                targets = try store.jobs(JobQuery(parentID: job.id, limit: Int.max, oldestFirst: true)).compactMap(\.agent)
+            } catch {
+                logger.warning("cannot list a broadcast's agents for its approval request", metadata: ["job_id": "\(job.id)", "error": "\(error)"])
+            }
+        } else {
+            targets = ["one agent" + (job.selector.isEmpty ? "" : " matching \(job.selector)")]
+        }
+        let view = DialogView.approvalRequest(
+            .init(
+                jobID: job.id, command: job.command, arguments: job.arguments.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" },
+                targets: targets, requester: job.requester, requestedAt: job.createdAt,
+                expiresAt: ApprovalRules.deadline(of: job, approval), need: ApprovalList.need(approval),
+                approvedBy: decisions.filter(\.approved).map(\.approver), closed: closed))
+        for place in ApprovalList.places(of: job, approval, engine: snapshot.engine, policy: snapshot.base.policy) {
+            var surface = Dialog(id: "approval-\(job.id)-\(place)", user: job.requester, channel: place, now: clock())
+            surface.transport = ["kind": "slack", "channel": place]
+            transport.show(view, in: surface)
+        }
+    }
+
+    /// A line in the requester's dialog, when the job came from one.
+    private func tellRequester(_ job: Job, _ text: String) {
+        guard let dialogID = job.dialogID, let dialog = dialogs.load(dialogID) else { return }
+        dialogs.render(.notice(.init(.info, text)), in: dialog, replacing: false)
+    }
+}

@@ -1,0 +1,256 @@
+"""Four-eyes approval through the Slack fake, with the real box: approvers are asked with the
+whole request, the requester never approves their own job, roles are checked when the button is
+clicked, a denial carries its reason, an unanswered request expires, two approvers mean two
+different people, and a job awaiting approval survives a restart (approved from the terminal)."""
+import json
+import os
+import subprocess
+import time
+import unittest
+import urllib.request
+
+from harness import API_TOKEN, BIN, Box, Fake, blocks_of, check_blocks, check_view, click, config_dir
+
+POLICY = """roles:
+  sre: {members: [U_SRE]}
+  lead: {members: [U_LEAD, U_LEAD2, U_LEAD3]}
+  dev: {members: [U_DEV]}
+grants:
+  - {roles: [sre, lead], commands: ["*"]}
+  - {roles: [dev], commands: [deploy]}
+"""
+
+DEPLOY = """name: deploy
+summary: Deploy an environment
+run: ["/bin/echo", "deployed {{env}}"]
+args:
+  - {name: env, choices: [stg, prd]}
+approval: {roles: [lead], timeout: 30m}
+"""
+
+DROP = """name: drop
+summary: Drop a database
+run: ["/bin/echo", "dropped"]
+approval: {roles: [lead], channel: C0APPROVE}
+"""
+
+WIPE = """name: wipe
+summary: Wipe a cache
+run: ["/bin/echo", "wiped"]
+approval: {roles: [lead], count: 2}
+"""
+
+FLASH = """name: flash
+summary: Needs a quick yes
+run: ["/bin/echo", "flashed"]
+approval: {roles: [lead], timeout: 4s}
+"""
+
+CHANNEL = "C0OPS"
+
+
+def text_of(call):
+    return json.dumps(blocks_of(call)) + call["args"].get("text", "")
+
+
+class Approval(unittest.TestCase):
+    def setUp(self):
+        self.fake = Fake()
+        self.config = config_dir({"commands.d/deploy.yaml": DEPLOY, "commands.d/drop.yaml": DROP, "commands.d/wipe.yaml": WIPE,
+                                  "commands.d/flash.yaml": FLASH, "policies.d/p.yaml": POLICY})
+        self.box = Box(self.config, self.fake)
+        self.boxes = [self.box]
+
+    def tearDown(self):
+        for box in self.boxes:
+            box.stop()
+        self.fake.stop()
+
+    # Helpers
+
+    def request(self, user, text, ts):
+        event = {"type": "app_mention", "user": user, "text": "<@UBOT> " + text, "ts": ts, "channel": CHANNEL}
+        self.assertEqual(self.box.event(event)[0], 200)
+
+    def approval_message(self, place, job_id, what="the approval request"):
+        """The newest version of the approval request in a channel or DM (posted, then updated)."""
+        def latest(calls):
+            found = [c for c in calls if c["args"].get("channel") == place and "asks to run" in text_of(c)
+                     and ("job *#%d*" % job_id) in text_of(c)]
+            return found[-1] if found else None
+        self.fake.wait_calls(lambda calls: latest(calls) is not None, what=what)
+        call = latest(self.fake.control("calls"))
+        check_blocks(blocks_of(call))
+        return call
+
+    def job_id_of(self, user):
+        """The newest job of a user, through the API."""
+        jobs = self.api("GET", "/api/v1/jobs?limit=1", user=user)["jobs"]
+        return jobs[0]["id"]
+
+    def api(self, method, path, body=None, user=None):
+        headers = {"Authorization": "Bearer " + API_TOKEN, "Content-Type": "application/json"}
+        if user:
+            headers["X-Meeseeks-As"] = user
+        request = urllib.request.Request(self.box.url + path, method=method, headers=headers,
+                                         data=None if body is None else json.dumps(body).encode())
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                return json.loads(response.read() or b"{}")
+        except urllib.error.HTTPError as error:
+            return {"status": error.code, "body": json.loads(error.read() or b"{}")}
+
+    def cli(self, *args, user):
+        env = dict(os.environ, MEESEEKS_API_TOKEN=API_TOKEN)
+        return subprocess.run([os.path.join(BIN, "meeseeks"), *args, "--box", self.box.url, "--as", user],
+                              capture_output=True, text=True, timeout=60, env=env)
+
+    def ephemeral_to(self, user, needle):
+        self.fake.wait_calls(lambda calls: any(c["method"] == "chat.postEphemeral" and c["args"].get("user") == user
+                                               and needle in c["args"].get("text", "") for c in calls),
+                             what="an ephemeral to %s saying %r" % (user, needle))
+
+    def wait_job(self, job_id, status, user, timeout=30):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            job = self.api("GET", "/api/v1/jobs/%d" % job_id, user=user)["job"]
+            if job["status"] == status:
+                return job
+            time.sleep(0.2)
+        self.fail("job #%d is %s, not %s" % (job_id, job["status"], status))
+
+    def result_in_thread(self, thread, needle):
+        self.fake.wait_calls(lambda calls: any(c["method"] == "chat.postMessage" and c["args"].get("thread_ts") == thread
+                                               and needle in text_of(c) for c in calls),
+                             timeout=40, what="%r in the requester's thread" % needle)
+
+    def audit(self, job_id):
+        entries = [e["record"] for e in self.api("GET", "/api/v1/audit?limit=1000")["entries"]]
+        return [(e["action"], e["user"], e.get("reason")) for e in entries if e.get("jobID") == job_id]
+
+    # Tests
+
+    def test_the_requester_cannot_approve_a_second_person_does_and_it_runs(self):
+        self.request("U_LEAD", "deploy env=prd", "10.1")
+        self.fake.wait_calls(lambda calls: any("waits for approval" in text_of(c) for c in calls), what="the requester's notice")
+        job_id = self.job_id_of("U_LEAD")
+        self.assertEqual(self.wait_job(job_id, "awaiting_approval", "U_LEAD")["status"], "awaiting_approval")
+        # Each other lead gets the request in a direct message, with the whole request; the requester gets none.
+        request = self.approval_message("U_LEAD2", job_id)
+        self.approval_message("U_LEAD3", job_id)
+        self.assertIn("env=prd", text_of(request))
+        self.assertIn("U_LEAD", text_of(request))
+        self.assertFalse([c for c in self.fake.control("calls") if c["args"].get("channel") == "U_LEAD" and "asks to run" in text_of(c)])
+        blocks = blocks_of(request)
+        # The requester clicks Approve (on a copy of the message): refused, nothing changes.
+        click(self.box, self.fake, "U_LEAD", "U_LEAD2", blocks, "approve")
+        self.ephemeral_to("U_LEAD", "someone else must approve")
+        # Someone without the role: refused.
+        click(self.box, self.fake, "U_DEV", "U_LEAD2", blocks, "approve")
+        self.ephemeral_to("U_DEV", "needs the role lead")
+        self.assertEqual(self.wait_job(job_id, "awaiting_approval", "U_LEAD")["status"], "awaiting_approval")
+        # A lead approves: it runs, and the requester hears who approved.
+        click(self.box, self.fake, "U_LEAD2", "U_LEAD2", blocks, "approve")
+        self.ephemeral_to("U_LEAD2", "You approved job #%d" % job_id)
+        self.result_in_thread("10.1", "approved by U_LEAD2")
+        self.result_in_thread("10.1", "deployed prd")
+        self.assertEqual(self.wait_job(job_id, "succeeded", "U_LEAD")["status"], "succeeded")
+        # Clicking again: refused, the job is no longer waiting.
+        click(self.box, self.fake, "U_LEAD3", "U_LEAD3", blocks, "approve")
+        self.ephemeral_to("U_LEAD3", "already ended")
+        # Both messages now say who approved it, without buttons.
+        closed = self.approval_message("U_LEAD3", job_id)
+        self.assertIn("Approved by U_LEAD2", text_of(closed))
+        self.assertNotIn('"approve"', json.dumps(blocks_of(closed)))
+        actions = [a for a in self.audit(job_id)]
+        self.assertIn(("approval.requested", "U_LEAD", None), actions)
+        self.assertIn(("approval.refused", "U_LEAD", "own_request"), actions)
+        self.assertIn(("approval.refused", "U_DEV", "no_role"), actions)
+        self.assertIn(("approval.approved", "U_LEAD2", None), actions)
+        self.assertIn(("approval.refused", "U_LEAD3", "job_ended"), actions)
+        with urllib.request.urlopen(self.box.url + "/metrics", timeout=10) as response:
+            metrics = response.read().decode()
+        self.assertIn('meeseeks_approvals_total{command="deploy",decision="approved"} 1', metrics)
+        self.assertIn('meeseeks_approvals_total{command="deploy",decision="refused"} 3', metrics)
+
+    def test_a_denial_asks_why_and_the_requester_hears_it(self):
+        self.request("U_SRE", "drop", "11.1")
+        self.fake.wait_calls(lambda calls: any("waits for approval" in text_of(c) for c in calls), what="the requester's notice")
+        job_id = self.job_id_of("U_SRE")
+        request = self.approval_message("C0APPROVE", job_id)
+        trigger = click(self.box, self.fake, "U_LEAD", "C0APPROVE", blocks_of(request), "deny")
+        self.fake.wait_calls(lambda calls: any(c["method"] == "views.open" and c["args"].get("trigger_id") == trigger for c in calls),
+                             what="the reason modal")
+        opened = [c for c in self.fake.control("calls") if c["method"] == "views.open" and c["args"].get("trigger_id") == trigger][-1]
+        view = opened["args"]["view"]
+        view = json.loads(view) if isinstance(view, str) else view
+        check_view(view)
+        payload = {"type": "view_submission", "user": {"id": "U_LEAD"}, "trigger_id": self.fake.control("trigger")["trigger_id"],
+                   "view": {"id": "V1", "callback_id": view["callback_id"], "private_metadata": view["private_metadata"],
+                            "state": {"values": {"reason": {"reason": {"type": "plain_text_input", "value": "not on a Friday"}}}}}}
+        status, _, _ = self.box.interact(payload)
+        self.assertEqual(status, 200)
+        self.result_in_thread("11.1", "denied by U_LEAD: not on a Friday")
+        self.assertEqual(self.wait_job(job_id, "denied", "U_SRE")["reason"], "denied by U_LEAD: not on a Friday")
+        self.assertIn("Denied by U_LEAD: not on a Friday", text_of(self.approval_message("C0APPROVE", job_id)))
+        self.assertFalse([c for c in self.fake.control("calls") if "dropped" in text_of(c)], "a denied job ran")
+        # A denial without a reason is refused (the terminal's way).
+        self.request("U_SRE", "drop", "11.2")
+        self.fake.wait_calls(lambda calls: sum("waits for approval" in text_of(c) for c in calls) >= 2, what="the second request")
+        second = self.job_id_of("U_SRE")
+        refused = self.api("POST", "/api/v1/jobs/%d/deny" % second, {"reason": "  "}, user="U_LEAD")
+        self.assertEqual(refused["status"], 400, refused)
+        self.assertIn("needs a reason", refused["body"]["error"])
+
+    def test_an_unanswered_request_expires_and_the_requester_is_told(self):
+        self.request("U_SRE", "flash", "12.1")
+        self.fake.wait_calls(lambda calls: any("waits for approval" in text_of(c) for c in calls), what="the requester's notice")
+        job_id = self.job_id_of("U_SRE")
+        self.result_in_thread("12.1", "expired")
+        job = self.wait_job(job_id, "expired", "U_SRE")
+        self.assertIn("nobody approved it within 4s", job["reason"])
+        self.assertIn("Expired", text_of(self.approval_message("U_LEAD", job_id)))
+        refused = self.api("POST", "/api/v1/jobs/%d/approve" % job_id, {}, user="U_LEAD")
+        self.assertEqual(refused["status"], 409, refused)
+        self.assertIn(("approval.expired", "U_SRE", None), self.audit(job_id))
+        self.assertFalse([c for c in self.fake.control("calls") if "flashed" in text_of(c)], "an expired job ran")
+
+    def test_two_approvers_must_be_two_different_people(self):
+        self.request("U_SRE", "wipe", "13.1")
+        self.fake.wait_calls(lambda calls: any("waits for approval" in text_of(c) for c in calls), what="the requester's notice")
+        job_id = self.job_id_of("U_SRE")
+        blocks = blocks_of(self.approval_message("U_LEAD", job_id))
+        click(self.box, self.fake, "U_LEAD", "U_LEAD", blocks, "approve")
+        self.result_in_thread("13.1", "needs 1 more approval")
+        click(self.box, self.fake, "U_LEAD", "U_LEAD", blocks, "approve")
+        self.ephemeral_to("U_LEAD", "You already approved")
+        self.assertEqual(self.wait_job(job_id, "awaiting_approval", "U_SRE")["status"], "awaiting_approval")
+        click(self.box, self.fake, "U_LEAD3", "U_LEAD3", blocks, "approve")
+        self.result_in_thread("13.1", "wiped")
+        self.assertEqual(self.wait_job(job_id, "succeeded", "U_SRE")["status"], "succeeded")
+
+    def test_a_job_awaiting_approval_survives_a_restart_and_is_approved_from_the_terminal(self):
+        self.request("U_SRE", "deploy env=stg", "14.1")
+        self.fake.wait_calls(lambda calls: any("waits for approval" in text_of(c) for c in calls), what="the requester's notice")
+        job_id = self.job_id_of("U_SRE")
+        self.box.stop()
+        self.box = Box(self.config, self.fake)
+        self.boxes.append(self.box)
+        listed = self.cli("approvals", user="U_LEAD2")
+        self.assertEqual(listed.returncode, 0, listed.stderr)
+        self.assertIn("#%d  deploy env=stg  requested by U_SRE" % job_id, listed.stdout)
+        # The requester has nothing to approve; denying needs a reason.
+        self.assertIn("Nothing waits for your approval", self.cli("approvals", user="U_SRE").stdout)
+        self.assertNotEqual(self.cli("deny", str(job_id), "--reason", " ", user="U_LEAD2").returncode, 0)
+        own = self.cli("approve", str(job_id), user="U_SRE")
+        self.assertNotEqual(own.returncode, 0)
+        self.assertIn("someone else must approve", own.stderr)
+        approved = self.cli("approve", str(job_id), user="U_LEAD2")
+        self.assertEqual(approved.returncode, 0, approved.stderr)
+        self.assertIn("job #%d (deploy): approved" % job_id, approved.stdout)
+        self.result_in_thread("14.1", "deployed stg")
+        self.assertEqual(self.wait_job(job_id, "succeeded", "U_SRE")["status"], "succeeded")
+
+
+if __name__ == "__main__":
+    unittest.main()
