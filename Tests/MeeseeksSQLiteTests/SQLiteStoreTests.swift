@@ -35,7 +35,7 @@ struct SQLiteStoreTests {
             DROP TABLE chat_events; DROP INDEX dialogs_waiting; ALTER TABLE dialogs DROP COLUMN waiting;
             ALTER TABLE jobs DROP COLUMN secrets; ALTER TABLE jobs DROP COLUMN not_before;
             ALTER TABLE jobs DROP COLUMN handbacks; ALTER TABLE jobs DROP COLUMN confirmed;
-            DROP INDEX jobs_origin; ALTER TABLE jobs DROP COLUMN origin; DROP TABLE agent_credentials;
+            DROP INDEX jobs_origin; ALTER TABLE jobs DROP COLUMN origin; DROP TABLE agent_credentials; DROP TABLE approvals;
             PRAGMA user_version = 2
             """)
         var waiting = Dialog(id: "d1", user: "U1", channel: "C1", now: 10)
@@ -43,7 +43,7 @@ struct SQLiteStoreTests {
         let json = String(decoding: try JSONEncoder().encode(waiting), as: UTF8.self)
         try store.database.query("INSERT INTO dialogs (id, user, state, updated_at) VALUES ('d1', 'U1', ?, 10)", [.text(json)])
         let upgraded = try reopen(path)
-        #expect(try upgraded.database.query("PRAGMA user_version").first?.int(0) == 7)
+        #expect(try upgraded.database.query("PRAGMA user_version").first?.int(0) == 8)
         #expect(try upgraded.job(queued.id)?.command == "hello")
         let legacy = try #require(try upgraded.dialog("d1"))
         #expect(legacy.user == "U1")
@@ -55,6 +55,29 @@ struct SQLiteStoreTests {
         #expect(try upgraded.database.query("SELECT state FROM dialogs").first?.blob(0).first != UInt8(ascii: "{"))
         #expect(try upgraded.firstSighting(ofEvent: "Ev1", at: 1, forgetBefore: 0))
         #expect(try upgraded.credentials().isEmpty)
+    }
+
+    @Test("step 8 rebuilds the jobs table: rows, output, ids still to come and foreign keys survive")
+    func upgradeFromSchema7() throws {
+        let (store, path) = try store()
+        let (parent, children) = try store.insert(job(), children: [job(agent: "a1")], secrets: nil)
+        let (last, _) = try store.insert(job("bye"), children: [], secrets: JobSecrets(code: "123456"))
+        try store.appendOutput(last.id, Array("hello\n".utf8), limit: 1000)
+        // The newest job is purged, as history is: its id must not be given again.
+        let (gone, _) = try store.insert(job(), children: [], secrets: nil)
+        try store.database.execute("DELETE FROM jobs WHERE id = \(gone.id); DROP TABLE approvals; PRAGMA user_version = 7")
+        let upgraded = try reopen(path)
+        #expect(try upgraded.database.query("PRAGMA user_version").first?.int(0) == 8)
+        #expect(try upgraded.job(children[0].id)?.parentID == parent.id)
+        #expect(try upgraded.secrets(of: last.id)?.code == "123456")
+        #expect(try upgraded.output(last.id, from: 0, limit: 100) == Array("hello\n".utf8))
+        #expect(try upgraded.insert(job(), children: [], secrets: nil).0.id == gone.id + 1)
+        #expect(try upgraded.database.query("PRAGMA foreign_keys").first?.int(0) == 1)
+        #expect(try upgraded.database.query("PRAGMA foreign_key_check").isEmpty)
+        // The cascade still holds: a purged job takes its output with it.
+        _ = try upgraded.finish(last.id, attempt: nil, outcome: JobOutcome(status: .succeeded), at: 1001)
+        _ = try upgraded.purge(before: 5000)
+        #expect(try upgraded.database.query("SELECT COUNT(*) FROM job_output").first?.int(0) == 0)
     }
 
     @Test("the sealer opens what it sealed, the empty value included, and nothing shorter or altered")

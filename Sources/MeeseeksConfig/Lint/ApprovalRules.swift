@@ -25,6 +25,8 @@ enum ApprovalRules {
             let hint = Suggestion.nearest(to: role, among: roleNames).map { "; did you mean '\($0)'?" } ?? ""
             diagnostics.append(.error("unknown-role", at: approval.position, "'\(command.name)': approval names unknown role '\(role)'\(hint)"))
         }
+        // An unknown role is the finding; counting its members would only repeat it.
+        guard diagnostics.isEmpty else { return diagnostics }
         let approvers = Set(approval.roles.flatMap { policy.roles[$0]?.members ?? [] })
         let requesters = Set(
             policy.grants.filter { $0.covers(command.name) }.flatMap { grant in grant.roles.flatMap { policy.roles[$0]?.members ?? [] } })
