@@ -129,6 +129,13 @@ extension PostgresStore {
         return try pool.withConnection { try $0.query(sql, values).rowsAffected == 1 }
     }
 
+    public func keepSecrets(_ secrets: JobSecrets, of id: Int64) throws -> Bool {
+        let sealed = try requireSealer().seal(secrets.encoded, context: "job:\(id)")
+        var values: [SQLValue] = [.bytes(sealed), .int(id)]
+        let sql = "UPDATE jobs SET secrets = $1 WHERE id = $2 AND status = 'awaiting_approval'\(fenceCondition(&values))"
+        return try pool.withConnection { try $0.query(sql, values).rowsAffected } == 1
+    }
+
     public func release(_ id: Int64) throws -> Bool {
         var values: [SQLValue] = [.int(id)]
         let sql = "UPDATE jobs SET status = 'queued' WHERE (id = $1 OR parent_id = $1) AND status = 'awaiting_approval'\(fenceCondition(&values))"

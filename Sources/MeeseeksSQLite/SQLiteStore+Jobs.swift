@@ -121,6 +121,14 @@ extension SQLiteStore {
         }
     }
 
+    public func keepSecrets(_ secrets: JobSecrets, of id: Int64) throws -> Bool {
+        let sealed = try requireSealer().seal(secrets.encoded, context: "job:\(id)")
+        return try database.transaction { db in
+            try db.query("UPDATE jobs SET secrets = ? WHERE id = ? AND status = 'awaiting_approval'", [.blob(sealed), .integer(id)])
+            return db.changes == 1
+        }
+    }
+
     public func release(_ id: Int64) throws -> Bool {
         try database.transaction { db in
             try db.query(

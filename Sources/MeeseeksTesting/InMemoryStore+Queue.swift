@@ -112,6 +112,16 @@ extension InMemoryStore: JobQueueStore {
         }
     }
 
+    public func keepSecrets(_ secrets: JobSecrets, of id: Int64) throws -> Bool {
+        let sealed = try requireSealer().seal(secrets.encoded, context: "job:\(id)")
+        return write { state in
+            guard var row = state.jobs[id], row.job.status == .awaitingApproval else { return false }
+            row.secrets = sealed
+            state.jobs[id] = row
+            return true
+        }
+    }
+
     public func release(_ id: Int64) throws -> Bool {
         write { state in
             var released = false

@@ -9,7 +9,9 @@ import time
 import unittest
 import urllib.request
 
-from harness import API_TOKEN, BIN, Box, Fake, blocks_of, check_blocks, check_view, click, config_dir
+import tempfile
+
+from harness import API_TOKEN, BIN, Box, Fake, blocks_of, check_blocks, check_view, click, config_dir, enroll
 
 POLICY = """roles:
   sre: {members: [U_SRE]}
@@ -250,6 +252,69 @@ class Approval(unittest.TestCase):
         self.assertIn("job #%d (deploy): approved" % job_id, approved.stdout)
         self.result_in_thread("14.1", "deployed stg")
         self.assertEqual(self.wait_job(job_id, "succeeded", "U_SRE")["status"], "succeeded")
+
+
+RESTART = """name: restart
+summary: Restart a service
+run: ["/bin/echo", "restarted {{service}}"]
+args:
+  - {name: service, choices: [nginx, redis]}
+two_factor: true
+approval: {roles: [lead]}
+"""
+
+
+class ApprovalWithTwoFactor(Approval):
+    """A two-factor command that needs approval asks for the code once approved, so the agent
+    checks a fresh one."""
+
+    def setUp(self):
+        self.secrets = os.path.join(tempfile.mkdtemp(prefix="meeseeks-2fa-"), "secrets")
+        self.totp = enroll("U_SRE", self.secrets)
+        self.fake = Fake()
+        self.config = config_dir({"commands.d/restart.yaml": RESTART, "policies.d/p.yaml": POLICY})
+        self.box = Box(self.config, self.fake, extra_args=("--two-factor-secrets", self.secrets))
+        self.boxes = [self.box]
+
+    # The other tests are the base class's, on another configuration.
+    test_the_requester_cannot_approve_a_second_person_does_and_it_runs = None
+    test_a_denial_asks_why_and_the_requester_hears_it = None
+    test_an_unanswered_request_expires_and_the_requester_is_told = None
+    test_two_approvers_must_be_two_different_people = None
+    test_a_job_awaiting_approval_survives_a_restart_and_is_approved_from_the_terminal = None
+
+    def test_the_code_is_asked_once_approved_and_the_agent_checks_it(self):
+        self.request("U_SRE", "restart nginx", "20.1")
+        self.fake.wait_calls(lambda calls: any("waits for approval" in text_of(c) for c in calls), what="the requester's notice")
+        job_id = self.job_id_of("U_SRE")
+        # Nothing asks for a code yet.
+        self.assertFalse([c for c in self.fake.control("calls") if "second factor" in text_of(c) or c["method"] == "views.open"])
+        stale = blocks_of(self.approval_message("U_LEAD2", job_id))
+        click(self.box, self.fake, "U_LEAD", "U_LEAD", blocks_of(self.approval_message("U_LEAD", job_id)), "approve")
+        self.fake.wait_calls(lambda calls: any(c["args"].get("channel") == CHANNEL and "needs a second factor" in text_of(c)
+                                               for c in calls), what="the code prompt")
+        prompt = [c for c in self.fake.control("calls") if c["args"].get("channel") == CHANNEL and "needs a second factor" in text_of(c)][-1]
+        self.assertEqual(self.wait_job(job_id, "awaiting_approval", "U_SRE")["status"], "awaiting_approval")
+        # Another approver is told it is decided already.
+        click(self.box, self.fake, "U_LEAD2", "U_LEAD2", stale, "approve")
+        self.ephemeral_to("U_LEAD2", "already approved")
+        before = len(self.fake.control("calls"))
+        click(self.box, self.fake, "U_SRE", CHANNEL, blocks_of(prompt), "code_open")
+        calls = self.fake.wait_calls(lambda calls: any(c["method"] == "views.open" and c.get("ok") for c in calls[before:]), what="the modal")
+        view = [c for c in calls[before:] if c["method"] == "views.open" and c.get("ok")][-1]["args"]["view"]
+        view = json.loads(view) if isinstance(view, str) else view
+        check_view(view)
+        payload = {"type": "view_submission", "user": {"id": "U_SRE"}, "trigger_id": self.fake.control("trigger")["trigger_id"],
+                   "view": {"id": "V1", "type": "modal", "callback_id": view["callback_id"], "private_metadata": view["private_metadata"],
+                            "state": {"values": {"code": {"code": {"type": "plain_text_input", "value": self.totp.now()}}}}}}
+        self.assertEqual(self.box.interact(payload)[0], 200)
+        self.result_in_thread("20.1", "restarted nginx")
+        self.assertEqual(self.wait_job(job_id, "succeeded", "U_SRE")["status"], "succeeded")
+        self.assertIn(("2fa.passed", "U_SRE", None), [(a, u, None) for a, u, _ in self.audit(job_id)])
+        # The terminal cannot give the code later: refused with the way to do it.
+        refused = self.cli("run", "restart", "nginx", "--code", self.totp.now(), user="U_SRE")
+        self.assertNotEqual(refused.returncode, 0)
+        self.assertIn("needs approval and then your 2FA code", refused.stderr)
 
 
 if __name__ == "__main__":

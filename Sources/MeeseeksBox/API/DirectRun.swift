@@ -35,6 +35,12 @@ extension Orchestrator {
         } catch {
             throw API.Failure(.badRequest, "invalid selector '\(request.selector ?? "")': \(error)")
         }
+        if spec.twoFactor, spec.approval != nil {
+            // The code must be fresh when the job starts, after its approvers: a conversation asks for it then.
+            throw API.Failure(
+                .badRequest,
+                "'\(spec.name)' needs approval and then your 2FA code: request it in Slack or with meeseeks chat, which asks for the code once it is approved")
+        }
         if spec.twoFactor, request.code == nil {
             throw API.Failure(.badRequest, "'\(spec.name)' needs a 2FA code: pass --code")
         }

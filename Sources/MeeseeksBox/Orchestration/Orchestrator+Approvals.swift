@@ -68,6 +68,14 @@ extension Orchestrator {
         case .denied(let by, let why):
             settle(dispatcher.endUnapproved(jobID, JobOutcome(status: .denied, reason: "denied by \(by): \(why)")))
             showApprovalRequest(job, decisions: all, closed: "Denied by \(by): \(why)")
+        case .approved where snapshot.configuration.command(named: job.command)?.twoFactor == true:
+            // The code is asked now, so the agent checks a fresh one (see `releaseApproved`).
+            showApprovalRequest(job, decisions: all, closed: "Approved by \(Self.names(all)); waiting for the requester's 2FA code.")
+            if let dialogID = job.dialogID, handle(dialogID, DialogInput(.approved(jobID: jobID))) != nil {
+                tellRequester(job, "Job #\(jobID) (\(job.command)) is approved by \(Self.names(all)); give your 2FA code to run it.")
+            } else {
+                settle(dispatcher.endUnapproved(jobID, JobOutcome(status: .failed, reason: "approved, but there is no conversation to ask its 2FA code in")))
+            }
         case .approved:
             do {
                 _ = try dispatcher.release(jobID)
@@ -88,6 +96,30 @@ extension Orchestrator {
         } catch {
             return (job, all)
         }
+    }
+
+    /// Queues an approved two-factor job with the code its requester just gave: sealed with the
+    /// job (each of a broadcast's sub-jobs), as a code given with the request would have been.
+    /// Nil when it is queued; otherwise why not, for the requester.
+    func releaseApproved(_ jobID: Int64, code: String, by user: String) -> String? {
+        do {
+            guard let job = try store.job(jobID), job.requester == user, job.status == .awaitingApproval,
+                let approval = config.snapshot.configuration.command(named: job.command)?.approval,
+                case .approved = ApprovalRules.outcome(try store.decisions(on: jobID), approval)
+            else { return "Job #\(jobID) is no longer waiting for your code." }
+            let holders = job.isBroadcast ? try store.jobs(JobQuery(parentID: jobID, limit: Int.max)).map(\.id) : [jobID]
+            for holder in holders {
+                var secrets = try store.secrets(of: holder) ?? JobSecrets()
+                secrets.code = code
+                guard try store.keepSecrets(secrets, of: holder) else { return "Job #\(jobID) is no longer waiting for your code." }
+            }
+            guard try dispatcher.release(jobID) else { return "Job #\(jobID) is no longer waiting for your code." }
+        } catch {
+            logger.error("cannot queue an approved job with its code", metadata: ["job_id": "\(jobID)", "error": "\(error)"])
+            return "I couldn't queue job #\(jobID) (the box's store failed); it will expire unrun: ask again."
+        }
+        dispatch()
+        return nil
     }
 
     static let storeRefusal = ApprovalRefusal("unavailable", "The box cannot reach its database right now; nothing was decided. Try again.")

@@ -100,6 +100,10 @@ extension Orchestrator {
                 logger.error("cannot store a job", metadata: ["error": "\(error)"])
                 return DialogInput(.jobRejected(reason: "I couldn't queue that job; the box's store failed. Try again."))
             }
+        case .releaseApproved(let jobID, let code):
+            if let problem = releaseApproved(jobID, code: code, by: dialog.user) {
+                dialogs.render(.notice(.init(.invalid, problem)), in: dialog, replacing: false)
+            }
         case .builtin(let call):
             dialogs.render(answer(call, for: dialog.user), in: dialog, replacing: false)
         }

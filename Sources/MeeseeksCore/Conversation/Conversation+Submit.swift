@@ -74,8 +74,14 @@ extension Machine {
         }
     }
 
+    /// Whether the 2FA code is asked before the job is handed over: not when it needs approval
+    /// first (the code is asked once approved, fresh for its agent).
+    func codeFirst(_ spec: CommandSpec) -> Bool {
+        spec.twoFactor && spec.approval == nil
+    }
+
     mutating func challengeOrSubmit(_ spec: CommandSpec) {
-        if spec.twoFactor {
+        if codeFirst(spec) {
             challenge(spec, error: nil)
         } else {
             submit(code: nil)
@@ -90,7 +96,7 @@ extension Machine {
 
     mutating func submit(code: String?) {
         guard let spec else { return showMenu() }
-        if spec.twoFactor {
+        if codeFirst(spec) {
             if let problem = CodeShape.problem(code ?? "") { return challenge(spec, error: problem) }
         }
         // Checked in `decide` already; refused here too rather than widened.
@@ -106,7 +112,7 @@ extension Machine {
                     command: spec.name, arguments: arguments, requester: dialog.user, channel: dialog.channel,
                     selector: selector, targets: dialog.targets,
                     mode: spec.mode, dialogID: dialog.id,
-                    twoFactorCode: spec.twoFactor ? code.map(CodeShape.digits) : nil,
+                    twoFactorCode: codeFirst(spec) ? code.map(CodeShape.digits) : nil,
                     // One job per hand-over, however often it is made again after a failover; a
                     // new 2FA code (a new step) is a new hand-over.
                     origin: "dialog:\(dialog.id):\(dialog.step)")))
@@ -116,7 +122,7 @@ extension Machine {
     /// two-factor request is ended instead: the user asks again with a fresh code.
     mutating func resubmit() {
         guard let spec else { return finish(.notice(.init(.refused, "The command of this request is gone; nothing ran.")), audit: nil) }
-        if spec.twoFactor {
+        if codeFirst(spec) {
             return finish(
                 .notice(.init(.refused, "The box changed hands before your job was queued, and a 2FA code is never kept: ask again.")),
                 audit: nil)
@@ -140,9 +146,27 @@ extension Machine {
                         approval: spec?.approval.map { .init(roles: $0.roles, count: $0.count, timeout: $0.timeout) }))))
     }
 
+    /// The approvers said yes: the requester gives the 2FA code now.
+    mutating func challengeToRun(_ jobID: Int64, error: String?) {
+        dialog.step += 1
+        dialog.phase = .awaitingCodeToRun(jobID: jobID)
+        effects.append(.show(.challenge(.init(dialogID: dialog.id, step: dialog.step, command: dialog.command ?? "", error: error))))
+    }
+
+    mutating func release(_ jobID: Int64, code: String) {
+        if let problem = CodeShape.problem(code) { return challengeToRun(jobID, error: problem) }
+        dialog.phase = .running(jobID: jobID)
+        effects.append(.releaseApproved(jobID: jobID, code: CodeShape.digits(code)))
+    }
+
     mutating func codeRejected(_ message: String, final: Bool) {
         guard let spec else { return }
         dialog.codeFailures += 1
+        if spec.approval != nil {
+            // Its job has ended; a new one needs its approvers again.
+            return finish(
+                .notice(.init(.refused, "\(message) The job ended; ask again (it needs approval again).")), audit: nil)
+        }
         if final {
             finish(.notice(.init(.refused, message)), audit: nil)
         } else {

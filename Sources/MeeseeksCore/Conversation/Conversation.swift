@@ -16,9 +16,12 @@ public enum Conversation {
         if event.isUserAction || event == .tick, dialog.phase.isInteractive,
             world.now - dialog.updatedAt > Double(world.configuration.settings.dialogIdleTimeout)
         {
+            // An approved job whose code never came is not left waiting for it.
+            var effects: [DialogEffect] = []
+            if case .awaitingCodeToRun(let id) = dialog.phase { effects.append(.cancelJob(id)) }
             dialog.phase = .finished
             let idle = DurationText.format(world.configuration.settings.dialogIdleTimeout)
-            return [
+            return effects + [
                 .show(.notice(.init(.expired, "This conversation expired after \(idle) without an answer. Mention me again to start over."))),
                 .audit(AuditRecord(action: .dialogExpired, user: dialog.user, command: dialog.command, outcome: "abandoned")),
             ]
@@ -82,6 +85,13 @@ struct Machine {
         case (.submitted, .jobRejected(let reason)):
             finish(.notice(.init(.refused, reason)), audit: nil)
         case (.running(let id), .cancelled):
+            effects.append(.cancelJob(id))
+        case (.running(let id), .approved(let jobID)) where id == jobID:
+            challengeToRun(id, error: nil)
+        case (.awaitingCodeToRun(let id), .codeEntered(let code)):
+            release(id, code: code)
+        case (.awaitingCodeToRun(let id), .cancelled):
+            dialog.phase = .running(jobID: id)
             effects.append(.cancelJob(id))
         case (.running(let id), .jobFinished(let report)) where report.jobID == id:
             dialog.phase = .finished

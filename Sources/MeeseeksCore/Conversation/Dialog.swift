@@ -2,6 +2,8 @@
 ///
 /// ```
 /// menu ─pick→ prompting(arg)… ─→ confirming ─yes→ awaitingCode ─code→ submitted ─accepted→ running ─→ finished
+///   a two-factor command that needs approval: … confirming ─yes→ submitted ─accepted→ running
+///   ─approved→ awaitingCodeToRun ─code→ running ─→ finished
 ///   any interactive phase ─cancel / no / refusal / expiry→ finished
 /// ```
 public struct Dialog: Hashable, Sendable, Codable {
@@ -16,15 +18,18 @@ public struct Dialog: Hashable, Sendable, Codable {
         case awaitingCode
         /// The job request was handed over; its id is not known yet.
         case submitted
-        /// The job is queued or running.
+        /// The job is queued, running, or awaiting approval.
         case running(jobID: Int64)
+        /// A two-factor job its approvers approved: waiting for the requester's code, given now
+        /// (not before the approval, when it would have gone stale) so its agent checks a fresh one.
+        case awaitingCodeToRun(jobID: Int64)
         /// Nothing more happens in this dialog.
         case finished
 
         /// Phases in which the user is expected to act, and which therefore expire when idle.
         public var isInteractive: Bool {
             switch self {
-            case .menu, .prompting, .confirming, .awaitingCode: true
+            case .menu, .prompting, .confirming, .awaitingCode, .awaitingCodeToRun: true
             default: false
             }
         }

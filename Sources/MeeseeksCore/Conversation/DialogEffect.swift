@@ -9,6 +9,8 @@ public enum DialogEffect: Hashable, Sendable {
     case submit(JobRequest)
     /// Ask the store something on the user's behalf and post the answer.
     case builtin(Builtin)
+    /// Queue an approved two-factor job with the code its requester just gave.
+    case releaseApproved(jobID: Int64, code: String)
     /// Cancel a job of this dialog.
     case cancelJob(Int64)
     /// Record a decision in the audit log.

@@ -16,6 +16,8 @@ public enum DialogEvent: Hashable, Sendable, Codable {
     case jobFinished(JobReport)
     /// The agent refused the 2FA code; `final` when the user may not try again.
     case codeRejected(message: String, final: Bool)
+    /// Enough people approved a two-factor job: its requester gives the code now.
+    case approved(jobID: Int64)
     /// Time passed: expires an idle dialog.
     case tick
     /// The dialog was found handed over but without its job: the box that took it died, or

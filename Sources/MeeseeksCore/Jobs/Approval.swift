@@ -54,6 +54,9 @@ public enum ApprovalRules {
         guard let approval else {
             return ApprovalRefusal("no_approval", "The command '\(job.command)' no longer asks for approval; job #\(job.id) will expire.")
         }
+        if case .approved = outcome(decisions, approval) {
+            return ApprovalRefusal("already_approved", "Job #\(job.id) is already approved; it waits for its requester's 2FA code.")
+        }
         if now >= deadline(of: job, approval) {
             return ApprovalRefusal("expired", "Job #\(job.id) waited too long for approval and has expired.")
         }

@@ -21,6 +21,9 @@ public protocol JobQueueStore: Sendable {
     /// Puts a running job back in the queue (its agent handed it back before starting it, or never
     /// got it), not to be dispatched before `notBefore`.
     func requeue(_ id: Int64, attempt: Int, notBefore: Double) throws -> Bool
+    /// Replaces the sealed secrets of a job awaiting approval (its 2FA code, given once it was
+    /// approved); false when the job is not awaiting approval.
+    func keepSecrets(_ secrets: JobSecrets, of id: Int64) throws -> Bool
     /// Queues a job that was awaiting approval (a broadcast with its sub-jobs); false when it
     /// was not awaiting approval.
     func release(_ id: Int64) throws -> Bool
