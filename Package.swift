@@ -136,7 +136,8 @@ let package = Package(
         .target(
             name: "MeeseeksBox",
             dependencies: [
-                "MeeseeksLabels", "MeeseeksConfig", "MeeseeksCore", "MeeseeksSQLite", "MeeseeksExec", "MeeseeksAPI", "MeeseeksHTTP", "MeeseeksTwoFactor",
+                "MeeseeksLabels", "MeeseeksConfig", "MeeseeksCore", "MeeseeksSQLite", "MeeseeksExec", "MeeseeksAPI", "MeeseeksHTTP",
+                "MeeseeksTwoFactor",
                 "MeeseeksSlack", "MeeseeksGRPC", "MeeseeksVault", "MeeseeksPostgres",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "X509", package: "swift-certificates"),
@@ -209,7 +210,8 @@ let package = Package(
         .testTarget(name: "MeeseeksConfigTests", dependencies: ["MeeseeksConfig", "FuzzInputs"], swiftSettings: swiftSettings),
         .testTarget(name: "MeeseeksCoreTests", dependencies: ["MeeseeksCore"], swiftSettings: swiftSettings),
         .testTarget(name: "MeeseeksSlackTests", dependencies: ["MeeseeksSlack", "FuzzInputs"], swiftSettings: swiftSettings),
-        .testTarget(name: "MeeseeksSQLiteTests", dependencies: ["MeeseeksSQLite", "MeeseeksCore", "MeeseeksVault"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "MeeseeksSQLiteTests", dependencies: ["MeeseeksSQLite", "MeeseeksCore", "MeeseeksVault"], swiftSettings: swiftSettings),
         // One conformance suite per store port, run against every store (SQLite, PostgreSQL, in memory).
         .testTarget(
             name: "StoreConformanceTests",

@@ -1,7 +1,7 @@
 import CLibFuzzer
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// What libFuzzer calls with each input; `LLVMFuzzerTestOneInput` has this type.

@@ -73,7 +73,9 @@ public enum API {
         /// A TOTP code, for two-factor commands.
         public var code: String?
 
-        public init(command: String, positional: [String] = [], arguments: [String: String] = [:], selector: String? = nil, code: String? = nil) {
+        public init(
+            command: String, positional: [String] = [], arguments: [String: String] = [:], selector: String? = nil, code: String? = nil
+        ) {
             self.command = command
             self.positional = positional
             self.arguments = arguments
@@ -133,7 +135,9 @@ public enum API {
         public var leaseExpiresIn: Double?
         public var members: [ClusterMember]
 
-        public init(this: String, role: String, leader: String?, epoch: Int64, leaseAge: Double?, leaseExpiresIn: Double?, members: [ClusterMember]) {
+        public init(
+            this: String, role: String, leader: String?, epoch: Int64, leaseAge: Double?, leaseExpiresIn: Double?, members: [ClusterMember]
+        ) {
             self.this = this
             self.role = role
             self.leader = leader

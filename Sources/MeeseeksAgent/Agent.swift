@@ -1,7 +1,7 @@
 import Foundation
 public import Logging
-public import MeeseeksCore
 import MeeseeksConfig
+public import MeeseeksCore
 import MeeseeksExec
 import MeeseeksGRPC
 import Metrics
@@ -96,9 +96,15 @@ public actor Agent: JobReporter {
         register.definitions = own.definitions
         register.ownCommandsOnly = options.ownCommandsOnly
         register.verifiesTwoFactor = options.verifiesTwoFactor
-        let held = running.values.map { JobRef(jobID: $0.plan.jobID, attempt: $0.plan.attempt) }
+        let held =
+            running.values.map { JobRef(jobID: $0.plan.jobID, attempt: $0.plan.attempt) }
             + ledger.pending().map { JobRef(jobID: $0.jobID, attempt: Int($0.attempt)) }
-        register.running = held.map { ref in .with { $0.jobID = ref.jobID; $0.attempt = Int32(ref.attempt) } }
+        register.running = held.map { ref in
+            .with {
+                $0.jobID = ref.jobID
+                $0.attempt = Int32(ref.attempt)
+            }
+        }
         return .with { $0.register = register }
     }
 
@@ -177,18 +183,20 @@ public actor Agent: JobReporter {
         var plan = job
         func reject(_ code: String, _ reason: String) async {
             logger.info("job rejected", metadata: ["job_id": "\(plan.jobID)", "code": "\(code)", "reason": "\(reason)"])
-            await send(.with {
-                $0.rejected = .with { r in
-                    r.jobID = plan.jobID
-                    r.attempt = Int32(plan.attempt)
-                    r.code = code
-                    r.reason = reason
-                }
-            })
+            await send(
+                .with {
+                    $0.rejected = .with { r in
+                        r.jobID = plan.jobID
+                        r.attempt = Int32(plan.attempt)
+                        r.code = code
+                        r.reason = reason
+                    }
+                })
         }
         if running[plan.jobID] != nil { return }  // a repeated assignment: already running
         if plan.epoch < highestEpoch {
-            return await reject("stale_epoch", "agent \(options.id) has seen leader epoch \(highestEpoch); this job comes from epoch \(plan.epoch)")
+            return await reject(
+                "stale_epoch", "agent \(options.id) has seen leader epoch \(highestEpoch); this job comes from epoch \(plan.epoch)")
         }
         highestEpoch = plan.epoch
         if draining { return await reject("shutting_down", "agent \(options.id) is shutting down") }
@@ -204,7 +212,8 @@ public actor Agent: JobReporter {
             return await reject("not_accepted", "agent \(options.id) does not accept '\(plan.command)' (\(why))")
         }
         guard (1...Int(Int32.max)).contains(plan.timeout), plan.outputLimit >= 0 else {
-            return await reject("invalid", "agent \(options.id) refuses a job with a timeout of \(plan.timeout)s or a negative output limit")
+            return await reject(
+                "invalid", "agent \(options.id) refuses a job with a timeout of \(plan.timeout)s or a negative output limit")
         }
         guard running.count < options.slots else { return await reject("busy", "agent \(options.id) has no free slot") }
         running[plan.jobID] = Running(plan: plan)
@@ -218,7 +227,13 @@ public actor Agent: JobReporter {
     // MARK: JobReporter
 
     public func jobStarted(_ id: Int64, attempt: Int) async {
-        await send(.with { $0.started = .with { s in s.jobID = id; s.attempt = Int32(attempt) } })
+        await send(
+            .with {
+                $0.started = .with { s in
+                    s.jobID = id
+                    s.attempt = Int32(attempt)
+                }
+            })
     }
 
     public func jobRefused(_ id: Int64, attempt: Int, code: String, reason: String) async {
@@ -226,14 +241,15 @@ public actor Agent: JobReporter {
         MetricCache.gauge("meeseeks_agent_jobs_running").record(running.count)
         MetricCache.counter("meeseeks_agent_refusals_total", [("code", code)]).increment()
         logger.notice("job refused", metadata: ["job_id": "\(id)", "code": "\(code)", "reason": "\(reason)"])
-        await send(.with {
-            $0.rejected = .with { r in
-                r.jobID = id
-                r.attempt = Int32(attempt)
-                r.code = code
-                r.reason = reason
-            }
-        })
+        await send(
+            .with {
+                $0.rejected = .with { r in
+                    r.jobID = id
+                    r.attempt = Int32(attempt)
+                    r.code = code
+                    r.reason = reason
+                }
+            })
     }
 
     public func jobOutput(_ id: Int64, attempt: Int, _ bytes: [UInt8]) async {
@@ -246,14 +262,15 @@ public actor Agent: JobReporter {
             running[id]?.buffer.removeFirst(size - bufferLimit)
             running[id]?.bufferStart += size - bufferLimit
         }
-        let sent = await send(.with {
-            $0.output = .with { o in
-                o.jobID = id
-                o.attempt = Int32(attempt)
-                o.offset = UInt64(offset)
-                o.data = Data(bytes)
-            }
-        })
+        let sent = await send(
+            .with {
+                $0.output = .with { o in
+                    o.jobID = id
+                    o.attempt = Int32(attempt)
+                    o.offset = UInt64(offset)
+                    o.data = Data(bytes)
+                }
+            })
         if !sent { running[id]?.continuous = false }
     }
 

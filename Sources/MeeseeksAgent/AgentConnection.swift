@@ -2,8 +2,8 @@ import Foundation
 import GRPCCore
 import GRPCNIOTransportHTTP2
 public import Logging
-import MeeseeksGRPC
 import MeeseeksCore
+import MeeseeksGRPC
 import Metrics
 import SwiftProtobuf
 
@@ -35,7 +35,8 @@ public struct AgentConnection: Sendable {
     /// An IP literal is dialled as such: as a DNS name its authority would become the TLS SNI,
     /// where IP addresses are not allowed; the certificate is then checked against the IP.
     static func target(_ address: HostPort) -> any ResolvableTarget {
-        var v4 = in_addr(), v6 = in6_addr()
+        var v4 = in_addr()
+        var v6 = in6_addr()
         if inet_pton(AF_INET, address.host, &v4) == 1 { return .ipv4(host: address.host, port: address.port) }
         if inet_pton(AF_INET6, address.host, &v6) == 1 { return .ipv6(host: address.host, port: address.port) }
         return .dns(host: address.host, port: address.port)
@@ -74,7 +75,9 @@ public struct AgentConnection: Sendable {
                     continue
                 }
                 next += 1
-            } catch let error as RPCError where error.code == .unauthenticated || error.code == .alreadyExists || error.code == .invalidArgument {
+            } catch let error as RPCError
+                where error.code == .unauthenticated || error.code == .alreadyExists || error.code == .invalidArgument
+            {
                 logger.error("the box refused this agent", metadata: ["box": "\(address)", "reason": "\(error.message)"])
                 failures = max(failures, 5)
             } catch {
@@ -125,7 +128,8 @@ public struct AgentConnection: Sendable {
                     for try await message in response.messages {
                         if case .registered(let registered)? = message.kind {
                             logger.notice(
-                                "connected to the box", metadata: ["agent": "\(registered.agentID)", "box": "\(address)", "epoch": "\(registered.epoch)"])
+                                "connected to the box",
+                                metadata: ["agent": "\(registered.agentID)", "box": "\(address)", "epoch": "\(registered.epoch)"])
                             await agent.attach(outbound, epoch: registered.epoch)
                             MetricCache.gauge("meeseeks_agent_connected").record(1)
                             let interval = max(1, Int(registered.heartbeatSeconds))

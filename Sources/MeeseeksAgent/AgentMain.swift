@@ -1,13 +1,13 @@
 import Foundation
-public import Logging
 import Hummingbird
-import MeeseeksHTTP
-import MeeseeksExec
+public import Logging
 import MeeseeksConfig
 import MeeseeksCore
+import MeeseeksExec
+import MeeseeksHTTP
+import MeeseeksTwoFactor
 import Metrics
 public import Prometheus
-import MeeseeksTwoFactor
 import ServiceLifecycle
 import UnixSignals
 
@@ -127,7 +127,10 @@ public struct AgentMain: Sendable {
             agent: agent, boxes: settings.boxes, token: settings.token, tls: settings.tls, logger: logger)
         logger.notice(
             "mrmeeseeks starting",
-            metadata: ["agent": "\(settings.options.id)", "box": "\(settings.boxes.map(\.description).joined(separator: ","))", "labels": "\(settings.options.labels)"])
+            metadata: [
+                "agent": "\(settings.options.id)", "box": "\(settings.boxes.map(\.description).joined(separator: ","))",
+                "labels": "\(settings.options.labels)",
+            ])
         let grace = settings.grace
         let logger = logger
         try await withThrowingTaskGroup(of: Void.self) { group in

@@ -54,14 +54,19 @@ public struct OwnCommands: Sendable {
         guard job.agentOwned else {
             throw Refusal(
                 code: "invalid",
-                reason: "'\(job.command)' is agent \(agentID)'s own command: it builds what runs itself and refuses a job that brings argv or a script")
+                reason:
+                    "'\(job.command)' is agent \(agentID)'s own command: it builds what runs itself and refuses a job that brings argv or a script"
+            )
         }
         guard job.argv.isEmpty, job.script == nil else {
-            throw Refusal(code: "invalid", reason: "a job for agent \(agentID)'s own command '\(job.command)' must not bring argv or a script")
+            throw Refusal(
+                code: "invalid", reason: "a job for agent \(agentID)'s own command '\(job.command)' must not bring argv or a script")
         }
         let allowedEnvironment: Set<String> = ["MEESEEKS_AGENT_ID", "MEESEEKS_EPOCH"]
         if let extra = job.environment.keys.sorted().first(where: { !allowedEnvironment.contains($0) }) {
-            throw Refusal(code: "invalid", reason: "a job for '\(job.command)' must not set \(extra.prefix(64)): agent \(agentID) builds the environment")
+            throw Refusal(
+                code: "invalid",
+                reason: "a job for '\(job.command)' must not set \(extra.prefix(64)): agent \(agentID) builds the environment")
         }
         if let unknown = job.arguments.keys.sorted().first(where: { spec.argument(named: $0) == nil }) {
             throw Refusal(code: "invalid", reason: "'\(job.command)' has no argument '\(unknown.prefix(64))'")

@@ -1,7 +1,7 @@
 import AsyncHTTPClient
 import Foundation
-public import MeeseeksCore
 public import MeeseeksAPI
+public import MeeseeksCore
 import NIOCore
 import NIOHTTP1
 
@@ -52,7 +52,9 @@ public struct BoxClient: Sendable {
     }
 
     /// Output from `offset`, waiting up to `wait` seconds for more; the next offset and the job's status.
-    public func output(_ id: Int64, from offset: Int, wait: Double) async throws -> (bytes: [UInt8], next: Int, status: JobStatus, exitCode: Int?) {
+    public func output(_ id: Int64, from offset: Int, wait: Double) async throws -> (
+        bytes: [UInt8], next: Int, status: JobStatus, exitCode: Int?
+    ) {
         let response = try await send("GET", "/api/v1/jobs/\(id)/output?offset=\(offset)&wait=\(wait)", body: nil, timeout: wait + 10)
         let bytes = Array(response.body.readableBytesView)
         let next = response.headers.first(name: "X-Meeseeks-Next-Offset").flatMap(Int.init) ?? offset + bytes.count
@@ -140,7 +142,8 @@ public struct BoxClient: Sendable {
         let buffer = try await response.body.collect(upTo: 64 << 20)
         guard (200..<300).contains(Int(response.status.code)) else {
             // A body that is not the box's error JSON (a proxy's page, say) is shown by its status.
-            let message = (try? JSONDecoder().decode(API.ErrorBody.self, from: Data(buffer.readableBytesView)))?.error
+            let message =
+                (try? JSONDecoder().decode(API.ErrorBody.self, from: Data(buffer.readableBytesView)))?.error
                 ?? "HTTP \(response.status.code)"
             throw Failure(status: Int(response.status.code), message: message)
         }

@@ -1,6 +1,6 @@
 import Foundation
-public import MeeseeksCore
 import MeeseeksConfig
+public import MeeseeksCore
 import Synchronization
 
 /// Runs execution plans on this host: the shared executor of the embedded agent and `mrmeeseeks`.

@@ -113,6 +113,7 @@ final class OutputLimiter: Sendable {
     var marker: [UInt8]? {
         let dropped = counts.withLock { $0.dropped }
         guard dropped > 0 else { return nil }
-        return Array("\n[… output truncated: this job printed more than \(limit) bytes; \(dropped) more were dropped where it ran …]\n".utf8)
+        return Array(
+            "\n[… output truncated: this job printed more than \(limit) bytes; \(dropped) more were dropped where it ran …]\n".utf8)
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import MeeseeksConfig
 public import MeeseeksCore
+import Synchronization
 
 /// What to run: the argv and environment, already built from the command and its arguments.
 public struct ProcessSpec: Sendable, Hashable {
@@ -116,12 +117,10 @@ final class ProcessRunnerState: Sendable {
     }
 }
 
-import Synchronization
-
-
 /// How a child ended, handed from its supervising thread to the task awaiting it.
 final class ExitWaiter: Sendable {
-    private let state = Mutex<(exit: (code: Int?, signal: Int?)?, waiter: CheckedContinuation<(code: Int?, signal: Int?), Never>?)>((nil, nil))
+    private let state = Mutex<(exit: (code: Int?, signal: Int?)?, waiter: CheckedContinuation<(code: Int?, signal: Int?), Never>?)>(
+        (nil, nil))
 
     func deliver(_ exit: (code: Int?, signal: Int?)) {
         state.withLock { state in

@@ -4,8 +4,8 @@ public import Logging
 import MeeseeksConfig
 import MeeseeksCore
 import MeeseeksLabels
-import Synchronization
 import SwiftProtobuf
+import Synchronization
 
 /// The box's end of the agent protocol: authenticates, registers, then relays jobs out and
 /// reports in until the stream ends or goes silent for longer than `lostAfter`.
@@ -21,7 +21,8 @@ public struct AgentService: Meeseeks_Agent_V1_AgentService.ServiceProtocol {
     ///   - token: `MEESEEKS_AGENT_TOKEN`; without one every agent is refused.
     ///   - certificateNames: with mutual TLS, an agent's id must be one of these.
     public init(
-        host: any AgentHost, token: String?, logger: Logger, certificateNames: @escaping @Sendable (ServerContext) -> [String]? = { _ in nil }
+        host: any AgentHost, token: String?, logger: Logger,
+        certificateNames: @escaping @Sendable (ServerContext) -> [String]? = { _ in nil }
     ) {
         self.host = host
         self.token = token.flatMap { $0.isEmpty ? nil : $0 }
@@ -77,7 +78,8 @@ public struct AgentService: Meeseeks_Agent_V1_AgentService.ServiceProtocol {
             await host.agentRefused(id, reason: "wrong token for an enrolled agent", peer: peer)
             throw refuse(
                 "agent '\(id)' is enrolled and this is not its token", peer: peer,
-                hint: " (the shared token does not open an enrolled id): set MEESEEKS_AGENT_TOKEN to the token `meeseeks agent enroll` printed",
+                hint:
+                    " (the shared token does not open an enrolled id): set MEESEEKS_AGENT_TOKEN to the token `meeseeks agent enroll` printed",
                 metric: "wrong_enrolled_token")
         case .unavailable(let why):
             await host.agentRefused(id, reason: "credentials unavailable: \(why)", peer: peer)
@@ -155,9 +157,11 @@ public struct AgentService: Meeseeks_Agent_V1_AgentService.ServiceProtocol {
         }
         if let certificateNames, !certificateNames.contains(register.agentID) {
             // With mutual TLS the certificate names the agent: a stolen token alone is not enough.
-            let why = "the client certificate names \(certificateNames.isEmpty ? "nobody" : certificateNames.joined(separator: ", ")), not agent '\(register.agentID)'"
+            let why =
+                "the client certificate names \(certificateNames.isEmpty ? "nobody" : certificateNames.joined(separator: ", ")), not agent '\(register.agentID)'"
             await host.agentRefused(register.agentID, reason: why, peer: peer)
-            throw refuse(why, peer: peer, code: .permissionDenied, hint: "; use --id with the certificate's name", metric: "certificate_mismatch")
+            throw refuse(
+                why, peer: peer, code: .permissionDenied, hint: "; use --id with the certificate's name", metric: "certificate_mismatch")
         }
         let binding = try await authenticate(register, bearer: bearer, peer: peer)
         let record: AgentRecord
@@ -182,7 +186,8 @@ public struct AgentService: Meeseeks_Agent_V1_AgentService.ServiceProtocol {
             var metadata = Metadata()
             if let leader { metadata.addString(leader, forKey: Self.leaderKey) }
             throw RPCError(
-                code: .unavailable, message: "this box does not lead\(leader.map { "; the leader is \($0)" } ?? " and knows no leader yet")",
+                code: .unavailable,
+                message: "this box does not lead\(leader.map { "; the leader is \($0)" } ?? " and knows no leader yet")",
                 metadata: metadata)
         }
         do {
@@ -221,12 +226,23 @@ public struct AgentService: Meeseeks_Agent_V1_AgentService.ServiceProtocol {
                     agent: agent)
             }
             guard await host.remoteFinished(result.jobID, attempt: Int(result.attempt), outcome: result.outcome, agent: agent) else {
-                throw RPCError(code: .unavailable, message: "this box could not record the result (it no longer leads, or its database is out of reach); keep it and deliver it again")
+                throw RPCError(
+                    code: .unavailable,
+                    message:
+                        "this box could not record the result (it no longer leads, or its database is out of reach); keep it and deliver it again"
+                )
             }
             // Acknowledged even when it changed nothing (a repeat): the agent may forget it now.
-            link.send(.with { $0.ack = .with { $0.jobID = result.jobID; $0.attempt = result.attempt } })
+            link.send(
+                .with {
+                    $0.ack = .with {
+                        $0.jobID = result.jobID
+                        $0.attempt = result.attempt
+                    }
+                })
         case .rejected(let rejected):
-            await host.remoteRejected(rejected.jobID, attempt: Int(rejected.attempt), code: rejected.code, reason: rejected.reason, agent: agent)
+            await host.remoteRejected(
+                rejected.jobID, attempt: Int(rejected.attempt), code: rejected.code, reason: rejected.reason, agent: agent)
         case .catalog(let catalog):
             let offer = try Self.offer(catalog.definitions, verifiesTwoFactor: false)
             await host.catalogChanged(agent, session: session, definitions: offer.definitions, digests: offer.digests)
@@ -255,7 +271,9 @@ public struct AgentService: Meeseeks_Agent_V1_AgentService.ServiceProtocol {
             throw RPCError(code: .invalidArgument, message: "agent id '\(id)' must be \(AgentIdentity.rule)")
         }
         for (key, value) in register.labels {
-            if let problem = LabelRules.keyProblem(key) { throw RPCError(code: .invalidArgument, message: "label key '\(key)': \(problem)") }
+            if let problem = LabelRules.keyProblem(key) {
+                throw RPCError(code: .invalidArgument, message: "label key '\(key)': \(problem)")
+            }
             if let problem = LabelRules.valueProblem(value) {
                 throw RPCError(code: .invalidArgument, message: "label value '\(value)': \(problem)")
             }
@@ -266,7 +284,8 @@ public struct AgentService: Meeseeks_Agent_V1_AgentService.ServiceProtocol {
         else {
             throw RPCError(
                 code: .invalidArgument,
-                message: "registration too large: at most 64 labels, 1000 command globs of 253 bytes, a 253-byte hostname and a 64-byte version")
+                message:
+                    "registration too large: at most 64 labels, 1000 command globs of 253 bytes, a 253-byte hostname and a 64-byte version")
         }
         guard (1...10_000).contains(register.slots) else {
             throw RPCError(code: .invalidArgument, message: "slots must be between 1 and 10000, not \(register.slots)")
@@ -345,7 +364,13 @@ final class GRPCAgentLink: AgentLink {
     }
 
     func cancel(jobID: Int64, attempt: Int) async {
-        send(.with { $0.cancel = .with { $0.jobID = jobID; $0.attempt = Int32(attempt) } })
+        send(
+            .with {
+                $0.cancel = .with {
+                    $0.jobID = jobID
+                    $0.attempt = Int32(attempt)
+                }
+            })
     }
 
     func close() {

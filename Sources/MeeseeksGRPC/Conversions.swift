@@ -1,5 +1,5 @@
-import SwiftProtobuf
 public import MeeseeksCore
+import SwiftProtobuf
 
 // Plain Swift values ↔ the wire messages, in one place.
 

@@ -56,7 +56,8 @@ extension Meeseeks_Agent_V1_CommandDefinition {
         var spec = CommandSpec(
             name: name, summary: summary, description: description_p.isEmpty ? nil : description_p, action: .onAgent,
             arguments: try arguments.map { argument throws(RPCError) in try argument.spec() }, confirm: confirm,
-            twoFactor: twoFactor, timeout: timeoutSeconds == 0 ? CommandSpec.defaultTimeout : Int(timeoutSeconds), selector: selector, mode: mode, destructive: destructive)
+            twoFactor: twoFactor, timeout: timeoutSeconds == 0 ? CommandSpec.defaultTimeout : Int(timeoutSeconds), selector: selector,
+            mode: mode, destructive: destructive)
         spec.aliases = aliases
         if let problem = DefinitionRules.problem(spec) { throw refuse(problem) }
         return spec

@@ -5,7 +5,8 @@ import SwiftProtobuf
 public struct HealthService: Grpc_Health_V1_Health.SimpleServiceProtocol {
     public init() {}
 
-    public func check(request: Grpc_Health_V1_HealthCheckRequest, context: ServerContext) async throws -> Grpc_Health_V1_HealthCheckResponse {
+    public func check(request: Grpc_Health_V1_HealthCheckRequest, context: ServerContext) async throws -> Grpc_Health_V1_HealthCheckResponse
+    {
         guard request.service.isEmpty || request.service == "meeseeks.agent.v1.AgentService" else {
             throw RPCError(code: .notFound, message: "unknown service '\(request.service)'")
         }

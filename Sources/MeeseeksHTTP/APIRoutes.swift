@@ -20,7 +20,8 @@ public struct APIRoutes<Context: RequestContext>: Sendable {
             let ready = checks.values.allSatisfy { $0 }
             let failed = checks.filter { !$0.value }.keys.sorted()
             return JSONResponse.make(
-                ReadyBody(ready: ready, role: await service.role(), checks: checks, failed: failed), status: ready ? .ok : .serviceUnavailable)
+                ReadyBody(ready: ready, role: await service.role(), checks: checks, failed: failed),
+                status: ready ? .ok : .serviceUnavailable)
         }
         router.get("/metrics") { request, _ in
             let text = await service.metricsText()
@@ -89,7 +90,8 @@ public struct APIRoutes<Context: RequestContext>: Sendable {
                 let (bytes, job) = try await service.output(
                     of: try jobID(context), from: offset, wait: wait, as: acting(principal, user))
                 var headers: HTTPFields = [.contentType: "application/octet-stream"]
-                headers[HTTPField.Name("X-Meeseeks-Next-Offset")!] = String(offset.addingReportingOverflow(bytes.count).overflow ? Int.max : offset + bytes.count)
+                headers[HTTPField.Name("X-Meeseeks-Next-Offset")!] = String(
+                    offset.addingReportingOverflow(bytes.count).overflow ? Int.max : offset + bytes.count)
                 headers[HTTPField.Name("X-Meeseeks-Job-Status")!] = job.status.rawValue
                 if let code = job.exitCode { headers[HTTPField.Name("X-Meeseeks-Exit-Code")!] = String(code) }
                 return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
@@ -147,7 +149,8 @@ public struct APIRoutes<Context: RequestContext>: Sendable {
             try await guarded(request) { principal, _ in
                 guard principal.isAdmin else { throw API.Failure(.forbidden, "reloading is for admins") }
                 let (applied, diagnostics) = await service.reload()
-                return JSONResponse.make(ReloadBody(applied: applied, diagnostics: diagnostics), status: applied ? .ok : .unprocessableContent)
+                return JSONResponse.make(
+                    ReloadBody(applied: applied, diagnostics: diagnostics), status: applied ? .ok : .unprocessableContent)
             }
         }
     }

@@ -63,7 +63,8 @@ public enum JSONResponse {
         case .valueNotFound(let type, let context):
             return "the field '\(path(context.codingPath))' must be \(describe(type)), not null"
         case .dataCorrupted(let context):
-            return context.codingPath.isEmpty ? "the body is not valid JSON" : "the field '\(path(context.codingPath))' has a value that is not allowed"
+            return context.codingPath.isEmpty
+                ? "the body is not valid JSON" : "the field '\(path(context.codingPath))' has a value that is not allowed"
         @unknown default:
             return "the body is not valid JSON"
         }

@@ -23,7 +23,8 @@ public struct QueryNumbers: Sendable {
     public func seconds(_ name: String, default fallback: Double, in range: ClosedRange<Double>) throws(API.Failure) -> Double {
         guard let text = parameters.get(name) else { return fallback }
         guard text.count <= 32, let value = Double(text), value.isFinite, range.contains(value) else {
-            throw API.Failure(.badRequest, "'\(name)' must be a number from \(Self.format(range.lowerBound)) to \(Self.format(range.upperBound))")
+            throw API.Failure(
+                .badRequest, "'\(name)' must be a number from \(Self.format(range.lowerBound)) to \(Self.format(range.upperBound))")
         }
         return value
     }

@@ -58,7 +58,8 @@ public struct PostgresSettings: Sendable, CustomStringConvertible {
     /// - Throws: `PostgresStoreError` (`.invalidURL`) naming what is wrong, never the password.
     public init(url: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws {
         func invalid(_ why: String) -> PostgresStoreError {
-            PostgresStoreError(.invalidURL, "\(why); expected postgres://USER[:PASSWORD]@HOST:PORT/DB[?sslmode=disable|require|verify-full]")
+            PostgresStoreError(
+                .invalidURL, "\(why); expected postgres://USER[:PASSWORD]@HOST:PORT/DB[?sslmode=disable|require|verify-full]")
         }
         guard let schemeEnd = url.range(of: "://"), ["postgres", "postgresql"].contains(url[..<schemeEnd.lowerBound].lowercased())
         else { throw invalid("the database URL must start with postgres://") }
@@ -120,7 +121,9 @@ public struct PostgresSettings: Sendable, CustomStringConvertible {
         }
         guard !host.isEmpty else { throw invalid("the database URL names no host") }
         guard let portText else { return (String(host), 5432) }
-        guard let port = Int(portText), (1...65535).contains(port) else { throw invalid("port '\(portText)' is not a number from 1 to 65535") }
+        guard let port = Int(portText), (1...65535).contains(port) else {
+            throw invalid("port '\(portText)' is not a number from 1 to 65535")
+        }
         return (String(host), port)
     }
 

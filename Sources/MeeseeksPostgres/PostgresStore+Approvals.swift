@@ -11,7 +11,10 @@ extension PostgresStore {
                 INSERT INTO approvals (job_id, approver, approved, reason, at) VALUES ($1, $2, $3, $4, $5)
                 ON CONFLICT (job_id, approver) DO NOTHING
                 """,
-                [.int(decision.jobID), .text(decision.approver), .bool(decision.approved), .optional(decision.reason), .double(decision.at)]
+                [
+                    .int(decision.jobID), .text(decision.approver), .bool(decision.approved), .optional(decision.reason),
+                    .double(decision.at),
+                ]
             ).rowsAffected == 1
         }
     }

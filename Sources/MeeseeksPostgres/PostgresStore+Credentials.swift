@@ -26,7 +26,8 @@ extension PostgresStore {
 
     public func credentials() throws -> [AgentCredential] {
         try pool.withConnection { session in
-            try session.query("SELECT \(Self.credentialColumns) FROM agent_credentials ORDER BY agent_id, created_at").rows.map(Self.credential)
+            try session.query("SELECT \(Self.credentialColumns) FROM agent_credentials ORDER BY agent_id, created_at").rows.map(
+                Self.credential)
         }
     }
 

@@ -78,11 +78,13 @@ extension PostgresStore {
         try pool.transaction { session in
             let timeout: Duration = .seconds(3600)
             // One box's history, copied once: refuse to mix it with another's.
-            try session.query("LOCK TABLE \(HistoryTable.allCases.map(\.rawValue).joined(separator: ", ")) IN EXCLUSIVE MODE", timeout: timeout)
+            try session.query(
+                "LOCK TABLE \(HistoryTable.allCases.map(\.rawValue).joined(separator: ", ")) IN EXCLUSIVE MODE", timeout: timeout)
             for table in HistoryTable.allCases {
                 if try session.query("SELECT 1 FROM \(table.rawValue) LIMIT 1").rows.isEmpty == false {
                     throw PostgresStoreError(
-                        .targetNotEmpty, "\(settings) already holds history (table \(table.rawValue) has rows); migrate into an empty database")
+                        .targetNotEmpty,
+                        "\(settings) already holds history (table \(table.rawValue) has rows); migrate into an empty database")
                 }
             }
             var counts: [(table: HistoryTable, rows: Int)] = []

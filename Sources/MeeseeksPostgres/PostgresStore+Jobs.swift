@@ -138,7 +138,8 @@ extension PostgresStore {
 
     public func release(_ id: Int64) throws -> Bool {
         var values: [SQLValue] = [.int(id)]
-        let sql = "UPDATE jobs SET status = 'queued' WHERE (id = $1 OR parent_id = $1) AND status = 'awaiting_approval'\(fenceCondition(&values))"
+        let sql =
+            "UPDATE jobs SET status = 'queued' WHERE (id = $1 OR parent_id = $1) AND status = 'awaiting_approval'\(fenceCondition(&values))"
         return try pool.withConnection { try $0.query(sql, values).rowsAffected } > 0
     }
 
@@ -181,7 +182,8 @@ extension PostgresStore {
 
     public func queueStats() throws -> (depth: Int, oldest: Double?) {
         try pool.withConnection { session in
-            let row = try session.query("SELECT COUNT(*), MIN(created_at) FROM jobs WHERE status = 'queued' AND NOT is_broadcast").rows.first
+            let row = try session.query("SELECT COUNT(*), MIN(created_at) FROM jobs WHERE status = 'queued' AND NOT is_broadcast").rows
+                .first
             return (Int(try row?.int(0) ?? 0), try row?.double(1))
         }
     }

@@ -25,7 +25,8 @@ extension PostgresStore {
         guard opened == Self.keyCheckText else {
             throw PostgresStoreError(
                 .wrongKey,
-                "this box's secret key is not the one the database's other boxes use; give every box the same MEESEEKS_SECRET_KEY (or meeseeks.key)")
+                "this box's secret key is not the one the database's other boxes use; give every box the same MEESEEKS_SECRET_KEY (or meeseeks.key)"
+            )
         }
     }
 }

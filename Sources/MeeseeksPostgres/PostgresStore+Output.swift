@@ -7,7 +7,8 @@ extension PostgresStore {
         guard !bytes.isEmpty else { return }
         try pool.transaction { session in
             // The job's row is locked, so two appends to one job keep their order and the cap.
-            guard let row = try session.query("SELECT output_bytes, output_dropped FROM jobs WHERE id = $1 FOR UPDATE", [.int(id)]).rows.first
+            guard
+                let row = try session.query("SELECT output_bytes, output_dropped FROM jobs WHERE id = $1 FOR UPDATE", [.int(id)]).rows.first
             else { return }
             let size = Int(try row.int(0) ?? 0)
             let dropped = Int(try row.int(1) ?? 0)

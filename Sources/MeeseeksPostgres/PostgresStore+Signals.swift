@@ -28,7 +28,9 @@ extension PostgresStore {
                     }
                 } catch {
                     if !Task.isCancelled {
-                        pool.logger.warning("listening on \(channel) failed", metadata: ["error": "\(PostgresStoreError(.connectionLost, "LISTEN \(channel)", cause: error))"])
+                        pool.logger.warning(
+                            "listening on \(channel) failed",
+                            metadata: ["error": "\(PostgresStoreError(.connectionLost, "LISTEN \(channel)", cause: error))"])
                     }
                 }
                 await Self.close(connection, logger: pool.logger)

@@ -186,7 +186,8 @@ enum Migrations {
         let current = Int(try database.query("PRAGMA user_version").first?.int(0) ?? 0)
         guard current <= steps.count else {
             throw SQLiteError(
-                code: 0, message: "the database has schema version \(current), newer than this build knows (\(steps.count)); upgrade meeseeks")
+                code: 0,
+                message: "the database has schema version \(current), newer than this build knows (\(steps.count)); upgrade meeseeks")
         }
         guard current < steps.count else { return }
         // SQLite's procedure for rebuilding a table (step 8): foreign keys off around the steps

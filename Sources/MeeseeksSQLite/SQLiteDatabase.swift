@@ -92,7 +92,9 @@ public final class SQLiteDatabase: Sendable {
     }
 
     /// SQLITE_IOERR, SQLITE_CORRUPT, SQLITE_FULL, SQLITE_CANTOPEN, SQLITE_READONLY, SQLITE_NOTADB.
-    private static let storageCodes: Set<Int32> = [SQLITE_IOERR, SQLITE_CORRUPT, SQLITE_FULL, SQLITE_CANTOPEN, SQLITE_READONLY, SQLITE_NOTADB]
+    private static let storageCodes: Set<Int32> = [
+        SQLITE_IOERR, SQLITE_CORRUPT, SQLITE_FULL, SQLITE_CANTOPEN, SQLITE_READONLY, SQLITE_NOTADB,
+    ]
 
     /// The connection inside a transaction.
     public struct Connection {

@@ -43,7 +43,6 @@ extension SQLiteStore {
         }.reversed()
     }
 
-
     public func saveToken(_ token: APIToken) throws {
         try database.query(
             "INSERT INTO api_tokens (name, user, hash, created_at, revoked) VALUES (?, ?, ?, ?, ?)",

@@ -43,7 +43,8 @@ extension SQLiteStore {
 
     static func credential(_ row: Row) -> AgentCredential {
         AgentCredential(
-            agentID: row.string(0) ?? "", labels: AgentCredential.storedLabels(row.string(1) ?? ""), commands: row.string(2).map { $0.split(separator: ",").map(String.init) },
+            agentID: row.string(0) ?? "", labels: AgentCredential.storedLabels(row.string(1) ?? ""),
+            commands: row.string(2).map { $0.split(separator: ",").map(String.init) },
             hash: row.string(3) ?? "", createdAt: row.double(4) ?? 0, revoked: row.int(5) != nil)
     }
 }

@@ -17,7 +17,8 @@ extension SQLiteStore {
 
     public func idleDialogs(before time: Double, limit: Int) throws -> [String] {
         try database.query(
-            "SELECT id FROM dialogs WHERE waiting = 1 AND updated_at < ? ORDER BY updated_at LIMIT ?", [.real(time), .integer(Int64(limit))]
+            "SELECT id FROM dialogs WHERE waiting = 1 AND updated_at < ? ORDER BY updated_at LIMIT ?",
+            [.real(time), .integer(Int64(limit))]
         ).compactMap { $0.string(0) }
     }
 

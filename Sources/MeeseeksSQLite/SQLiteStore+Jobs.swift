@@ -93,7 +93,8 @@ extension SQLiteStore {
     public func finish(_ id: Int64, attempt: Int?, outcome: JobOutcome, at time: Double) throws -> Job? {
         try database.transaction { db in
             // The job's secrets go with its end: nothing can dispatch it again.
-            var sql = "UPDATE jobs SET status = ?, exit_code = ?, reason = ?, finished_at = ?, secrets = NULL WHERE id = ? AND status IN ('queued','running','awaiting_approval')"
+            var sql =
+                "UPDATE jobs SET status = ?, exit_code = ?, reason = ?, finished_at = ?, secrets = NULL WHERE id = ? AND status IN ('queued','running','awaiting_approval')"
             var values: [SQLiteValue] = [
                 .text(outcome.status.rawValue), .optional(outcome.exitCode), .optional(outcome.reason), .real(time),
                 .integer(id),

@@ -17,8 +17,9 @@ extension SQLiteStore {
                 chunk += Array("\n[… output truncated: this job printed more than \(limit) bytes; the rest was not kept …]\n".utf8)
             }
             if !chunk.isEmpty {
-                let seq = (try db.query("SELECT COALESCE(MAX(seq), 0) + 1 FROM job_output WHERE job_id = ?", [.integer(id)])
-                    .first?.int(0)) ?? 1
+                let seq =
+                    (try db.query("SELECT COALESCE(MAX(seq), 0) + 1 FROM job_output WHERE job_id = ?", [.integer(id)])
+                        .first?.int(0)) ?? 1
                 try db.query(
                     "INSERT INTO job_output (job_id, seq, offset, data) VALUES (?, ?, ?, ?)",
                     [.integer(id), .integer(seq), .integer(Int64(size)), .blob(chunk)])

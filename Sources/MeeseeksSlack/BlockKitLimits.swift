@@ -49,7 +49,9 @@ public enum BlockKitLimits {
             if let accessory = block["accessory"] { element(accessory, "\(path).accessory", &found) }
         case "actions":
             let elements = block["elements"]?.array ?? []
-            if elements.count > SlackLimits.actionsElements { found.append("\(path).elements: \(elements.count) > \(SlackLimits.actionsElements)") }
+            if elements.count > SlackLimits.actionsElements {
+                found.append("\(path).elements: \(elements.count) > \(SlackLimits.actionsElements)")
+            }
             var ids: Set<String> = []
             for (i, e) in elements.enumerated() {
                 element(e, "\(path).elements[\(i)]", &found)
@@ -59,7 +61,9 @@ public enum BlockKitLimits {
             }
         case "context":
             let elements = block["elements"]?.array ?? []
-            if elements.count > SlackLimits.contextElements { found.append("\(path).elements: \(elements.count) > \(SlackLimits.contextElements)") }
+            if elements.count > SlackLimits.contextElements {
+                found.append("\(path).elements: \(elements.count) > \(SlackLimits.contextElements)")
+            }
             for (i, e) in elements.enumerated() { length(e["text"], SlackLimits.sectionText, "\(path).elements[\(i)]", &found) }
         case "header":
             length(block["text"]?["text"], SlackLimits.header, "\(path).text", &found)
@@ -89,12 +93,18 @@ public enum BlockKitLimits {
             length(e["placeholder"]?["text"], SlackLimits.placeholder, "\(path).placeholder", &found)
             let options = e["options"]?.array ?? []
             let groups = e["option_groups"]?.array ?? []
-            if options.count > SlackLimits.selectOptions { found.append("\(path).options: \(options.count) > \(SlackLimits.selectOptions)") }
-            if groups.count > SlackLimits.optionGroups { found.append("\(path).option_groups: \(groups.count) > \(SlackLimits.optionGroups)") }
+            if options.count > SlackLimits.selectOptions {
+                found.append("\(path).options: \(options.count) > \(SlackLimits.selectOptions)")
+            }
+            if groups.count > SlackLimits.optionGroups {
+                found.append("\(path).option_groups: \(groups.count) > \(SlackLimits.optionGroups)")
+            }
             for (i, o) in options.enumerated() { option(o, "\(path).options[\(i)]", &found) }
             for (g, group) in groups.enumerated() {
                 let grouped = group["options"]?.array ?? []
-                if grouped.count > SlackLimits.selectOptions { found.append("\(path).option_groups[\(g)].options: \(grouped.count) > \(SlackLimits.selectOptions)") }
+                if grouped.count > SlackLimits.selectOptions {
+                    found.append("\(path).option_groups[\(g)].options: \(grouped.count) > \(SlackLimits.selectOptions)")
+                }
                 for (i, o) in grouped.enumerated() { option(o, "\(path).option_groups[\(g)].options[\(i)]", &found) }
             }
         case "plain_text_input":

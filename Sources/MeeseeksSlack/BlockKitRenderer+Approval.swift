@@ -1,6 +1,6 @@
 import Foundation
-public import MeeseeksCore
 import MeeseeksConfig
+public import MeeseeksCore
 
 /// Four-eyes approval in Slack: the request approvers see (Approve / Deny while it is open), and
 /// the modal that asks a denier for the reason.
@@ -9,11 +9,14 @@ extension BlockKitRenderer {
     static func approvalBlockID(_ jobID: Int64) -> String { "ma:\(jobID)" }
 
     func renderApprovalRequest(_ request: DialogView.ApprovalRequest) -> SlackMessage {
-        let head = "<@\(escape(request.requester))> asks to run `\(escape(request.command))` (job *#\(request.jobID)*); it needs \(escape(request.need.summary))."
+        let head =
+            "<@\(escape(request.requester))> asks to run `\(escape(request.command))` (job *#\(request.jobID)*); it needs \(escape(request.need.summary))."
         var details = ["*Targets:* \(escape(request.targets.isEmpty ? "(any matching agent)" : request.targets.joined(separator: ", ")))"]
         if !request.arguments.isEmpty { details.append("*Arguments:* `\(escape(request.arguments.joined(separator: " ")))`") }
         details.append("*Requested:* \(Self.slackDate(request.requestedAt)) · *expires:* \(Self.slackDate(request.expiresAt))")
-        if !request.approvedBy.isEmpty { details.append("*Approved by:* \(request.approvedBy.map { "<@\(escape($0))>" }.joined(separator: ", "))") }
+        if !request.approvedBy.isEmpty {
+            details.append("*Approved by:* \(request.approvedBy.map { "<@\(escape($0))>" }.joined(separator: ", "))")
+        }
         var blocks = [section(head), section(details.joined(separator: "\n"))]
         if let closed = request.closed {
             blocks.append(context(escape(closed)))

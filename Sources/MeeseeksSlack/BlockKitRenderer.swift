@@ -1,5 +1,5 @@
-public import MeeseeksCore
 import MeeseeksConfig
+public import MeeseeksCore
 
 /// A message for Slack: Block Kit blocks and the notification text.
 public struct SlackMessage: Hashable, Sendable {
@@ -28,9 +28,13 @@ public struct BlockKitRenderer: Sendable {
         case .confirm(let confirm): renderConfirm(confirm)
         case .challenge(let challenge): renderChallenge(challenge)
         case .accepted(let accepted) where accepted.approval != nil:
-            simple("Job *#\(accepted.jobID)* (`\(escape(accepted.command))`) waits for approval: \(escape(accepted.approval?.summary ?? "")). I'll tell you here what they decide.")
+            simple(
+                "Job *#\(accepted.jobID)* (`\(escape(accepted.command))`) waits for approval: \(escape(accepted.approval?.summary ?? "")). I'll tell you here what they decide."
+            )
         case .accepted(let accepted):
-            simple("\(phrases.phrase(.accepted)) Job *#\(accepted.jobID)* (`\(escape(accepted.command))`) is on its way to \(escape(accepted.targets.joined(separator: ", "))).")
+            simple(
+                "\(phrases.phrase(.accepted)) Job *#\(accepted.jobID)* (`\(escape(accepted.command))`) is on its way to \(escape(accepted.targets.joined(separator: ", ")))."
+            )
         case .approvalRequest(let request): renderApprovalRequest(request)
         case .result(let result): renderResult(result)
         case .progress(let progress): renderProgress(progress)
@@ -51,10 +55,12 @@ public struct BlockKitRenderer: Sendable {
     func renderProgress(_ progress: DialogView.Progress) -> SlackMessage {
         if let ended = progress.ended {
             let mark = ended == .succeeded ? "✓" : "✗"
-            let line = "\(mark) Job *#\(progress.jobID)* (`\(escape(progress.command))`) \(ended.rawValue.replacing("_", with: " ")) after \(DurationText.format(progress.elapsed))."
+            let line =
+                "\(mark) Job *#\(progress.jobID)* (`\(escape(progress.command))`) \(ended.rawValue.replacing("_", with: " ")) after \(DurationText.format(progress.elapsed))."
             return SlackMessage(text: "Job #\(progress.jobID) \(ended.rawValue)", blocks: [section(line)])
         }
-        let head = "⏳ Job *#\(progress.jobID)* (`\(escape(progress.command))`) has been running for \(DurationText.format(progress.elapsed))."
+        let head =
+            "⏳ Job *#\(progress.jobID)* (`\(escape(progress.command))`) has been running for \(DurationText.format(progress.elapsed))."
         var blocks = [section(head)]
         if !progress.agents.isEmpty {
             let lines = progress.agents.prefix(40).map { "• \(escape($0.agent)): \($0.status.rawValue)" }
@@ -109,11 +115,15 @@ public struct BlockKitRenderer: Sendable {
         let choices = prompt.kind == .bool ? ["yes", "no"] : prompt.choices
         if !choices.isEmpty, choices.count <= Self.maxButtons {
             blocks.append(section(question))
-            blocks.append(actions(id.with(0), choices.enumerated().map { button(cut($1, SlackLimits.buttonText), action: "answer_\($0)", value: $1) } + extra))
+            blocks.append(
+                actions(
+                    id.with(0),
+                    choices.enumerated().map { button(cut($1, SlackLimits.buttonText), action: "answer_\($0)", value: $1) } + extra))
         } else if !choices.isEmpty {
             var block = section(question)
             block["block_id"] = .string(id.with(0))
-            block["accessory"] = select(placeholder: "Choose", action: "answer", options: choices.map { (cut($0, SlackLimits.optionText), $0, nil) })
+            block["accessory"] = select(
+                placeholder: "Choose", action: "answer", options: choices.map { (cut($0, SlackLimits.optionText), $0, nil) })
             blocks.append(block)
             blocks.append(actions(id.with(1), extra))
         } else {
@@ -143,7 +153,8 @@ public struct BlockKitRenderer: Sendable {
         yes["style"] = confirm.destructive ? "danger" : "primary"
         if confirm.destructive {
             yes["confirm"] = [
-                "title": plain("Really?"), "text": ["type": "mrkdwn", "text": .string(cut("*\(escape(confirm.command))* is marked destructive.", 300))],
+                "title": plain("Really?"),
+                "text": ["type": "mrkdwn", "text": .string(cut("*\(escape(confirm.command))* is marked destructive.", 300))],
                 "confirm": plain("Run it"), "deny": plain("Stop"), "style": "danger",
             ]
         }
@@ -155,8 +166,14 @@ public struct BlockKitRenderer: Sendable {
         let id = BlockID(dialog: challenge.dialogID, step: challenge.step)
         var blocks: [JSON] = []
         if let error = challenge.error { blocks.append(section(":no_entry: \(escape(error))")) }
-        blocks.append(section(":lock: *\(escape(challenge.command))* needs a second factor. I opened a window for your code; it never appears in the channel."))
-        blocks.append(actions(id.with(0), [button("Enter code", action: "code_open", value: "code"), button("Cancel", action: "cancel", value: "cancel")]))
+        blocks.append(
+            section(
+                ":lock: *\(escape(challenge.command))* needs a second factor. I opened a window for your code; it never appears in the channel."
+            ))
+        blocks.append(
+            actions(
+                id.with(0), [button("Enter code", action: "code_open", value: "code"), button("Cancel", action: "cancel", value: "cancel")])
+        )
         return SlackMessage(text: "A 2FA code is needed", blocks: blocks)
     }
 
@@ -184,7 +201,8 @@ public struct BlockKitRenderer: Sendable {
         case .succeeded: headline = "<@\(result.user)> \(phrases.phrase(.done)) Job *#\(report.jobID)* (`\(escape(report.command))`)"
         case .cancelled: headline = "<@\(result.user)> job *#\(report.jobID)* (`\(escape(report.command))`) was cancelled."
         default:
-            headline = "<@\(result.user)> \(phrases.phrase(.failed)) Job *#\(report.jobID)* (`\(escape(report.command))`) \(report.status.rawValue)\(report.reason.map { ": \(escape($0))" } ?? "")"
+            headline =
+                "<@\(result.user)> \(phrases.phrase(.failed)) Job *#\(report.jobID)* (`\(escape(report.command))`) \(report.status.rawValue)\(report.reason.map { ": \(escape($0))" } ?? "")"
         }
         var blocks: [JSON] = [section(headline)]
         if report.perAgent.isEmpty {
@@ -207,7 +225,9 @@ public struct BlockKitRenderer: Sendable {
     }
 
     func renderHelp(_ help: DialogView.Help) -> SlackMessage {
-        let commands = help.commands.isEmpty ? "_none yet_" : help.commands.map { "• *\(escape($0.name))* — \(escape($0.summary))" }.joined(separator: "\n")
+        let commands =
+            help.commands.isEmpty
+            ? "_none yet_" : help.commands.map { "• *\(escape($0.name))* — \(escape($0.summary))" }.joined(separator: "\n")
         let builtins = help.builtins.map { "• `\($0.name)` — \(escape($0.summary))" }.joined(separator: "\n")
         return SlackMessage(
             text: "Help",
@@ -240,7 +260,8 @@ public struct BlockKitRenderer: Sendable {
         var body = escape(output)
         var note = ""
         if cutNote || body.count > Self.codeRoom {
-            note = jobID.map { "_(output cut: the whole of it follows as a file; `meeseeks logs \($0)` prints it all)_\n" }
+            note =
+                jobID.map { "_(output cut: the whole of it follows as a file; `meeseeks logs \($0)` prints it all)_\n" }
                 ?? "_(output cut; `meeseeks logs ID` prints it all)_\n"
             body = String(body.suffix(SlackLimits.sectionText - 6 - note.count))
         }
@@ -261,7 +282,10 @@ public struct BlockKitRenderer: Sendable {
     }
 
     func button(_ text: String, action: String, value: String) -> JSON {
-        ["type": "button", "text": plain(cut(text, SlackLimits.buttonText)), "action_id": .string(action), "value": .string(cut(value, SlackLimits.buttonValue))]
+        [
+            "type": "button", "text": plain(cut(text, SlackLimits.buttonText)), "action_id": .string(action),
+            "value": .string(cut(value, SlackLimits.buttonValue)),
+        ]
     }
 
     func select(placeholder: String, action: String, options: [(text: String, value: String, description: String?)]) -> JSON {
@@ -274,12 +298,14 @@ public struct BlockKitRenderer: Sendable {
         if options.count <= SlackLimits.selectOptions {
             element["options"] = .array(options.map(option))
         } else {
-            let pages = stride(from: 0, to: min(options.count, SlackLimits.selectOptions * SlackLimits.optionGroups), by: SlackLimits.selectOptions)
-            element["option_groups"] = .array(pages.map { start in
-                let page = options[start..<min(options.count, start + SlackLimits.selectOptions)]
-                let label = "\(page.first!.text.prefix(30)) … \(page.last!.text.prefix(30))"
-                return ["label": plain(cut(label, SlackLimits.optionText)), "options": .array(page.map(option))]
-            })
+            let pages = stride(
+                from: 0, to: min(options.count, SlackLimits.selectOptions * SlackLimits.optionGroups), by: SlackLimits.selectOptions)
+            element["option_groups"] = .array(
+                pages.map { start in
+                    let page = options[start..<min(options.count, start + SlackLimits.selectOptions)]
+                    let label = "\(page.first!.text.prefix(30)) … \(page.last!.text.prefix(30))"
+                    return ["label": plain(cut(label, SlackLimits.optionText)), "options": .array(page.map(option))]
+                })
         }
         return element
     }

@@ -35,7 +35,10 @@ public struct FileUpload: Hashable, Sendable, Codable {
     public var threadOf: String?
 
     enum CodingKeys: String, CodingKey {
-        case jobID = "job", filename, title, thread = "thread_ts", threadOf = "thread_of"
+        case jobID = "job"
+        case filename, title
+        case thread = "thread_ts"
+        case threadOf = "thread_of"
     }
 
     public init(jobID: Int64, filename: String, title: String, thread: String?, threadOf: String?) {

@@ -38,9 +38,15 @@ struct JSONReader {
         case UInt8(ascii: "{"): return try object()
         case UInt8(ascii: "["): return try array()
         case UInt8(ascii: "\""): return .string(try string())
-        case UInt8(ascii: "t"): try literal("true"); return .bool(true)
-        case UInt8(ascii: "f"): try literal("false"); return .bool(false)
-        case UInt8(ascii: "n"): try literal("null"); return .null
+        case UInt8(ascii: "t"):
+            try literal("true")
+            return .bool(true)
+        case UInt8(ascii: "f"):
+            try literal("false")
+            return .bool(false)
+        case UInt8(ascii: "n"):
+            try literal("null")
+            return .null
         case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return .number(try number())
         default: throw Failure()
         }
@@ -80,7 +86,9 @@ struct JSONReader {
                 reader.skipWhitespace()
                 switch reader.current {
                 case UInt8(ascii: ","): reader.index += 1
-                case UInt8(ascii: "}"): reader.index += 1; return .object(members)
+                case UInt8(ascii: "}"):
+                    reader.index += 1
+                    return .object(members)
                 default: throw Failure()
                 }
             }
@@ -100,7 +108,9 @@ struct JSONReader {
                 reader.skipWhitespace()
                 switch reader.current {
                 case UInt8(ascii: ","): reader.index += 1
-                case UInt8(ascii: "]"): reader.index += 1; return .array(elements)
+                case UInt8(ascii: "]"):
+                    reader.index += 1
+                    return .array(elements)
                 default: throw Failure()
                 }
             }

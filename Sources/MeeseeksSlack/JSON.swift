@@ -23,7 +23,7 @@ public enum JSON: Hashable, Sendable, Codable, ExpressibleByStringLiteral, Expre
         let container = try decoder.singleValueContainer()
         if container.decodeNil() {
             self = .null
-        // Each kind tried in turn: a failure only means "not this kind".
+            // Each kind tried in turn: a failure only means "not this kind".
         } else if let value = try? container.decode(Bool.self) {
             self = .bool(value)
         } else if let value = try? container.decode(Double.self) {

@@ -29,13 +29,15 @@ public enum SlackInbound {
         case "app_mention":
             guard let user = event["user"]?.string, let channel = event["channel"]?.string else { return .ignore("mention without user") }
             if event["bot_id"] != nil { return .ignore("from a bot") }
-            return .open(user: user, channel: channel, thread: event["thread_ts"]?.string ?? event["ts"]?.string,
+            return .open(
+                user: user, channel: channel, thread: event["thread_ts"]?.string ?? event["ts"]?.string,
                 text: text(afterMention: event["text"]?.string ?? ""), eventID: eventID)
         case "message":
             guard event["channel_type"]?.string == "im", event["subtype"] == nil, event["bot_id"] == nil,
                 let user = event["user"]?.string, let channel = event["channel"]?.string
             else { return .ignore("not a user's direct message") }
-            return .open(user: user, channel: channel, thread: event["thread_ts"]?.string,
+            return .open(
+                user: user, channel: channel, thread: event["thread_ts"]?.string,
                 text: text(afterMention: event["text"]?.string ?? ""), eventID: eventID)
         default:
             return .ignore("event type \(event["type"]?.string ?? "?")")
@@ -73,7 +75,8 @@ public enum SlackInbound {
             case let id where id == "answer" || id.hasPrefix("answer_"): event = .answered(value: value)
             default: return .ignore("unknown action \(actionID)")
             }
-            return .event(user: user, dialog: blockID.dialog, input: DialogInput(event, step: blockID.step), channel: channel, trigger: trigger)
+            return .event(
+                user: user, dialog: blockID.dialog, input: DialogInput(event, step: blockID.step), channel: channel, trigger: trigger)
         case "view_submission" where payload["view"]?["callback_id"]?.string == "meeseeks_deny":
             // private_metadata: `JOB|CHANNEL`, written by `denyModal`.
             let metadata = (payload["view"]?["private_metadata"]?.string ?? "").split(separator: "|", omittingEmptySubsequences: false)
@@ -86,7 +89,9 @@ public enum SlackInbound {
                 let blockID = payload["view"]?["private_metadata"]?.string.flatMap(BlockID.init(parsing:))
             else { return .ignore("a view that is not ours") }
             let code = payload["view"]?["state"]?["values"]?["code"]?["code"]?["value"]?.string ?? ""
-            return .event(user: user, dialog: blockID.dialog, input: DialogInput(.codeEntered(code), step: blockID.step), channel: nil, trigger: trigger)
+            return .event(
+                user: user, dialog: blockID.dialog, input: DialogInput(.codeEntered(code), step: blockID.step), channel: nil,
+                trigger: trigger)
         default:
             return .ignore("interaction type \(payload["type"]?.string ?? "?")")
         }
@@ -143,7 +148,8 @@ public enum SlackInbound {
             let byte = bytes[i]
             if byte == UInt8(ascii: "+") {
                 out.append(UInt8(ascii: " "))
-            } else if byte == UInt8(ascii: "%"), i + 2 < bytes.endIndex, let high = hexValue(bytes[i + 1]), let low = hexValue(bytes[i + 2]) {
+            } else if byte == UInt8(ascii: "%"), i + 2 < bytes.endIndex, let high = hexValue(bytes[i + 1]), let low = hexValue(bytes[i + 2])
+            {
                 out.append(high << 4 | low)
                 i += 2
             } else {

@@ -114,7 +114,9 @@ public actor SlackOutbox {
         }
         let outcome = await api.call(method, body)
         if case .ok(let json) = outcome, method == "chat.postMessage", let key = message.messageKey, let ts = json["ts"]?.string {
-            persist("setMessageReference") { try store.setMessageReference(key, channel: json["channel"]?.string ?? message.channel, ts: ts) }
+            persist("setMessageReference") {
+                try store.setMessageReference(key, channel: json["channel"]?.string ?? message.channel, ts: ts)
+            }
         }
         settle(message, method: method, outcome)
     }

@@ -18,7 +18,9 @@ public struct SlackRoutes<Context: RequestContext>: Sendable {
     /// - Parameters:
     ///   - service: nil when Slack is not configured (requests are refused with 503).
     ///   - signingSecret: `SLACK_SIGNING_SECRET`; without it every request is refused.
-    public init(service: (any SlackIntake)?, signingSecret: String?, clock: @escaping @Sendable () -> Double = { Date().timeIntervalSince1970 }) {
+    public init(
+        service: (any SlackIntake)?, signingSecret: String?, clock: @escaping @Sendable () -> Double = { Date().timeIntervalSince1970 }
+    ) {
         self.service = service
         self.signature = signingSecret.flatMap { $0.isEmpty ? nil : SlackSignature(secret: $0) }
         self.clock = clock

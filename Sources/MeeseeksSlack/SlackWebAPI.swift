@@ -84,12 +84,13 @@ public struct SlackWebAPI: Sendable {
             // The upload's answer carries nothing we need: drained, whatever it is.
             _ = try? await response.body.collect(upTo: 64 << 10)
             status = String(response.status.code)
-            outcome = switch Int(response.status.code) {
-            case 200: .ok([:])
-            case 429: .retry(reason: "rate limited", after: Self.retryAfter(response.headers) ?? 1)
-            case 500...: .retry(reason: "HTTP \(status)", after: nil)
-            default: .refused("upload_http_\(status)", [:])
-            }
+            outcome =
+                switch Int(response.status.code) {
+                case 200: .ok([:])
+                case 429: .retry(reason: "rate limited", after: Self.retryAfter(response.headers) ?? 1)
+                case 500...: .retry(reason: "HTTP \(status)", after: nil)
+                default: .refused("upload_http_\(status)", [:])
+                }
         } catch {
             outcome = .retry(reason: "network: \(error)", after: nil)
         }

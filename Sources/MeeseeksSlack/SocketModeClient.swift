@@ -1,9 +1,9 @@
 import Foundation
 import HummingbirdWSClient
-import NIOWebSocket
 public import Logging
 import MeeseeksCore
 import Metrics
+import NIOWebSocket
 import Synchronization
 
 /// Slack's Socket Mode: `apps.connections.open` for a fresh URL, a WebSocket, `hello`, and every

@@ -28,7 +28,8 @@ extension QRCode {
             let centers = QRCode.alignmentCenters[version]
             for row in centers {
                 for column in centers {
-                    let onFinder = (row == 6 && column == 6) || (row == 6 && column == centers.last!) || (row == centers.last! && column == 6)
+                    let onFinder =
+                        (row == 6 && column == 6) || (row == 6 && column == centers.last!) || (row == centers.last! && column == 6)
                     if !onFinder { alignment(row: row, column: column) }
                 }
             }
@@ -40,7 +41,8 @@ extension QRCode {
         mutating func finder(row: Int, column: Int) {
             for dy in -4...4 {
                 for dx in -4...4 {
-                    let r = row + dy, c = column + dx
+                    let r = row + dy
+                    let c = column + dx
                     guard (0..<size).contains(r), (0..<size).contains(c) else { continue }
                     let distance = max(abs(dx), abs(dy))
                     set(row: r, column: c, distance != 2 && distance != 4)
@@ -78,7 +80,8 @@ extension QRCode {
             let bits = version << 12 | remainder
             for i in 0..<18 {
                 let isDark = (bits >> i) & 1 == 1
-                let a = size - 11 + i % 3, b = i / 3
+                let a = size - 11 + i % 3
+                let b = i / 3
                 set(row: b, column: a, isDark)
                 set(row: a, column: b, isDark)
             }
@@ -171,7 +174,8 @@ extension QRCode {
         let quiet = 4
         let width = size + 2 * quiet
         func isDark(_ row: Int, _ column: Int) -> Bool {
-            let r = row - quiet, c = column - quiet
+            let r = row - quiet
+            let c = column - quiet
             return (0..<size).contains(r) && (0..<size).contains(c) && modules[r][c]
         }
         var lines: [String] = []

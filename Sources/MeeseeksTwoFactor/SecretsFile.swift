@@ -27,7 +27,9 @@ public struct SecretsFile: Sendable {
         }
         if info.st_mode & 0o077 != 0 {
             throw Problem(
-                description: "the 2FA secrets file \(path) is readable or writable by others (mode \(String(info.st_mode & 0o777, radix: 8))); run chmod 600 \(path)")
+                description:
+                    "the 2FA secrets file \(path) is readable or writable by others (mode \(String(info.st_mode & 0o777, radix: 8))); run chmod 600 \(path)"
+            )
         }
         if info.st_uid != getuid() {
             throw Problem(description: "the 2FA secrets file \(path) belongs to another user; it must belong to the agent's user")
@@ -51,7 +53,9 @@ public struct SecretsFile: Sendable {
             }
             var totp = TOTP(secret: secret)
             if fields.count >= 3 {
-                guard let algorithm = TOTP.Algorithm(rawValue: fields[2].lowercased()) else { throw fail("algorithm must be sha1, sha256 or sha512") }
+                guard let algorithm = TOTP.Algorithm(rawValue: fields[2].lowercased()) else {
+                    throw fail("algorithm must be sha1, sha256 or sha512")
+                }
                 totp.algorithm = algorithm
             }
             if fields.count == 4 {

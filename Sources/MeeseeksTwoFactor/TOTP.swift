@@ -1,6 +1,6 @@
 import Crypto
-import MeeseeksCore
 import Foundation
+import MeeseeksCore
 
 /// Time-based one-time passwords (RFC 6238) over HOTP (RFC 4226), with swift-crypto's HMACs.
 public struct TOTP: Hashable, Sendable {
@@ -64,12 +64,15 @@ public struct TOTP: Hashable, Sendable {
 
     /// `otpauth://` for authenticator apps.
     public func uri(account: String, issuer: String) -> String {
-        let label = "\(issuer):\(account)".addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(CharacterSet(charactersIn: ":@/"))) ?? account
-        let issuerQuery = issuer.addingPercentEncoding(withAllowedCharacters: .urlQueryAllowed.subtracting(CharacterSet(charactersIn: "&=+"))) ?? issuer
-        return "otpauth://totp/\(label)?secret=\(Base32.encode(secret))&issuer=\(issuerQuery)&algorithm=\(algorithm.rawValue.uppercased())&digits=\(digits)&period=\(period)"
+        let label =
+            "\(issuer):\(account)".addingPercentEncoding(
+                withAllowedCharacters: .urlPathAllowed.subtracting(CharacterSet(charactersIn: ":@/"))) ?? account
+        let issuerQuery =
+            issuer.addingPercentEncoding(withAllowedCharacters: .urlQueryAllowed.subtracting(CharacterSet(charactersIn: "&=+"))) ?? issuer
+        return
+            "otpauth://totp/\(label)?secret=\(Base32.encode(secret))&issuer=\(issuerQuery)&algorithm=\(algorithm.rawValue.uppercased())&digits=\(digits)&period=\(period)"
     }
 }
-
 
 /// RFC 4648 base32, as authenticator apps use it (no padding on output; padding and case ignored on input).
 public enum Base32 {

@@ -20,7 +20,8 @@ public final class TwoFactorGate: Sendable {
         public var message: String {
             switch self {
             case .accepted: "code accepted"
-            case .wrongCode(let remaining): "wrong code, try again (\(remaining) attempt\(remaining == 1 ? "" : "s") left before a lock-out)"
+            case .wrongCode(let remaining):
+                "wrong code, try again (\(remaining) attempt\(remaining == 1 ? "" : "s") left before a lock-out)"
             case .reused: "that code was already used; wait for the next one"
             case .lockedOut(let seconds): "too many wrong codes: locked out for \(seconds)s"
             case .noSecret: "you are not enrolled for 2FA on this agent; ask an admin (meeseeks 2fa enroll)"
@@ -118,7 +119,8 @@ public final class TwoFactorGate: Sendable {
                 }
             } else {
                 state.failures.append(now)
-                verdict = state.failures.count >= maxFailures
+                verdict =
+                    state.failures.count >= maxFailures
                     ? .wrongCode(remaining: 0) : .wrongCode(remaining: maxFailures - state.failures.count)
             }
             states[user] = state
@@ -147,7 +149,9 @@ public final class TwoFactorGate: Sendable {
         while true {
             let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
             if n < 0, errno == EINTR { continue }
-            guard n >= 0 else { throw StateProblem(description: "cannot read the 2FA state \(statePath): \(String(cString: strerror(errno)))") }
+            guard n >= 0 else {
+                throw StateProblem(description: "cannot read the 2FA state \(statePath): \(String(cString: strerror(errno)))")
+            }
             if n == 0 { break }
             bytes += buffer[0..<n]
             guard bytes.count <= 16 << 20 else { throw StateProblem(description: "the 2FA state \(statePath) is larger than 16 MiB") }
@@ -156,7 +160,8 @@ public final class TwoFactorGate: Sendable {
         do {
             return try JSONDecoder().decode([String: UserState].self, from: Data(bytes))
         } catch {
-            throw StateProblem(description: "the 2FA state \(statePath) is damaged; move it away to start afresh (every user's used codes are forgotten)")
+            throw StateProblem(
+                description: "the 2FA state \(statePath) is damaged; move it away to start afresh (every user's used codes are forgotten)")
         }
     }
 

@@ -42,7 +42,10 @@ public enum SecretKey {
         var info = stat()
         if stat(path, &info) == 0 {
             guard info.st_mode & 0o077 == 0 else {
-                throw Problem(description: "the secret key file \(path) is readable by others (mode \(String(info.st_mode & 0o777, radix: 8))); run chmod 600 \(path)")
+                throw Problem(
+                    description:
+                        "the secret key file \(path) is readable by others (mode \(String(info.st_mode & 0o777, radix: 8))); run chmod 600 \(path)"
+                )
             }
             guard info.st_uid == getuid() else {
                 throw Problem(description: "the secret key file \(path) belongs to another user")

@@ -50,7 +50,9 @@ extension Meeseeks.Agent {
             } catch {
                 throw ValidationError("--labels: \(error)")
             }
-            let globs = commands.map { $0.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty } }
+            let globs = commands.map {
+                $0.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            }
             do {
                 print(try database.agents().enroll(agentID: id, labels: parsed, commands: globs))
             } catch let problem as TokenAdmin.Problem {

@@ -9,7 +9,8 @@ extension Meeseeks {
     struct Approvals: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "List the jobs waiting for your approval.",
-            discussion: "Jobs of commands with 'approval' wait until people of the named roles approve them; a requester never approves their own.")
+            discussion:
+                "Jobs of commands with 'approval' wait until people of the named roles approve them; a requester never approves their own.")
 
         @OptionGroup var client: ClientOptions
 

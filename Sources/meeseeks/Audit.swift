@@ -33,7 +33,9 @@ extension Meeseeks {
             let client = try client.client()
             var query = AuditQuery(user: user, command: command, outcome: outcome, limit: limit)
             if let since {
-                guard let seconds = DurationText.seconds(since) else { throw ValidationError("--since expects a duration such as 1h or 7d") }
+                guard let seconds = DurationText.seconds(since) else {
+                    throw ValidationError("--since expects a duration such as 1h or 7d")
+                }
                 query.since = Date().timeIntervalSince1970 - Double(seconds)
             }
             let entries = try await clientCall { try await client.audit(query) }

@@ -1,9 +1,9 @@
 import ArgumentParser
 import Foundation
+import MeeseeksAPI
 import MeeseeksClient
 import MeeseeksConfig
 import MeeseeksCore
-import MeeseeksAPI
 
 extension Meeseeks {
     struct Chat: AsyncParsableCommand {
@@ -64,7 +64,8 @@ extension Meeseeks.Chat {
         do {
             let approvals = try await client.approvals()
             guard !approvals.isEmpty else { return }
-            FileOutput.standardOutput.write("Waiting for your approval:\n\(ApprovalText.list(approvals, now: Date().timeIntervalSince1970))\n\n")
+            FileOutput.standardOutput.write(
+                "Waiting for your approval:\n\(ApprovalText.list(approvals, now: Date().timeIntervalSince1970))\n\n")
         } catch {
             // The dialog still works without the list (an older box, a database out of reach).
             FileOutput.standardError.write("meeseeks: cannot list the jobs waiting for your approval: \(error)\n")

@@ -1,8 +1,8 @@
 import ArgumentParser
 import Foundation
+import MeeseeksAPI
 import MeeseeksClient
 import MeeseeksCore
-import MeeseeksAPI
 
 extension Meeseeks {
     struct Cluster: AsyncParsableCommand {
@@ -30,7 +30,9 @@ extension Meeseeks {
             }
             for member in cluster.members.sorted(by: { $0.id < $1.id }) {
                 let mark = member.id == cluster.leader ? "*" : " "
-                print("\(mark) \(member.id)  grpc \(member.grpcAddress)  http \(member.httpAddress)  seen \(String(format: "%.1f", member.age))s ago  \(member.version)")
+                print(
+                    "\(mark) \(member.id)  grpc \(member.grpcAddress)  http \(member.httpAddress)  seen \(String(format: "%.1f", member.age))s ago  \(member.version)"
+                )
             }
         }
     }

@@ -13,7 +13,8 @@ struct Meeseeks: AsyncParsableCommand {
             """,
         version: BuildVersion.current,
         subcommands: [
-            Serve.self, Lint.self, Chat.self, Run.self, Jobs.self, Logs.self, Cancel.self, Approvals.self, Approve.self, Deny.self, Agents.self, Agent.self, Token.self, Policy.self,
+            Serve.self, Lint.self, Chat.self, Run.self, Jobs.self, Logs.self, Cancel.self, Approvals.self, Approve.self, Deny.self,
+            Agents.self, Agent.self, Token.self, Policy.self,
             Slack.self, TwoFactor.self, Audit.self, Cluster.self,
             Schema.self,
             Migrate.self,
@@ -39,4 +40,3 @@ struct Meeseeks: AsyncParsableCommand {
         }
     }
 }
-

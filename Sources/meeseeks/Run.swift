@@ -1,7 +1,7 @@
 import ArgumentParser
+import MeeseeksAPI
 import MeeseeksClient
 import MeeseeksCore
-import MeeseeksAPI
 
 extension Meeseeks {
     struct Run: AsyncParsableCommand {

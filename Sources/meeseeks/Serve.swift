@@ -36,16 +36,22 @@ extension Meeseeks {
             name: .long,
             help: ArgumentHelp(
                 "The database: a path or sqlite:PATH (default DIR/meeseeks.db), or postgres://USER@HOST:PORT/DB (default $MEESEEKS_DB) for several boxes (HA).",
-                discussion: "PostgreSQL's password comes from the URL or PGPASSWORD; ?sslmode=require encrypts the connection, ?sslmode=verify-full also verifies the server."))
+                discussion:
+                    "PostgreSQL's password comes from the URL or PGPASSWORD; ?sslmode=require encrypts the connection, ?sslmode=verify-full also verifies the server."
+            ))
         var db: String?
 
         @Option(name: .long, help: "In HA: this box's name in the cluster (default: hostname and process id).")
         var member: String?
 
-        @Option(name: .customLong("grpc-advertise"), help: "In HA: the HOST:PORT agents are sent to when this box leads (default: --grpc's address).")
+        @Option(
+            name: .customLong("grpc-advertise"),
+            help: "In HA: the HOST:PORT agents are sent to when this box leads (default: --grpc's address).")
         var grpcAdvertise: String?
 
-        @Option(name: .long, help: "In HA: seconds the leader's lease lasts without renewal (renewed every second); a standby takes over after that.")
+        @Option(
+            name: .long,
+            help: "In HA: seconds the leader's lease lasts without renewal (renewed every second); a standby takes over after that.")
         var lease: Double = 3
 
         @Flag(name: .customLong("no-local-agent"), help: "Do not start the embedded agent.")
@@ -54,7 +60,8 @@ extension Meeseeks {
         @Option(name: .customLong("local-slots"), help: "Jobs the embedded agent runs at once.")
         var localSlots: Int = 4
 
-        @Option(name: .customLong("two-factor-secrets"), help: "The embedded agent's 2FA secrets file (mode 600; see `meeseeks 2fa enroll`).")
+        @Option(
+            name: .customLong("two-factor-secrets"), help: "The embedded agent's 2FA secrets file (mode 600; see `meeseeks 2fa enroll`).")
         var twoFactorSecrets: String?
 
         @Option(name: .long, help: "Seconds running jobs get to finish on SIGTERM before they are cancelled.")
@@ -91,7 +98,8 @@ extension Meeseeks {
             if grpcTLSClientCA != nil, grpcTLSCert == nil {
                 throw ValidationError("--grpc-tls-client-ca needs --grpc-tls-cert and --grpc-tls-key")
             }
-            for path in [grpcTLSCert, grpcTLSKey, grpcTLSClientCA].compactMap({ $0 }) where !FileManager.default.isReadableFile(atPath: path) {
+            for path in [grpcTLSCert, grpcTLSKey, grpcTLSClientCA].compactMap({ $0 })
+            where !FileManager.default.isReadableFile(atPath: path) {
                 throw ValidationError("cannot read \(path)")
             }
         }
@@ -142,4 +150,7 @@ struct LoggingOptions: ParsableArguments {
 }
 
 extension LogFormat: ExpressibleByArgument {}
+// swift-log's level read from the command line: neither module will declare it, and only this
+// executable parses it.
+// swift-format-ignore: AvoidRetroactiveConformances
 extension Logger.Level: @retroactive ExpressibleByArgument {}

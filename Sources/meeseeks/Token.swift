@@ -17,12 +17,14 @@ struct DatabaseOptions: ParsableArguments {
     @Option(name: .long, help: "The configuration directory.")
     var config: String = "."
 
-    @Option(name: .long, help: "The database: a path, sqlite:PATH or postgres://… (default: $MEESEEKS_DB, paths.database, DIR/meeseeks.db).")
+    @Option(
+        name: .long, help: "The database: a path, sqlite:PATH or postgres://… (default: $MEESEEKS_DB, paths.database, DIR/meeseeks.db).")
     var db: String?
 
     func location() -> DatabaseLocation {
         let loaded = ConfigLoader.load(directory: config).configuration
-        return DatabaseLocation.resolve(option: db, environment: ProcessInfo.processInfo.environment, configuration: loaded, directory: config)
+        return DatabaseLocation.resolve(
+            option: db, environment: ProcessInfo.processInfo.environment, configuration: loaded, directory: config)
     }
 
     func tokens() throws -> TokenAdmin {

@@ -38,7 +38,11 @@ struct MrMeeseeks: AsyncParsableCommand {
         }
     }
 
-    @Option(name: .long, help: "The box's gRPC address, HOST:PORT; in HA, every box's, comma-separated (a standby names the leader and the agent moves there).")
+    @Option(
+        name: .long,
+        help:
+            "The box's gRPC address, HOST:PORT; in HA, every box's, comma-separated (a standby names the leader and the agent moves there)."
+    )
     var box: String
 
     @Option(name: .long, help: "This agent's labels, k=v,k=v (Kubernetes label rules).")
@@ -157,17 +161,21 @@ struct MrMeeseeks: AsyncParsableCommand {
             let address = try metricsAddress(metrics)
             exposition = (address.host, address.port, registry)
         }
-        let logger = StructuredLogHandler.bootstrap(label: "mrmeeseeks", format: logFormat, level: Logger.Level(rawValue: logLevel) ?? .info)
+        let logger = StructuredLogHandler.bootstrap(
+            label: "mrmeeseeks", format: logFormat, level: Logger.Level(rawValue: logLevel) ?? .info)
         let environment = ProcessInfo.processInfo.environment
         let hostname = ProcessInfo.processInfo.hostName
-        let stateDirectory = state
+        let stateDirectory =
+            state
             ?? environment["XDG_STATE_HOME"].map { "\($0)/mrmeeseeks" }
             ?? "\(NSHomeDirectory())/.local/state/mrmeeseeks"
         var jobEnvironment = environment
         jobEnvironment["MEESEEKS_AGENT_TOKEN"] = nil  // jobs never see the agent's credential
         var options = Agent.Options(
             id: id ?? hostname, hostname: hostname, labels: try parsedLabels.values,
-            commands: (commands ?? "*").split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty },
+            commands: (commands ?? "*").split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }.filter {
+                !$0.isEmpty
+            },
             slots: slots, version: BuildVersion.current)
         options.ownCommandsOnly = config != nil && commands == nil
         options.verifiesTwoFactor = twoFactorSecrets != nil
@@ -175,7 +183,9 @@ struct MrMeeseeks: AsyncParsableCommand {
             boxes: try parsedBoxes, token: environment["MEESEEKS_AGENT_TOKEN"] ?? "", options: options,
             stateDirectory: "\(stateDirectory)/\(options.id)", grace: grace, environment: jobEnvironment,
             twoFactorSecrets: twoFactorSecrets,
-            twoFactorCommands: twoFactorCommands.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty })
+            twoFactorCommands: twoFactorCommands.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }.filter {
+                !$0.isEmpty
+            })
         var withMetrics = settings
         withMetrics.metrics = exposition
         withMetrics.commandsDirectory = config

@@ -1,13 +1,14 @@
 import Foundation
+import MeeseeksAPI
 import MeeseeksClient
 import MeeseeksCore
-import MeeseeksAPI
 import Testing
 
 /// Commands that say where they ran.
 let fleetCommands: [String: String] = [
     "commands.d/where.yaml": "name: where\nsummary: Where\nrun: [/bin/sh, -c, \"echo $MEESEEKS_AGENT_ID\"]\ntarget: {selector: env}\n",
-    "commands.d/everywhere.yaml": "name: everywhere\nsummary: All\nrun: [/bin/sh, -c, \"echo from $MEESEEKS_AGENT_ID\"]\ntarget: {selector: env, mode: all}\n",
+    "commands.d/everywhere.yaml":
+        "name: everywhere\nsummary: All\nrun: [/bin/sh, -c, \"echo from $MEESEEKS_AGENT_ID\"]\ntarget: {selector: env, mode: all}\n",
     "commands.d/nap.yaml": "name: nap\nsummary: Sleep\nrun: [/bin/sleep, \"{{seconds}}\"]\nargs: [{name: seconds, type: int}]\n",
     "commands.d/stuck.yaml": "name: stuck\nsummary: Stuck\ntimeout: 1h\n" + stubborn,
     "meeseeks.yaml": "agents: {lost_after: 3s}\n",

@@ -153,12 +153,18 @@ final class AgentProcess: @unchecked Sendable {
     let id: String
     let state: String
 
-    init(box: BoxProcess, id: String, labels: String, commands: String = "*", slots: Int = 1, token: String = BoxProcess.agentToken, state: String? = nil) throws {
+    init(
+        box: BoxProcess, id: String, labels: String, commands: String = "*", slots: Int = 1, token: String = BoxProcess.agentToken,
+        state: String? = nil
+    ) throws {
         self.id = id
         self.state = state ?? FileManager.default.temporaryDirectory.appendingPathComponent("agent-\(id)-\(UUID().uuidString)").path
         process = try Spawned(
             Paths.binary("mrmeeseeks"),
-            ["--box", box.grpc, "--labels", labels, "--commands", commands, "--slots", String(slots), "--id", id, "--state", self.state, "--grace", "5"],
+            [
+                "--box", box.grpc, "--labels", labels, "--commands", commands, "--slots", String(slots), "--id", id, "--state", self.state,
+                "--grace", "5",
+            ],
             environment: ["MEESEEKS_AGENT_TOKEN": token])
     }
 

@@ -1,7 +1,7 @@
 import Foundation
+import MeeseeksAPI
 import MeeseeksClient
 import MeeseeksCore
-import MeeseeksAPI
 import Testing
 
 let helloCommand = """

@@ -35,11 +35,12 @@ struct LintEndToEndTests {
         try config.write("commands.d/hello.yaml", text)
         let (status, _, err) = try await lint(["--config", config.path])
         #expect(status == 1)
-        #expect(err == """
-            \(path):2:1: error: a command is missing required key 'summary'
-            \(path):3:1: error: unknown key 'sumary' in a command; did you mean 'summary'?
+        #expect(
+            err == """
+                \(path):2:1: error: a command is missing required key 'summary'
+                \(path):3:1: error: unknown key 'sumary' in a command; did you mean 'summary'?
 
-            """)
+                """)
     }
 
     @Test("--format json prints the same findings as a JSON array")

@@ -1,7 +1,7 @@
 import Foundation
+import MeeseeksAPI
 import MeeseeksClient
 import MeeseeksCore
-import MeeseeksAPI
 import Testing
 
 /// A script whose child ignores SIGTERM and prints its pid: only SIGKILL of the group ends it.
@@ -95,7 +95,8 @@ struct ProcessControlEndToEndTests {
     @Test("a program that closes its output is still waited for; a descendant that escapes its group does not hold the job open")
     func outputClosedAndEscapedDescendant() async throws {
         let quiet = "name: quiet\nsummary: Closes its output\nscript: |\n  #!/bin/sh\n  echo before\n  exec >&- 2>&-\n  sleep 1\n  exit 3\n"
-        let escape = "name: escape\nsummary: Leaves a daemon\nscript: |\n  #!/bin/sh\n  setsid sh -c 'echo \"child $$\"; exec sleep 60' &\n  sleep 0.2\n"
+        let escape =
+            "name: escape\nsummary: Leaves a daemon\nscript: |\n  #!/bin/sh\n  setsid sh -c 'echo \"child $$\"; exec sleep 60' &\n  sleep 0.2\n"
         let config = try ConfigDirectory([
             "commands.d/quiet.yaml": quiet, "commands.d/escape.yaml": escape, "policies.d/p.yaml": ConfigDirectory.policy,
         ])

@@ -1,7 +1,7 @@
 import Foundation
+import MeeseeksAPI
 import MeeseeksClient
 import MeeseeksCore
-import MeeseeksAPI
 import Testing
 
 /// A command that writes its secret argument to a file: what the program really got is seen
@@ -76,7 +76,8 @@ struct SecretsAndProcessesEndToEndTests {
         let nap = try await client.run(API.RunRequest(command: "nap", positional: ["2"]))
         try await Task.sleep(for: .milliseconds(300))
         let out = "\(config.path)/revealed"
-        let queued = try await client.run(API.RunRequest(command: "reveal", arguments: ["password": secret, "out": out], selector: "pool=a"))
+        let queued = try await client.run(
+            API.RunRequest(command: "reveal", arguments: ["password": secret, "out": out], selector: "pool=a"))
         // Draining: the nap finishes; the secret job is then offered to it and handed back.
         first.process.signal(SIGTERM)
         #expect(try await waitForJob(client, nap.id).status == .succeeded)

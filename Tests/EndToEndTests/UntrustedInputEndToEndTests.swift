@@ -1,7 +1,7 @@
 import Foundation
+import MeeseeksAPI
 import MeeseeksClient
 import MeeseeksCore
-import MeeseeksAPI
 import Testing
 
 /// Hostile numbers, bodies, labels and files, sent to a real box: a plain refusal each time, and
@@ -119,7 +119,8 @@ struct UntrustedInputEndToEndTests {
         #expect(try await box.client(as: "U_SRE").agents().map(\.id) == ["local"])
 
         let audit = try await box.client(as: "U_ADMIN").audit(AuditQuery(user: "api", limit: 500))
-        #expect(audit.contains { $0.record.action == .apiActedAs && $0.record.detail?.hasPrefix("as U_NOBODY: GET /api/v1/agents") == true })
+        #expect(
+            audit.contains { $0.record.action == .apiActedAs && $0.record.detail?.hasPrefix("as U_NOBODY: GET /api/v1/agents") == true })
         let denied = try await box.client(as: "U_ADMIN").audit(AuditQuery(user: "U_NOBODY", limit: 50))
         #expect(denied.filter { $0.record.action == .builtinDenied }.count == 2)
     }
@@ -127,7 +128,8 @@ struct UntrustedInputEndToEndTests {
     @Test("a file nested 200,000 levels deep is refused within seconds; duplicate keys stay linear; option injection is warned")
     func hostileConfiguration() async throws {
         let deep = "name: deep\nsummary: " + String(repeating: "[", count: 200_000) + "\n"
-        let manyKeys = "name: keys\nsummary: k\nrun: [/bin/true]\nargs:\n  - name: a\n" + (0..<20_000).map { "    k\($0 % 10_000): v\n" }.joined()
+        let manyKeys =
+            "name: keys\nsummary: k\nrun: [/bin/true]\nargs:\n  - name: a\n" + (0..<20_000).map { "    k\($0 % 10_000): v\n" }.joined()
         let injectable = "name: grep\nsummary: Grep\nrun: [/bin/grep, \"{{needle}}\", /var/log/syslog]\nargs: [{name: needle}]\n"
         let config = try ConfigDirectory([
             "commands.d/deep.yaml": deep, "commands.d/keys.yaml": manyKeys, "commands.d/grep.yaml": injectable,
@@ -138,7 +140,9 @@ struct UntrustedInputEndToEndTests {
         let status = try await process.exitStatus(timeout: 20)
         #expect(Date().timeIntervalSince(started) < 10)
         #expect(status == 1)
-        #expect(process.stderr.contains("deep.yaml:2:") && process.stderr.contains("nested more than 64 levels"), "\(process.stderr.prefix(2000))")
+        #expect(
+            process.stderr.contains("deep.yaml:2:") && process.stderr.contains("nested more than 64 levels"),
+            "\(process.stderr.prefix(2000))")
         #expect(process.stderr.contains("more problems in this file are not shown"))
         #expect(process.stderr.contains("grep.yaml:3:") && process.stderr.contains("warning: '{{needle}}' is free text with no 'pattern'"))
     }

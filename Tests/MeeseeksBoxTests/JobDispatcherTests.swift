@@ -34,13 +34,15 @@ struct DispatcherBench {
         dispatcher = try JobDispatcher(
             store: store, audit: audit, changes: ChangeSignal<Int64>(), metrics: metrics, logger: Logger(label: "test"), clock: clock.now)
         registry = AgentRegistry(startedAt: clock.current)
-        let record = AgentRecord(id: "a1", hostname: "h", labels: ["pool": "x"], commands: ["*"], slots: slots, version: "t", connected: true, lastSeen: 0)
+        let record = AgentRecord(
+            id: "a1", hostname: "h", labels: ["pool": "x"], commands: ["*"], slots: slots, version: "t", connected: true, lastSeen: 0)
         try registry.admit(record, session: "s1", link: link)
         dispatcher.attach("a1", slots: slots)
     }
 
     mutating func submit(_ command: String, _ arguments: [String: String] = [:]) throws -> Job {
-        try dispatcher.submit(JobRequest(command: command, arguments: arguments, requester: "U1"), spec: snapshot.configuration.command(named: command))
+        try dispatcher.submit(
+            JobRequest(command: command, arguments: arguments, requester: "U1"), spec: snapshot.configuration.command(named: command))
     }
 
     mutating func dispatch() -> [EndedJob] {
@@ -74,7 +76,9 @@ struct JobDispatcherTests {
         #expect(bench.link.dispatched.map(\.jobID) == [first.id, second.id])
     }
 
-    @Test("hand-backs wait longer each time, up to 30 s, and keep the secret", arguments: [(0, 0.5), (1, 1.0), (2, 2.0), (5, 16.0), (6, 30.0), (9, 30.0)])
+    @Test(
+        "hand-backs wait longer each time, up to 30 s, and keep the secret",
+        arguments: [(0, 0.5), (1, 1.0), (2, 2.0), (5, 16.0), (6, 30.0), (9, 30.0)])
     func backoff(handbacks: Int, delay: Double) throws {
         var bench = try DispatcherBench()
         let job = try bench.submit("reveal", ["password": "hunter2"])
@@ -104,7 +108,8 @@ struct JobDispatcherTests {
         #expect(try bench.store.handbacks(job.id) == 1)
         // A job stored with a masked secret but no sealed value cannot run as asked.
         let orphan = try bench.store.insert(
-            Job(command: "reveal", arguments: ["password": maskedValue], requester: "U1", createdAt: 1), children: [], secrets: nil).0
+            Job(command: "reveal", arguments: ["password": maskedValue], requester: "U1", createdAt: 1), children: [], secrets: nil
+        ).0
         bench.link.failDispatches(with: nil)
         bench.clock.advance(by: 1)
         let ended = bench.dispatch()
@@ -162,9 +167,11 @@ struct AgentRegistryTests {
 
     /// (absent since, now, lost after) → lost?  An agent not seen since the box started gets
     /// the reconnect allowance on top.
-    @Test("absent agents are overdue after lost_after (plus the allowance when never seen)", arguments: [
-        (Double?.some(100), 109.0, false), (Double?.some(100), 110.0, true), (Double?.none, 144.0, false), (Double?.none, 145.0, true),
-    ])
+    @Test(
+        "absent agents are overdue after lost_after (plus the allowance when never seen)",
+        arguments: [
+            (Double?.some(100), 109.0, false), (Double?.some(100), 110.0, true), (Double?.none, 144.0, false), (Double?.none, 145.0, true),
+        ])
     func overdue(absentSince: Double?, now: Double, lost: Bool) throws {
         var registry = AgentRegistry(startedAt: 100)
         if let absentSince {

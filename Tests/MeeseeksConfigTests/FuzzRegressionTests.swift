@@ -11,9 +11,10 @@ struct ConfigFuzzRegressionTests {
     func deepFlowNesting() {
         let deep = String(repeating: "[", count: 200_000) + String(repeating: "]", count: 200_000)
         // The command's own mapping is the first level: the 64th '[' is one too many.
-        #expect(lint(["commands.d/a.yaml": "name: deep\nsummary: \(deep)\nrun: [/bin/true]\n"], policy: false) == [
-            "commands.d/a.yaml:2:73: error: collections nested more than 64 levels deep"
-        ])
+        #expect(
+            lint(["commands.d/a.yaml": "name: deep\nsummary: \(deep)\nrun: [/bin/true]\n"], policy: false) == [
+                "commands.d/a.yaml:2:73: error: collections nested more than 64 levels deep"
+            ])
     }
 
     @Test("block mappings nested 65 levels deep are refused, 64 are not")
@@ -22,27 +23,30 @@ struct ConfigFuzzRegressionTests {
             (0..<levels).map { String(repeating: "  ", count: $0) + "k:\n" }.joined() + String(repeating: "  ", count: levels) + "v\n"
         }
         #expect(lint(["commands.d/a.yaml": nested(64)], policy: false).allSatisfy { !$0.contains("nested more than") })
-        #expect(lint(["commands.d/a.yaml": nested(65)], policy: false) == [
-            "commands.d/a.yaml:65:129: error: collections nested more than 64 levels deep"
-        ])
+        #expect(
+            lint(["commands.d/a.yaml": nested(65)], policy: false) == [
+                "commands.d/a.yaml:65:129: error: collections nested more than 64 levels deep"
+            ])
     }
 
     @Test("an alias cannot build a tree deeper than the parser accepts")
     func deepAlias() {
         let inner = String(repeating: "[", count: 40) + String(repeating: "]", count: 40)
         let outer = String(repeating: "[", count: 30) + "*a" + String(repeating: "]", count: 30)
-        #expect(lint(["commands.d/a.yaml": "x: &a \(inner)\ny: \(outer)\n"], policy: false) == [
-            "commands.d/a.yaml:2:34: error: collections nested more than 64 levels deep"
-        ])
+        #expect(
+            lint(["commands.d/a.yaml": "x: &a \(inner)\ny: \(outer)\n"], policy: false) == [
+                "commands.d/a.yaml:2:34: error: collections nested more than 64 levels deep"
+            ])
     }
 
     @Test("80,000 keys in one mapping are checked for duplicates in linear time", .timeLimit(.minutes(1)))
     func manyKeys() {
         let keys = (0..<80_000).map { "  k\($0): 1\n" }.joined()
-        #expect(lint(["commands.d/a.yaml": hello + "x:\n" + keys + "  k7: 2\n"]) == [
-            "commands.d/a.yaml:4:1: error: unknown key 'x' in a command",
-            "commands.d/a.yaml:80005:3: error: duplicate key 'k7' (first defined at commands.d/a.yaml:12:3)",
-        ])
+        #expect(
+            lint(["commands.d/a.yaml": hello + "x:\n" + keys + "  k7: 2\n"]) == [
+                "commands.d/a.yaml:4:1: error: unknown key 'x' in a command",
+                "commands.d/a.yaml:80005:3: error: duplicate key 'k7' (first defined at commands.d/a.yaml:12:3)",
+            ])
     }
 
     @Test("60,000 placeholders in one template are placed in linear time", .timeLimit(.minutes(1)))
@@ -84,7 +88,8 @@ struct ConfigFuzzRegressionTests {
                     atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
                 try Data(file.content).write(to: URL(fileURLWithPath: path))
             }
-            let result = ConfigInput.isSingle(files)
+            let result =
+                ConfigInput.isSingle(files)
                 ? ConfigLoader.load(paths: ["\(dir.path)/\(ConfigInput.single)"]) : ConfigLoader.load(directory: dir.path)
             #expect(!result.diagnostics.isEmpty, "\(name)")
             #expect(result.diagnostics.allSatisfy { $0.position.line >= 1 && $0.position.column >= 1 }, "\(name)")

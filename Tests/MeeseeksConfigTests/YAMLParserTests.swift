@@ -18,7 +18,10 @@ struct YAMLParserTests {
         #expect(value(root, "a")?.resolved == .int(1))
         let b = try #require(value(root, "b"))
         #expect(b.position == SourcePosition(file: "t.yaml", line: 3, column: 4))
-        guard case .sequence(let items) = value(b, "c")?.kind else { Issue.record("not a list"); return }
+        guard case .sequence(let items) = value(b, "c")?.kind else {
+            Issue.record("not a list")
+            return
+        }
         #expect(items.map(\.scalarText) == ["x", "y", "z"])
         #expect(items.map(\.position.column) == [9, 12, 17])
     }
@@ -62,9 +65,10 @@ struct YAMLParserTests {
 
     @Test("duplicate keys are reported")
     func duplicateKeys() {
-        #expect(parse("a: 1\nb: 2\na: 3\n").diagnostics.map(\.description) == [
-            "t.yaml:3:1: error: duplicate key 'a' (first defined at t.yaml:1:1)"
-        ])
+        #expect(
+            parse("a: 1\nb: 2\na: 3\n").diagnostics.map(\.description) == [
+                "t.yaml:3:1: error: duplicate key 'a' (first defined at t.yaml:1:1)"
+            ])
     }
 
     @Test("an unknown alias is an error at the alias")

@@ -12,13 +12,16 @@ struct AliasTests {
         var settings = BoxSettings()
         settings.presets = ["restart-nginx": "restart nginx", "greet-rick": "hello who=Rick"]
         let configuration = Configuration(commands: [F.hello, restart], policy: PolicyFixture.policy, settings: settings)
-        return World(configuration: configuration, engine: PolicyEngine(policy: PolicyFixture.policy), agents: PolicyFixture.agents, now: 1000)
+        return World(
+            configuration: configuration, engine: PolicyEngine(policy: PolicyFixture.policy), agents: PolicyFixture.agents, now: 1000)
     }
 
-    @Test("expansion of typed text", arguments: [
-        ("rs nginx", "restart nginx"), ("restart-nginx reason=\"disk full\"", "restart nginx reason=\"disk full\""),
-        ("greet-rick", "hello who=Rick"), ("help", "help"), ("hello world", "hello world"), ("rsx", "rsx"),
-    ])
+    @Test(
+        "expansion of typed text",
+        arguments: [
+            ("rs nginx", "restart nginx"), ("restart-nginx reason=\"disk full\"", "restart nginx reason=\"disk full\""),
+            ("greet-rick", "hello who=Rick"), ("help", "help"), ("hello world", "hello world"), ("rsx", "rsx"),
+        ])
     func expansion(typed: String, expanded: String) {
         #expect(AliasExpansion.expand(typed, in: world().configuration) == expanded)
     }

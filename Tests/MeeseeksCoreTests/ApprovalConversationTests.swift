@@ -36,7 +36,10 @@ struct ApprovalConversationTests {
         #expect(request != nil && request?.twoFactorCode == nil)
         #expect(dialog.phase == .submitted)
         let accepted = feed(&dialog, [.jobAccepted(jobID: 9)])
-        guard case .show(.accepted(let view)) = accepted.first else { Issue.record("no acceptance: \(accepted)"); return }
+        guard case .show(.accepted(let view)) = accepted.first else {
+            Issue.record("no acceptance: \(accepted)")
+            return
+        }
         #expect(view.approval == DialogView.ApprovalNeed(roles: ["admin"], count: 1, timeout: 600))
         #expect(view.approval?.summary == "1 approval from admin, within 10m")
     }
@@ -70,7 +73,9 @@ struct ApprovalConversationTests {
     @Test("a code the agent refuses ends the dialog: a new job needs its approvers again")
     func codeRefused() {
         var dialog = F.dialog()
-        feed(&dialog, [.opened(text: "restart nginx"), .confirmed(true), .jobAccepted(jobID: 9), .approved(jobID: 9), .codeEntered("123456")])
+        feed(
+            &dialog,
+            [.opened(text: "restart nginx"), .confirmed(true), .jobAccepted(jobID: 9), .approved(jobID: 9), .codeEntered("123456")])
         feed(&dialog, [.codeRejected(message: "wrong code.", final: false)])
         #expect(dialog.phase == .finished)
     }

@@ -3,13 +3,15 @@ import Testing
 
 @Suite("Constant-time comparison")
 struct ConstantTimeTests {
-    @Test("equal only when every byte and the length match", arguments: [
-        ("s3cret-token", "s3cret-token", true),
-        ("s3cret-token", "s3cret-tokeN", false),
-        ("s3cret-token", "s3cret-toke", false),
-        ("", "", true),
-        ("", "x", false),
-    ])
+    @Test(
+        "equal only when every byte and the length match",
+        arguments: [
+            ("s3cret-token", "s3cret-token", true),
+            ("s3cret-token", "s3cret-tokeN", false),
+            ("s3cret-token", "s3cret-toke", false),
+            ("", "", true),
+            ("", "x", false),
+        ])
     func strings(_ a: String, _ b: String, _ equal: Bool) {
         #expect(ConstantTime.equals(a, b) == equal)
         #expect(ConstantTime.equals(b, a) == equal)

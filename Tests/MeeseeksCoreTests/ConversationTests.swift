@@ -56,7 +56,8 @@ struct ConversationTests {
         var dev = F.dialog(user: "UDEV")
         let effects = feed(&dev, [.opened(text: "")])
         #expect(dev.phase == .menu)
-        #expect(views(effects) == [.menu(.init(dialogID: "d1", step: 1, user: "UDEV", commands: [.init(name: "hello", summary: "Say hello")]))])
+        #expect(
+            views(effects) == [.menu(.init(dialogID: "d1", step: 1, user: "UDEV", commands: [.init(name: "hello", summary: "Say hello")]))])
         #expect(effects.contains(.audit(AuditRecord(action: .dialogOpened, user: "UDEV", outcome: "ok"))))
     }
 
@@ -77,7 +78,10 @@ struct ConversationTests {
         var dialog = F.dialog()
         let effects = feed(&dialog, [.opened(text: ""), .picked(command: "hello"), .answered(value: "Morty")])
         #expect(dialog.phase == .prompting("who"))
-        guard case .prompt(let prompt) = views(effects).last else { Issue.record("no prompt"); return }
+        guard case .prompt(let prompt) = views(effects).last else {
+            Issue.record("no prompt")
+            return
+        }
         #expect(prompt.error == "'Morty' is not one of world, Rick")
     }
 
@@ -88,13 +92,19 @@ struct ConversationTests {
         #expect(dialog.answers["reason"] == "routine")
         var effects = feed(&dialog, [.answered(value: "hunter2")])
         #expect(dialog.phase == .confirming)
-        guard case .confirm(let confirm) = views(effects).last else { Issue.record("no confirm"); return }
+        guard case .confirm(let confirm) = views(effects).last else {
+            Issue.record("no confirm")
+            return
+        }
         #expect(confirm.text == "Restart nginx on one of prd-web, stg-web for USRE?")
         #expect(confirm.arguments == ["service=nginx", "reason=routine", "token=\(maskedValue)"])
         effects = feed(&dialog, [.confirmed(true)])
         #expect(dialog.phase == .awaitingCode)
         effects = feed(&dialog, [.codeEntered("12ab")])
-        guard case .challenge(let challenge) = views(effects).last else { Issue.record("no challenge"); return }
+        guard case .challenge(let challenge) = views(effects).last else {
+            Issue.record("no challenge")
+            return
+        }
         #expect(challenge.error == "A code is 6 to 8 digits from your authenticator app.")
         effects = feed(&dialog, [.codeEntered("123 456")])
         let request = effects.compactMap { if case .submit(let r) = $0 { r } else { nil } }.first
@@ -206,21 +216,23 @@ struct ConversationTests {
         #expect(effects.contains { if case .audit(let a) = $0 { a.action == .policyDenied } else { false } })
     }
 
-    @Test("typed requests fill arguments, take defaults for optional ones, and check everything", arguments: [
-        ("restart nginx", "confirming", nil),
-        ("restart service=redis reason=\"disk full\"", "confirming", nil),
-        ("restart nginx -l env=prd", "confirming", nil),
-        ("restart nginx -l env=dev", "finished", "no agent you may use matches 'env=dev'"),
-        ("restart nginx -l 'env in (a'", "finished", "invalid selector 'env in (a': 1:10: found end of string, expected: ',' or ')'"),
-        ("restart nginx reason=X", "finished", "reason: 'X' does not match the pattern ^[a-z ]{3,20}$"),
-        ("restart bogus=1", "finished", "service: 'bogus=1' is not one of nginx, redis"),
-        ("restart", "prompting", nil),
-        ("restart nginx nginx nginx nginx", "finished", "too many arguments for 'restart': nginx (it takes service, reason, token)"),
-        ("restart service=nginx service=redis", "finished", "'service' is given twice"),
-        ("nope", "finished", "there is no command 'nope'; say 'help' to see what you can run"),
-        ("audit", "finished", "'audit' is for the admin role only"),
-        ("job x", "finished", "'job' takes a job number, such as 'job 42'"),
-    ])
+    @Test(
+        "typed requests fill arguments, take defaults for optional ones, and check everything",
+        arguments: [
+            ("restart nginx", "confirming", nil),
+            ("restart service=redis reason=\"disk full\"", "confirming", nil),
+            ("restart nginx -l env=prd", "confirming", nil),
+            ("restart nginx -l env=dev", "finished", "no agent you may use matches 'env=dev'"),
+            ("restart nginx -l 'env in (a'", "finished", "invalid selector 'env in (a': 1:10: found end of string, expected: ',' or ')'"),
+            ("restart nginx reason=X", "finished", "reason: 'X' does not match the pattern ^[a-z ]{3,20}$"),
+            ("restart bogus=1", "finished", "service: 'bogus=1' is not one of nginx, redis"),
+            ("restart", "prompting", nil),
+            ("restart nginx nginx nginx nginx", "finished", "too many arguments for 'restart': nginx (it takes service, reason, token)"),
+            ("restart service=nginx service=redis", "finished", "'service' is given twice"),
+            ("nope", "finished", "there is no command 'nope'; say 'help' to see what you can run"),
+            ("audit", "finished", "'audit' is for the admin role only"),
+            ("job x", "finished", "'job' takes a job number, such as 'job 42'"),
+        ])
     func typedRequests(text: String, phase: String, message: String?) {
         var dialog = F.dialog()
         let effects = feed(&dialog, [.opened(text: text)])
@@ -242,7 +254,10 @@ struct ConversationTests {
         var other = F.dialog()
         #expect(feed(&other, [.opened(text: "logs #12")]).contains(.builtin(.logs(12))))
         var help = F.dialog(user: "UDEV")
-        guard case .help(let view) = views(feed(&help, [.opened(text: "help")])).first else { Issue.record("no help"); return }
+        guard case .help(let view) = views(feed(&help, [.opened(text: "help")])).first else {
+            Issue.record("no help")
+            return
+        }
         #expect(view.commands.map(\.name) == ["hello"])
         #expect(!view.builtins.map(\.name).contains("audit"))
     }
@@ -250,15 +265,17 @@ struct ConversationTests {
 
 @Suite("Typed requests split like a shell, without one")
 struct TypedRequestTests {
-    @Test("words, quotes and escapes", arguments: [
-        ("a b  c", ["a", "b", "c"]),
-        ("a \"b c\" 'd e'", ["a", "b c", "d e"]),
-        ("reason=\"disk full\"", ["reason=disk full"]),
-        ("a\\ b", ["a b"]),
-        ("“smart quotes” ‘too’", ["smart quotes", "too"]),
-        ("\"\"", [""]),
-        ("$(rm -rf /) `x` ;|&", ["$(rm", "-rf", "/)", "`x`", ";|&"]),
-    ])
+    @Test(
+        "words, quotes and escapes",
+        arguments: [
+            ("a b  c", ["a", "b", "c"]),
+            ("a \"b c\" 'd e'", ["a", "b c", "d e"]),
+            ("reason=\"disk full\"", ["reason=disk full"]),
+            ("a\\ b", ["a b"]),
+            ("“smart quotes” ‘too’", ["smart quotes", "too"]),
+            ("\"\"", [""]),
+            ("$(rm -rf /) `x` ;|&", ["$(rm", "-rf", "/)", "`x`", ";|&"]),
+        ])
     func splits(text: String, words: [String]) throws {
         #expect(try TypedRequest.split(text) == words)
     }

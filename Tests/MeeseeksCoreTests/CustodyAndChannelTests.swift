@@ -3,12 +3,14 @@ import Testing
 
 @Suite("Job secrets' encoding and the bounded channel")
 struct CustodyAndChannelTests {
-    @Test("secrets round-trip whatever they hold", arguments: [
-        JobSecrets(arguments: ["password": "hunter2"], code: "123456"),
-        JobSecrets(arguments: ["a b": "line\nbreak %41 100%", "ü": "ünïcødé ☃", "empty": ""]),
-        JobSecrets(code: " 12 34 56 "),
-        JobSecrets(arguments: ["x": "\u{0}\u{1}\t\r"]),
-    ])
+    @Test(
+        "secrets round-trip whatever they hold",
+        arguments: [
+            JobSecrets(arguments: ["password": "hunter2"], code: "123456"),
+            JobSecrets(arguments: ["a b": "line\nbreak %41 100%", "ü": "ünïcødé ☃", "empty": ""]),
+            JobSecrets(code: " 12 34 56 "),
+            JobSecrets(arguments: ["x": "\u{0}\u{1}\t\r"]),
+        ])
     func roundTrip(_ secrets: JobSecrets) {
         #expect(JobSecrets(decoding: secrets.encoded) == secrets)
     }

@@ -74,9 +74,14 @@ struct FleetIndexTests {
         for _ in 0..<200 {
             let policy = PolicySet(
                 roles: ["sre": Role(name: "sre", members: [.user("U1")])],
-                grants: [Grant(roles: ["sre"], commands: ["*"], on: selector(&random)), Grant(roles: ["sre"], commands: ["hello"], on: selector(&random))])
+                grants: [
+                    Grant(roles: ["sre"], commands: ["*"], on: selector(&random)),
+                    Grant(roles: ["sre"], commands: ["hello"], on: selector(&random)),
+                ])
             let engine = PolicyEngine(policy: policy)
-            let command = CommandSpec(name: Bool.random(using: &random) ? "hello" : "restart", summary: "s", action: .run([Template("/bin/true")]), selector: selector(&random))
+            let command = CommandSpec(
+                name: Bool.random(using: &random) ? "hello" : "restart", summary: "s", action: .run([Template("/bin/true")]),
+                selector: selector(&random))
             let request = selector(&random)
             #expect(
                 engine.authorize(user: "U1", command: command, requestSelector: request, agents: index)

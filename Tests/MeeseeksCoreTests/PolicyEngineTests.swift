@@ -33,25 +33,27 @@ struct PolicyEngineTests {
     let engine = PolicyEngine(policy: PolicyFixture.policy, resolvedHandles: ["rick": "URICK"])
 
     /// Every role × command × selector, with the agents allowed or the refusal's reason.
-    @Test("the decision matrix", arguments: [
-        // user, command, command selector, request selector, expected
-        ("USRE", "restart", "", "", "prd-web,stg-web"),
-        ("USRE", "restart", "role=web", "", "prd-web,stg-web"),
-        ("USRE", "restart", "role=web", "env=prd", "prd-web"),
-        ("USRE", "restart", "role=db", "", "no_agent_accepts_command"),
-        ("USRE", "hello", "role=db", "", "stg-db"),
-        ("USRE", "restart", "", "env=dev", "no_agent_matches_request"),
-        ("USRE", "restart", "env=dev", "", "no_agent_matches_command"),
-        ("URICK", "restart", "", "env=stg", "stg-web"),
-        ("UDEV", "hello", "", "", "stg-db,stg-web"),
-        ("UDEV", "deploy-api", "", "", "stg-web"),
-        ("UDEV", "deploy-api", "env=prd", "", "no_agent_matches_command"),
-        ("UDEV", "restart", "", "", "no_grant"),
-        ("UDEV", "hello", "", "env=prd", "no_agent_matches_request"),
-        ("UADMIN", "hello", "", "", "no_grant"),
-        ("UNOBODY", "hello", "", "", "no_role"),
-        ("rick", "hello", "", "", "no_role"),
-    ])
+    @Test(
+        "the decision matrix",
+        arguments: [
+            // user, command, command selector, request selector, expected
+            ("USRE", "restart", "", "", "prd-web,stg-web"),
+            ("USRE", "restart", "role=web", "", "prd-web,stg-web"),
+            ("USRE", "restart", "role=web", "env=prd", "prd-web"),
+            ("USRE", "restart", "role=db", "", "no_agent_accepts_command"),
+            ("USRE", "hello", "role=db", "", "stg-db"),
+            ("USRE", "restart", "", "env=dev", "no_agent_matches_request"),
+            ("USRE", "restart", "env=dev", "", "no_agent_matches_command"),
+            ("URICK", "restart", "", "env=stg", "stg-web"),
+            ("UDEV", "hello", "", "", "stg-db,stg-web"),
+            ("UDEV", "deploy-api", "", "", "stg-web"),
+            ("UDEV", "deploy-api", "env=prd", "", "no_agent_matches_command"),
+            ("UDEV", "restart", "", "", "no_grant"),
+            ("UDEV", "hello", "", "env=prd", "no_agent_matches_request"),
+            ("UADMIN", "hello", "", "", "no_grant"),
+            ("UNOBODY", "hello", "", "", "no_role"),
+            ("rick", "hello", "", "", "no_role"),
+        ])
     func matrix(user: String, command: String, selector: String, request: String, expected: String) throws {
         let decision = engine.authorize(
             user: user, command: PolicyFixture.command(command, selector: selector),
@@ -93,7 +95,10 @@ struct PolicyEngineTests {
         let job = Job(id: 7, command: "hello", arguments: [:], requester: "USRE", selector: "env in (", createdAt: 1)
         let decisions = scheduler.plan(
             queued: [job], running: [:], fleet: PolicyFixture.agents, free: { _ in 1 }, configuration: configuration, engine: engine)
-        guard case .fail(7, let reason)? = decisions.first else { Issue.record("\(decisions)"); return }
+        guard case .fail(7, let reason)? = decisions.first else {
+            Issue.record("\(decisions)")
+            return
+        }
         #expect(reason.contains("cannot be read"))
     }
 
@@ -136,11 +141,13 @@ struct PolicyEngineTests {
 
 @Suite("Command globs")
 struct GlobTests {
-    @Test("globs match like a shell's", arguments: [
-        ("*", "anything", true), ("deploy-*", "deploy-api", true), ("deploy-*", "deploy", false),
-        ("h?llo", "hello", true), ("h?llo", "hllo", false), ("[a-c]at", "bat", true), ("[!a-c]at", "bat", false),
-        ("*-db", "backup-db", true), ("a*b*c", "aXbYc", true), ("a*b*c", "aXbY", false), ("hello", "hello", true),
-    ])
+    @Test(
+        "globs match like a shell's",
+        arguments: [
+            ("*", "anything", true), ("deploy-*", "deploy-api", true), ("deploy-*", "deploy", false),
+            ("h?llo", "hello", true), ("h?llo", "hllo", false), ("[a-c]at", "bat", true), ("[!a-c]at", "bat", false),
+            ("*-db", "backup-db", true), ("a*b*c", "aXbYc", true), ("a*b*c", "aXbY", false), ("hello", "hello", true),
+        ])
     func matches(pattern: String, text: String, expected: Bool) {
         #expect(Glob.matches(pattern, text) == expected)
     }

@@ -30,14 +30,19 @@ struct AgentFleetFileTests {
         #expect(fromJSON.agents == [AgentInfo(id: "web-1", labels: ["env": "prd", "tier": ""], commands: [])])
     }
 
-    @Test("every problem is reported at its place", arguments: [
-        ("{id: a}", "f:1:1: error: a fleet file is a list of agents (id, labels, commands), found a mapping"),
-        ("- labels: {env: prd}", "f:1:3: error: an agent needs an 'id'"),
-        ("- {id: a, label: x}", "f:1:11: error: unknown key 'label' in an agent; expected id, labels or commands"),
-        ("- {id: a, labels: {env: -x}}", "f:1:25: error: invalid label value '-x' for key 'env': must begin and end with a letter or digit"),
-        ("- {id: a}\n- {id: a}", "f:2:3: error: agent 'a' is already listed at f:1:3"),
-        ("- {id: a, commands: {x: y}}", "f:1:21: error: 'commands' must be a list of globs or a string such as \"restart,deploy-*\""),
-    ])
+    @Test(
+        "every problem is reported at its place",
+        arguments: [
+            ("{id: a}", "f:1:1: error: a fleet file is a list of agents (id, labels, commands), found a mapping"),
+            ("- labels: {env: prd}", "f:1:3: error: an agent needs an 'id'"),
+            ("- {id: a, label: x}", "f:1:11: error: unknown key 'label' in an agent; expected id, labels or commands"),
+            (
+                "- {id: a, labels: {env: -x}}",
+                "f:1:25: error: invalid label value '-x' for key 'env': must begin and end with a letter or digit"
+            ),
+            ("- {id: a}\n- {id: a}", "f:2:3: error: agent 'a' is already listed at f:1:3"),
+            ("- {id: a, commands: {x: y}}", "f:1:21: error: 'commands' must be a list of globs or a string such as \"restart,deploy-*\""),
+        ])
     func reportsProblems(text: String, expected: String) {
         let parsed = AgentFleetFile.parse(text, file: "f")
         #expect(parsed.diagnostics.map(\.description) == [expected])

@@ -2,10 +2,11 @@ import Crypto
 import Foundation
 import MeeseeksCore
 import MeeseeksLabels
-@testable import MeeseeksPostgres
 import MeeseeksSQLite
 import MeeseeksVault
 import Testing
+
+@testable import MeeseeksPostgres
 
 /// `meeseeks migrate`, run as the built binary, as users run it.
 @Suite("meeseeks migrate")
@@ -22,7 +23,8 @@ struct MigrateCommandTests {
         guard FileManager.default.isExecutableFile(atPath: Self.binary) else {
             throw PostgresTestCluster.Unavailable(description: "\(Self.binary) is not built: run `swift build` first")
         }
-        return try runProgram(Self.binary, arguments, environment: ProcessInfo.processInfo.environment.merging(["PGPASSWORD": password]) { $1 })
+        return try runProgram(
+            Self.binary, arguments, environment: ProcessInfo.processInfo.environment.merging(["PGPASSWORD": password]) { $1 })
     }
 
     /// A SQLite store with some of everything.
@@ -41,17 +43,25 @@ struct MigrateCommandTests {
         _ = try store.start(children[1].id, agent: "a1", at: 13)
         _ = try store.requeue(children[1].id, attempt: 1, notBefore: 20)
         for index in 0..<1200 {
-            _ = try store.insert(Job(command: "ping", arguments: [:], requester: "U\(index % 3)", createdAt: Double(index)), children: [], secrets: nil)
+            _ = try store.insert(
+                Job(command: "ping", arguments: [:], requester: "U\(index % 3)", createdAt: Double(index)), children: [], secrets: nil)
         }
         var dialog = Dialog(id: "d1", user: "U1", channel: "C1", now: 30)
         dialog.phase = .menu
         try store.save(dialog)
-        try store.save(AgentRecord(id: "a1", hostname: "h1", labels: LabelSet(["os": "linux"]), commands: ["deploy"], slots: 2, version: "1", connected: false, lastSeen: 40))
+        try store.save(
+            AgentRecord(
+                id: "a1", hostname: "h1", labels: LabelSet(["os": "linux"]), commands: ["deploy"], slots: 2, version: "1", connected: false,
+                lastSeen: 40))
         try store.append(AuditRecord(action: .policyAllowed, user: "U1", command: "deploy", outcome: "allowed", jobID: 1), at: 50)
         try store.saveToken(APIToken(name: "laptop", user: "U1", hash: "abc", createdAt: 60, revoked: true))
-        let delivered = try store.enqueue(OutboxMessage(orderKey: "C1", operation: .post, payload: Array("hi".utf8), channel: "C1", messageKey: "m1", createdAt: 70))
+        let delivered = try store.enqueue(
+            OutboxMessage(orderKey: "C1", operation: .post, payload: Array("hi".utf8), channel: "C1", messageKey: "m1", createdAt: 70))
         try store.markDelivered(delivered)
-        _ = try store.enqueue(OutboxMessage(orderKey: "C1", operation: .update, payload: Array("bye".utf8), channel: "C1", messageKey: "m1", attempts: 2, notBefore: 80, createdAt: 71))
+        _ = try store.enqueue(
+            OutboxMessage(
+                orderKey: "C1", operation: .update, payload: Array("bye".utf8), channel: "C1", messageKey: "m1", attempts: 2, notBefore: 80,
+                createdAt: 71))
         try store.setMessageReference("m1", channel: "C1", ts: "1.5")
         _ = try store.firstSighting(ofEvent: "Ev1", at: 90, forgetBefore: 0)
         return (store, path)
@@ -94,11 +104,16 @@ struct MigrateCommandTests {
         // New rows get ids after the copied ones.
         let (next, _) = try store.insert(Job(command: "x", arguments: [:], requester: "U1", createdAt: 100), children: [], secrets: nil)
         #expect(next.id == 1204)
-        #expect(try store.enqueue(OutboxMessage(orderKey: "C2", operation: .post, payload: [], channel: "C2", messageKey: nil, createdAt: 1)) == 3)
+        #expect(
+            try store.enqueue(OutboxMessage(orderKey: "C2", operation: .post, payload: [], channel: "C2", messageKey: nil, createdAt: 1))
+                == 3)
         try store.append(AuditRecord(action: .policyDenied, user: "U2", outcome: "denied"), at: 99)
         #expect(try store.audit(AuditQuery()).map(\.id) == [1, 2])
         // The same request is still one job.
-        #expect(try store.insert(Job(command: "deploy", arguments: [:], requester: "U1", createdAt: 1, origin: "inbox:3"), children: [], secrets: nil).0.id == 1)
+        #expect(
+            try store.insert(
+                Job(command: "deploy", arguments: [:], requester: "U1", createdAt: 1, origin: "inbox:3"), children: [], secrets: nil
+            ).0.id == 1)
 
         // A second copy into the same database is refused and changes nothing.
         let again = try meeseeks(["migrate", "--from", path, "--to", url], password: target.password ?? "")

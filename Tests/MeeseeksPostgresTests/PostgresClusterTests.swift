@@ -1,9 +1,10 @@
 import Dispatch
 import Foundation
 import MeeseeksCore
-@testable import MeeseeksPostgres
 import Synchronization
 import Testing
+
+@testable import MeeseeksPostgres
 
 /// Values appended from several threads or tasks.
 final class Collected<T: Sendable>: Sendable {
@@ -111,7 +112,8 @@ struct PostgresClusterTests {
         }
         let job = Job(command: "x", arguments: [:], requester: "U1", createdAt: 1)
         let ids = try (0..<3).map { _ in try old.insert(job, children: [], secrets: nil).0.id }
-        let message = try old.enqueue(OutboxMessage(orderKey: "C1", operation: .post, payload: [1], channel: "C1", messageKey: nil, createdAt: 1))
+        let message = try old.enqueue(
+            OutboxMessage(orderKey: "C1", operation: .post, payload: [1], channel: "C1", messageKey: nil, createdAt: 1))
         let lease = try #require(try old.acquireLease(member: "old", ttl: 0.5))
         old.fence(with: lease)
         #expect(try old.start(ids[0], agent: "a", at: 2) != nil)
@@ -172,9 +174,11 @@ struct PostgresClusterTests {
         let third = try #require(try door.post(InboxRequest(kind: "slack", payload: [], createdAt: 7)))
         let lease = try #require(try leader.acquireLease(member: "l", ttl: 30))
         let claimed = try leader.claim(for: lease, limit: 2)
-        #expect(claimed == [
-            InboxRequest(id: first, kind: "api", payload: [1, 2], createdAt: 5), InboxRequest(id: second, kind: "slack", payload: [3], createdAt: 6),
-        ])
+        #expect(
+            claimed == [
+                InboxRequest(id: first, kind: "api", payload: [1, 2], createdAt: 5),
+                InboxRequest(id: second, kind: "slack", payload: [3], createdAt: 6),
+            ])
         #expect(try leader.claim(for: lease, limit: 10).map(\.id) == [third])
         #expect(try leader.claim(for: lease, limit: 10).isEmpty)
         #expect(try door.response(of: first) == nil)
@@ -215,11 +219,12 @@ struct PostgresClusterTests {
         let inbox = Task { try await leader.listen(PostgresStore.inboxChannel) { payload in received.append("inbox \(payload)") } }
         let replies = Task { try await door.listen(PostgresStore.replyChannel) { payload in received.append("reply \(payload)") } }
         // Listening has begun once a notification of our own comes through.
-        #expect(try await eventually {
-            try door.notify(PostgresStore.inboxChannel, payload: "ping")
-            try door.notify(PostgresStore.replyChannel, payload: "ping")
-            return received.all.contains("inbox ping") && received.all.contains("reply ping")
-        })
+        #expect(
+            try await eventually {
+                try door.notify(PostgresStore.inboxChannel, payload: "ping")
+                try door.notify(PostgresStore.replyChannel, payload: "ping")
+                return received.all.contains("inbox ping") && received.all.contains("reply ping")
+            })
         let id = try #require(try door.post(InboxRequest(kind: "api", payload: [1], createdAt: 1)))
         #expect(try await eventually { received.all.contains("inbox \(id)") })
         let lease = try #require(try leader.acquireLease(member: "l", ttl: 30))

@@ -1,8 +1,9 @@
 import Foundation
 import Logging
-@testable import MeeseeksPostgres
 import Synchronization
 import Testing
+
+@testable import MeeseeksPostgres
 
 @Suite("PostgreSQL settings from a URL")
 struct PostgresSettingsTests {
@@ -14,7 +15,8 @@ struct PostgresSettingsTests {
     ]
 
     @Test("good URLs", arguments: goodURLs)
-    func good(url: String, user: String, password: String, host: String, port: Int, database: String, tls: PostgresSettings.TLSMode) throws {
+    func good(url: String, user: String, password: String, host: String, port: Int, database: String, tls: PostgresSettings.TLSMode) throws
+    {
         let settings = try PostgresSettings(url: url, environment: ["PGPASSWORD": "from-env"])
         #expect(settings.user == user && settings.password == password && settings.host == host)
         #expect(settings.port == port && settings.database == database && settings.tls == tls)
@@ -192,7 +194,9 @@ struct PostgresConnectionTests {
         }
         let store = try PostgresStore(settings: settings)
         defer { store.close() }
-        let encrypted = try store.pool.withConnection { try $0.query("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()").rows.first?.bool(0) }
+        let encrypted = try store.pool.withConnection {
+            try $0.query("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()").rows.first?.bool(0)
+        }
         #expect(encrypted == (mode != "disable"))
     }
 }

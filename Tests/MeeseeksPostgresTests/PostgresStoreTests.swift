@@ -3,9 +3,10 @@ import Foundation
 import Logging
 import MeeseeksCore
 import MeeseeksLabels
-@testable import MeeseeksPostgres
 import MeeseeksVault
 import Testing
+
+@testable import MeeseeksPostgres
 
 /// A store on a new database, and how to open it again.
 struct TestDatabase {
@@ -101,7 +102,8 @@ struct PostgresStoreTests {
         let database = try TestDatabase()
         let store = try database.open()
         for (key, text) in [("C1", "a"), ("C2", "b"), ("C1", "c")] {
-            try store.enqueue(OutboxMessage(orderKey: key, operation: .post, payload: Array(text.utf8), channel: key, messageKey: nil, createdAt: 1))
+            try store.enqueue(
+                OutboxMessage(orderKey: key, operation: .post, payload: Array(text.utf8), channel: key, messageKey: nil, createdAt: 1))
         }
         #expect(try store.outboxHeads(limit: 10).map { String(decoding: $0.payload, as: UTF8.self) } == ["a", "b"])
         try store.markDelivered(1)
@@ -187,7 +189,8 @@ struct PostgresStoreTests {
         defer { stranger.close() }
         #expect(throws: SealError.unreadable) { try stranger.dialog("d1") }
         let agent = AgentRecord(
-            id: "a1", hostname: "h", labels: LabelSet(["os": "linux"]), commands: ["x"], slots: 2, version: "1", connected: true, lastSeen: 5)
+            id: "a1", hostname: "h", labels: LabelSet(["os": "linux"]), commands: ["x"], slots: 2, version: "1", connected: true,
+            lastSeen: 5)
         try store.save(agent)
         var gone = agent
         gone.connected = false
@@ -198,7 +201,8 @@ struct PostgresStoreTests {
     @Test("a database of an earlier release (schema 2) is upgraded in place, its rows kept")
     func upgradeFromSchema2() throws {
         let database = try TestDatabase()
-        let pool = try BlockingConnectionPool(settings: database.settings, logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }))
+        let pool = try BlockingConnectionPool(
+            settings: database.settings, logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }))
         defer { pool.close() }
         try PostgresMigrations.apply(to: pool, upTo: 2)
         var waiting = Dialog(id: "d1", user: "U1", channel: "C1", now: 10)
@@ -225,7 +229,9 @@ struct PostgresStoreTests {
         // Opening again changes nothing.
         let again = try database.open()
         again.close()
-        #expect(try pool.withConnection { try $0.query("SELECT COUNT(*) FROM schema_version").rows.first?.int(0) } == Int64(PostgresMigrations.steps.count))
+        #expect(
+            try pool.withConnection { try $0.query("SELECT COUNT(*) FROM schema_version").rows.first?.int(0) }
+                == Int64(PostgresMigrations.steps.count))
     }
 
     @Test("secrets are sealed with their job, opened only with the key, and erased when it ends")
@@ -251,7 +257,8 @@ struct PostgresStoreTests {
         // A sealed value moved to another row does not open there.
         let (other, _) = try store.insert(job(), children: [], secrets: nil)
         try store.pool.withConnection { session in
-            try session.query("UPDATE jobs SET secrets = (SELECT secrets FROM jobs WHERE id = $1) WHERE id = $2", [.int(stored.id), .int(other.id)])
+            try session.query(
+                "UPDATE jobs SET secrets = (SELECT secrets FROM jobs WHERE id = $1) WHERE id = $2", [.int(stored.id), .int(other.id)])
         }
         #expect(throws: SealError.unreadable) { try store.secrets(of: other.id) }
         // A hand-back keeps them; the end erases them.

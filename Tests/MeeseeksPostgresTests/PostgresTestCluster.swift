@@ -1,7 +1,8 @@
 import Foundation
 import Logging
-@testable import MeeseeksPostgres
 import Synchronization
+
+@testable import MeeseeksPostgres
 
 /// One throwaway PostgreSQL cluster per test process (`scripts/postgres-test-cluster`), started
 /// by the first test that needs it, and a new database for every store a test opens.
@@ -23,7 +24,8 @@ enum PostgresTestCluster {
 
     /// Runs the administrator's statements (CREATE DATABASE…); never closed: it goes with the process.
     private static let admin: Result<BlockingConnectionPool, any Error> = Result {
-        try BlockingConnectionPool(settings: try cluster.get().settings, logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }))
+        try BlockingConnectionPool(
+            settings: try cluster.get().settings, logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }))
     }
 
     private static let databaseCount = Atomic<Int>(0)

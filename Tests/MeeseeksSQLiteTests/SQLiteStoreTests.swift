@@ -98,7 +98,8 @@ struct SQLiteStoreTests {
         let secrets = JobSecrets(arguments: ["password": "hunter2 %20\n–ü"], code: "123456")
         let (stored, _) = try store.insert(job(), children: [], secrets: secrets)
         #expect(try store.secrets(of: stored.id) == secrets)
-        let bytes = try Data(contentsOf: URL(fileURLWithPath: path)) + ((try? Data(contentsOf: URL(fileURLWithPath: path + "-wal"))) ?? Data())
+        let bytes =
+            try Data(contentsOf: URL(fileURLWithPath: path)) + ((try? Data(contentsOf: URL(fileURLWithPath: path + "-wal"))) ?? Data())
         #expect(bytes.range(of: Data("hunter2".utf8)) == nil && bytes.range(of: Data("123456".utf8)) == nil)
         let (other, _) = try store.insert(job(), children: [], secrets: nil)
         try store.database.execute("UPDATE jobs SET secrets = (SELECT secrets FROM jobs WHERE id = \(stored.id)) WHERE id = \(other.id)")

@@ -58,7 +58,11 @@ struct FileUploadTests {
     }
 
     static func result(output: String, truncated: Bool = false, perAgent: [JobReport.AgentResult] = []) -> DialogView {
-        .result(.init(user: "U1", report: JobReport(jobID: 42, command: "dump", status: .succeeded, output: output, truncated: truncated, perAgent: perAgent)))
+        .result(
+            .init(
+                user: "U1",
+                report: JobReport(jobID: 42, command: "dump", status: .succeeded, output: output, truncated: truncated, perAgent: perAgent))
+        )
     }
 
     @Test("the payload names the job, the file and the thread, never the output, and reads back")
@@ -81,7 +85,8 @@ struct FileUploadTests {
         #expect(queued.map(\.orderKey) == ["C1", "C1"])
         #expect(queued[0].messageKey == "result:d1")
         let upload = try #require(FileUpload(payload: queued[1].payload))
-        #expect(upload == FileUpload(jobID: 42, filename: "job-42-output.txt", title: "Output of job #42 (dump)", thread: "1.5", threadOf: nil))
+        #expect(
+            upload == FileUpload(jobID: 42, filename: "job-42-output.txt", title: "Output of job #42 (dump)", thread: "1.5", threadOf: nil))
         #expect(queued[1].messageKey == "upload:42")
         // The output stays in the job history: the payload is a few dozen bytes.
         #expect(queued[1].payload.count < 200)
@@ -103,21 +108,25 @@ struct FileUploadTests {
         let dialog = Self.dialog(thread: "1.5")
         service.post(Self.result(output: "short and sweet\n"), in: dialog)
         service.post(Self.result(output: String(repeating: "x", count: BlockKitRendererRoom.code)), in: dialog)
-        let agents = [JobReport.AgentResult(agent: "a1", jobID: 43, status: .succeeded, exitCode: 0, output: String(repeating: "x", count: 9000))]
+        let agents = [
+            JobReport.AgentResult(agent: "a1", jobID: 43, status: .succeeded, exitCode: 0, output: String(repeating: "x", count: 9000))
+        ]
         service.post(Self.result(output: "", truncated: false, perAgent: agents), in: dialog)
         service.post(.notice(.init(.info, String(repeating: "line\n", count: 2000))), in: dialog)
         #expect(store.messages.map(\.operation) == [.post, .post, .post, .post])
         #expect(store.messages.allSatisfy { $0.messageKey == nil })
     }
 
-    @Test("the renderer says when it cuts, and then points at the file", arguments: [
-        ("short", false, false),
-        (String(repeating: "x", count: BlockKitRendererRoom.code), false, false),
-        (String(repeating: "x", count: BlockKitRendererRoom.code + 1), false, true),
-        // Escaping makes text longer: 1000 '<' become 4000 characters.
-        (String(repeating: "<", count: 1000), false, true),
-        ("the end of a long output", true, true),
-    ])
+    @Test(
+        "the renderer says when it cuts, and then points at the file",
+        arguments: [
+            ("short", false, false),
+            (String(repeating: "x", count: BlockKitRendererRoom.code), false, false),
+            (String(repeating: "x", count: BlockKitRendererRoom.code + 1), false, true),
+            // Escaping makes text longer: 1000 '<' become 4000 characters.
+            (String(repeating: "<", count: 1000), false, true),
+            ("the end of a long output", true, true),
+        ])
     func cuts(output: String, truncated: Bool, cut: Bool) {
         let renderer = BlockKitRenderer(phrases: .first(.mrMeeseeks))
         let report = JobReport(jobID: 7, command: "c", status: .succeeded, output: output, truncated: truncated)

@@ -15,9 +15,11 @@ func fuzzRegressions(_ target: String, file: String = #filePath) -> [(name: Stri
 
 @Suite("What the JSON fuzzer found")
 struct JSONFuzzRegressionTests {
-    @Test("a number too large for a Double is refused, as Foundation refuses it", arguments: [
-        "9e455", "-1e999", "123456789e+012345678901234567890", "[1e400]", #"{"ts":1e309}"#,
-    ])
+    @Test(
+        "a number too large for a Double is refused, as Foundation refuses it",
+        arguments: [
+            "9e455", "-1e999", "123456789e+012345678901234567890", "[1e400]", #"{"ts":1e309}"#,
+        ])
     func refusesInfinity(_ text: String) {
         #expect(JSON.decode(Array(text.utf8)) == nil)
         #expect((try? JSONSerialization.jsonObject(with: Data(text.utf8), options: [.fragmentsAllowed])) == nil)
@@ -44,14 +46,16 @@ struct SlackFuzzRegressionTests {
     static let secret = "8f742231b10e8888abcd99yyyzzz85a5"
     static let now = 1_531_420_618.0
 
-    @Test("any timestamp header is refused or checked, never a trap", arguments: [
-        ("-9223372036854775808", SlackSignature.Failure.stale),  // Int64.min: now - it overflowed
-        ("9223372036854775807", .stale),  // Int64.max
-        ("18446744073709551615", .badTimestamp),  // UInt64.max
-        ("-1", .stale), ("0", .stale),
-        ("000000000000000000000000001531420618", .badTimestamp),  // overlong digits: refused unread
-        ("99999999999999999999999999999", .badTimestamp), ("+1531420618", .mismatch), ("", .badTimestamp),
-    ])
+    @Test(
+        "any timestamp header is refused or checked, never a trap",
+        arguments: [
+            ("-9223372036854775808", SlackSignature.Failure.stale),  // Int64.min: now - it overflowed
+            ("9223372036854775807", .stale),  // Int64.max
+            ("18446744073709551615", .badTimestamp),  // UInt64.max
+            ("-1", .stale), ("0", .stale),
+            ("000000000000000000000000001531420618", .badTimestamp),  // overlong digits: refused unread
+            ("99999999999999999999999999999", .badTimestamp), ("+1531420618", .mismatch), ("", .badTimestamp),
+        ])
     func timestampBoundaries(timestamp: String, failure: SlackSignature.Failure) {
         #expect(throws: failure) {
             try SlackSignature(secret: Self.secret).verify(timestamp: timestamp, signature: "v0=00", body: [], now: Self.now)

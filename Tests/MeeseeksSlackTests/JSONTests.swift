@@ -4,23 +4,27 @@ import Testing
 
 @Suite("JSON reading and writing")
 struct JSONTests {
-    @Test("Slack-shaped payloads read as JSONSerialization reads them", arguments: [
-        #"{"type":"block_actions","user":{"id":"U1"},"actions":[{"action_id":"pick","value":"hello"}],"n":12,"f":-1.5e3}"#,
-        #"  [1, 2.25, -0, 1E2, true, false, null, "", "a\"b\\c\/d\n\t\r\b\f"]  "#,
-        #"{"emoji":"caf\u00e9 \ud83d\ude80 ✓","nested":{"a":[[],{}]}}"#,
-        #""just a string""#,
-        "42",
-    ])
+    @Test(
+        "Slack-shaped payloads read as JSONSerialization reads them",
+        arguments: [
+            #"{"type":"block_actions","user":{"id":"U1"},"actions":[{"action_id":"pick","value":"hello"}],"n":12,"f":-1.5e3}"#,
+            #"  [1, 2.25, -0, 1E2, true, false, null, "", "a\"b\\c\/d\n\t\r\b\f"]  "#,
+            #"{"emoji":"caf\u00e9 \ud83d\ude80 ✓","nested":{"a":[[],{}]}}"#,
+            #""just a string""#,
+            "42",
+        ])
     func agreesWithFoundation(_ text: String) throws {
         let ours = try #require(JSON.decode(Array(text.utf8)))
         let theirs = try JSONSerialization.jsonObject(with: Data(text.utf8), options: [.fragmentsAllowed])
         #expect(ours == Self.json(theirs))
     }
 
-    @Test("malformed text is refused", arguments: [
-        "", " ", "{", "}", "[1,]", "{\"a\":1,}", "{\"a\" 1}", "{a:1}", "01", "1.", ".5", "-", "1e", "+1", "tru", "nul",
-        "\"unterminated", "\"bad \\x escape\"", "\"\\ud83d alone\"", "\"\\u12\"", "\"tab\there\"", "[1] [2]", "NaN",
-    ])
+    @Test(
+        "malformed text is refused",
+        arguments: [
+            "", " ", "{", "}", "[1,]", "{\"a\":1,}", "{\"a\" 1}", "{a:1}", "01", "1.", ".5", "-", "1e", "+1", "tru", "nul",
+            "\"unterminated", "\"bad \\x escape\"", "\"\\ud83d alone\"", "\"\\u12\"", "\"tab\there\"", "[1] [2]", "NaN",
+        ])
     func refusesMalformed(_ text: String) {
         #expect(JSON.decode(Array(text.utf8)) == nil)
     }

@@ -15,16 +15,18 @@ struct SlackSignatureTests {
         try signature.verify(timestamp: "1531420618", signature: Self.expected, body: Array(Self.body.utf8), now: 1_531_420_618 + 299)
     }
 
-    @Test("refusals", arguments: [
-        (nil, expected, 1_531_420_618.0, SlackSignature.Failure.missingHeaders),
-        ("1531420618", nil, 1_531_420_618.0, .missingHeaders),
-        ("soon", expected, 1_531_420_618.0, .badTimestamp),
-        ("1531420618", expected, 1_531_420_618.0 + 301, .stale),
-        ("1531420618", expected, 1_531_420_618.0 - 301, .stale),
-        ("1531420618", "v0=" + String(repeating: "0", count: 64), 1_531_420_618.0, .mismatch),
-        ("1531420618", expected.uppercased(), 1_531_420_618.0, .mismatch),
-        ("1531420619", expected, 1_531_420_618.0, .mismatch),
-    ] as [(String?, String?, Double, SlackSignature.Failure)])
+    @Test(
+        "refusals",
+        arguments: [
+            (nil, expected, 1_531_420_618.0, SlackSignature.Failure.missingHeaders),
+            ("1531420618", nil, 1_531_420_618.0, .missingHeaders),
+            ("soon", expected, 1_531_420_618.0, .badTimestamp),
+            ("1531420618", expected, 1_531_420_618.0 + 301, .stale),
+            ("1531420618", expected, 1_531_420_618.0 - 301, .stale),
+            ("1531420618", "v0=" + String(repeating: "0", count: 64), 1_531_420_618.0, .mismatch),
+            ("1531420618", expected.uppercased(), 1_531_420_618.0, .mismatch),
+            ("1531420619", expected, 1_531_420_618.0, .mismatch),
+        ] as [(String?, String?, Double, SlackSignature.Failure)])
     func refuses(timestamp: String?, given: String?, now: Double, failure: SlackSignature.Failure) {
         #expect(throws: failure) {
             try signature.verify(timestamp: timestamp, signature: given, body: Array(Self.body.utf8), now: now)
@@ -32,10 +34,12 @@ struct SlackSignatureTests {
     }
 
     /// Any header value a client can send: refused as stale or malformed, never a trap.
-    @Test("hostile timestamps", arguments: [
-        "-9223372036854775808", "9223372036854775807", "18446744073709551615", "-1", "0", String(repeating: "9", count: 40),
-        "+1531420618", " 1531420618", "1531420618.0",
-    ])
+    @Test(
+        "hostile timestamps",
+        arguments: [
+            "-9223372036854775808", "9223372036854775807", "18446744073709551615", "-1", "0", String(repeating: "9", count: 40),
+            "+1531420618", " 1531420618", "1531420618.0",
+        ])
     func hostileTimestamps(timestamp: String) {
         #expect(throws: SlackSignature.Failure.self) {
             try signature.verify(timestamp: timestamp, signature: Self.expected, body: Array(Self.body.utf8), now: 1_531_420_618)

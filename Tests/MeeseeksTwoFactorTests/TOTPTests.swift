@@ -9,14 +9,16 @@ struct TOTPTests {
     static let sha512 = Array("1234567890123456789012345678901234567890123456789012345678901234".utf8)
 
     /// RFC 6238 appendix B, all three algorithms, 8 digits.
-    @Test("the RFC's appendix B vectors", arguments: [
-        (59.0, "94287082", "46119246", "90693936"),
-        (1_111_111_109, "07081804", "68084774", "25091201"),
-        (1_111_111_111, "14050471", "67062674", "99943326"),
-        (1_234_567_890, "89005924", "91819424", "93441116"),
-        (2_000_000_000, "69279037", "90698825", "38618901"),
-        (20_000_000_000, "65353130", "77737706", "47863826"),
-    ])
+    @Test(
+        "the RFC's appendix B vectors",
+        arguments: [
+            (59.0, "94287082", "46119246", "90693936"),
+            (1_111_111_109, "07081804", "68084774", "25091201"),
+            (1_111_111_111, "14050471", "67062674", "99943326"),
+            (1_234_567_890, "89005924", "91819424", "93441116"),
+            (2_000_000_000, "69279037", "90698825", "38618901"),
+            (20_000_000_000, "65353130", "77737706", "47863826"),
+        ])
     func vectors(time: Double, sha1: String, sha256: String, sha512: String) {
         #expect(TOTP(secret: Self.sha1, algorithm: .sha1, digits: 8).code(at: time) == sha1)
         #expect(TOTP(secret: Self.sha256, algorithm: .sha256, digits: 8).code(at: time) == sha256)
@@ -39,7 +41,8 @@ struct TOTPTests {
         #expect(Base32.decode("mzxw6ytboi======") == Array("foobar".utf8))
         #expect(Base32.decode("not base32!") == nil)
         let uri = TOTP(secret: Array("foobar".utf8)).uri(account: "U01SRE0001", issuer: "Meeseeks Box")
-        #expect(uri == "otpauth://totp/Meeseeks%20Box%3AU01SRE0001?secret=MZXW6YTBOI&issuer=Meeseeks%20Box&algorithm=SHA1&digits=6&period=30")
+        #expect(
+            uri == "otpauth://totp/Meeseeks%20Box%3AU01SRE0001?secret=MZXW6YTBOI&issuer=Meeseeks%20Box&algorithm=SHA1&digits=6&period=30")
     }
 }
 
@@ -80,7 +83,11 @@ struct TwoFactorGateTests {
         let now = 1_700_000_000.0
         var verdicts: [TwoFactorGate.Verdict] = []
         for i in 0..<5 { verdicts.append(gate.verify(user: "U1", code: "000000", at: now + Double(i))) }
-        #expect(verdicts == [.wrongCode(remaining: 4), .wrongCode(remaining: 3), .wrongCode(remaining: 2), .wrongCode(remaining: 1), .wrongCode(remaining: 0)])
+        #expect(
+            verdicts == [
+                .wrongCode(remaining: 4), .wrongCode(remaining: 3), .wrongCode(remaining: 2), .wrongCode(remaining: 1),
+                .wrongCode(remaining: 0),
+            ])
         // Locked: even the right code is refused now.
         #expect(gate.verify(user: "U1", code: totp.code(at: now + 10), at: now + 10) == .lockedOut(retryAfter: 290))
         // Another user is not affected.

@@ -56,8 +56,11 @@ struct ApprovalStoreConformance {
         let (second, _) = try awaiting(store)
         #expect(try store.decisions(on: first.id).isEmpty)
         #expect(try store.recordDecision(ApprovalDecision(jobID: first.id, approver: "U2", approved: true, at: 10)))
-        #expect(try !store.recordDecision(ApprovalDecision(jobID: first.id, approver: "U2", approved: false, reason: "changed my mind", at: 11)))
-        #expect(try store.recordDecision(ApprovalDecision(jobID: first.id, approver: "U3", approved: false, reason: "not today, ü", at: 12)))
+        #expect(
+            try !store.recordDecision(ApprovalDecision(jobID: first.id, approver: "U2", approved: false, reason: "changed my mind", at: 11))
+        )
+        #expect(
+            try store.recordDecision(ApprovalDecision(jobID: first.id, approver: "U3", approved: false, reason: "not today, ü", at: 12)))
         #expect(try store.recordDecision(ApprovalDecision(jobID: second.id, approver: "U2", approved: true, at: 13)))
         #expect(
             try store.decisions(on: first.id) == [

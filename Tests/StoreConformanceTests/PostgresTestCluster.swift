@@ -1,10 +1,11 @@
 import Foundation
 import Logging
-@testable import MeeseeksPostgres
 import Synchronization
 
+@testable import MeeseeksPostgres
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// One throwaway PostgreSQL cluster per test process (`scripts/postgres-test-cluster`), started by
@@ -73,10 +74,12 @@ enum PostgresTestCluster {
 
     /// Stops the cluster and removes its folder (at exit).
     static func stop() {
-        guard let directory = clusterDirectory.withLock({ directory in
-            defer { directory = nil }
-            return directory
-        }) else { return }
+        guard
+            let directory = clusterDirectory.withLock({ directory in
+                defer { directory = nil }
+                return directory
+            })
+        else { return }
         do {
             _ = try runProgram("\(repository)/scripts/postgres-test-cluster", ["stop", directory])
         } catch {

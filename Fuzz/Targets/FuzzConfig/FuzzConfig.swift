@@ -3,7 +3,7 @@ import FuzzSupport
 import MeeseeksConfig
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The configuration front end as `meeseeks lint` and SIGHUP run it: libyaml, the tree builder,

@@ -1,7 +1,7 @@
 import Foundation
+public import MeeseeksAPI
 import MeeseeksConfig
 public import MeeseeksCore
-public import MeeseeksAPI
 
 /// `GET /api/v1/approvals`, `POST /api/v1/jobs/ID/approve` and `…/deny`.
 extension BoxAPI {
@@ -13,7 +13,8 @@ extension BoxAPI {
     public func decide(_ id: Int64, approve: Bool, reason: String?, as principal: API.Principal) async throws -> API.Approval {
         do {
             let (job, decisions) = try await box.decide(id, by: principal.user, approve: approve, reason: reason)
-            let approval = box.config.snapshot.configuration.command(named: job.command)?.approval
+            let approval =
+                box.config.snapshot.configuration.command(named: job.command)?.approval
                 ?? ApprovalSpec(roles: [], count: decisions.count)
             return ApprovalList.item(job, approval, decisions)
         } catch {

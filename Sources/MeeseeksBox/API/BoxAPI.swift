@@ -1,8 +1,8 @@
 import Crypto
 import Foundation
+public import MeeseeksAPI
 import MeeseeksConfig
 public import MeeseeksCore
-public import MeeseeksAPI
 public import MeeseeksHTTP
 import MeeseeksLabels
 
@@ -91,7 +91,8 @@ public struct BoxAPI: APIService {
             let version = mailbox.changes.version(of: dialogID)
             if !mailbox.messages(of: dialogID, after: seq).isEmpty { break }
             let left = deadline - ContinuousClock.now
-            await mailbox.changes.wait(for: dialogID, after: version, timeout: Double(left.components.seconds) + Double(left.components.attoseconds) / 1e18)
+            await mailbox.changes.wait(
+                for: dialogID, after: version, timeout: Double(left.components.seconds) + Double(left.components.attoseconds) / 1e18)
         }
         dialog = try ownDialog(dialogID, of: user) ?? dialog
         return state(dialog, after: seq)
@@ -134,7 +135,8 @@ public struct BoxAPI: APIService {
         return API.JobDetail(job: job, children: try box.builtins.children(of: job))
     }
 
-    public func output(of id: Int64, from offset: Int, wait: Double, as principal: API.Principal) async throws -> (bytes: [UInt8], job: Job) {
+    public func output(of id: Int64, from offset: Int, wait: Double, as principal: API.Principal) async throws -> (bytes: [UInt8], job: Job)
+    {
         var job = try visibleJob(id, principal)
         let deadline = Date().addingTimeInterval(wait)
         while true {
@@ -168,7 +170,9 @@ public struct BoxAPI: APIService {
 
     public func agents(as principal: API.Principal) async throws -> [AgentRecord] {
         guard principal.isAdmin || !box.config.snapshot.engine.roles(of: principal.user).isEmpty else {
-            box.audit.record(AuditRecord(action: .builtinDenied, user: principal.user, command: "agents", outcome: "denied", reason: "no_role", detail: "api"))
+            box.audit.record(
+                AuditRecord(
+                    action: .builtinDenied, user: principal.user, command: "agents", outcome: "denied", reason: "no_role", detail: "api"))
             throw API.Failure(.forbidden, Refusal.noRole(user: principal.user).description)
         }
         return await box.agentRecords()

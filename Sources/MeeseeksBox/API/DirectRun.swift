@@ -1,6 +1,6 @@
+import MeeseeksAPI
 import MeeseeksConfig
 import MeeseeksCore
-import MeeseeksAPI
 import MeeseeksHTTP
 import MeeseeksLabels
 
@@ -11,17 +11,22 @@ extension Orchestrator {
         let snapshot = config.snapshot
         // An alias or a preset stands for its command (a preset with some arguments fixed).
         let expanded = AliasExpansion.expand(
-            command: asked.command, positional: asked.positional, named: asked.arguments.sorted { $0.key < $1.key }.map { ($0.key, $0.value) },
+            command: asked.command, positional: asked.positional,
+            named: asked.arguments.sorted { $0.key < $1.key }.map { ($0.key, $0.value) },
             in: snapshot.configuration)
         let request = API.RunRequest(command: expanded.command, selector: asked.selector, code: asked.code)
         guard let spec = snapshot.configuration.command(named: request.command) else {
             let refusal = Refusal.unknownCommand(request.command)
-            audit.record(AuditRecord(action: .commandRequested, user: user, command: request.command, outcome: "denied", reason: refusal.reason))
+            audit.record(
+                AuditRecord(action: .commandRequested, user: user, command: request.command, outcome: "denied", reason: refusal.reason))
             throw API.Failure(.notFound, refusal.description)
         }
         var answers: [String: String] = [:]
         if let problem = ArgumentBinding.bind(spec, positional: expanded.positional, named: expanded.named, into: &answers) {
-            audit.record(AuditRecord(action: .commandRequested, user: user, command: spec.name, outcome: "invalid", reason: "invalid_argument", detail: problem))
+            audit.record(
+                AuditRecord(
+                    action: .commandRequested, user: user, command: spec.name, outcome: "invalid", reason: "invalid_argument",
+                    detail: problem))
             throw API.Failure(.badRequest, problem)
         }
         let arguments: [String: String]
@@ -39,14 +44,18 @@ extension Orchestrator {
             // The code must be fresh when the job starts, after its approvers: a conversation asks for it then.
             throw API.Failure(
                 .badRequest,
-                "'\(spec.name)' needs approval and then your 2FA code: request it in Slack or with meeseeks chat, which asks for the code once it is approved")
+                "'\(spec.name)' needs approval and then your 2FA code: request it in Slack or with meeseeks chat, which asks for the code once it is approved"
+            )
         }
         if spec.twoFactor, request.code == nil {
             throw API.Failure(.badRequest, "'\(spec.name)' needs a 2FA code: pass --code")
         }
         switch snapshot.engine.authorize(user: user, command: spec, requestSelector: selector, agents: registry.fleet) {
         case .refused(let refusal):
-            audit.record(AuditRecord(action: .policyDenied, user: user, command: spec.name, outcome: "denied", reason: refusal.reason, detail: refusal.description))
+            audit.record(
+                AuditRecord(
+                    action: .policyDenied, user: user, command: spec.name, outcome: "denied", reason: refusal.reason,
+                    detail: refusal.description))
             throw API.Failure(.forbidden, refusal.description)
         case .allowed(let targets, _):
             audit.record(

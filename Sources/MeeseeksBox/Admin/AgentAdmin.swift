@@ -46,7 +46,9 @@ public struct AgentAdmin {
 
     private func audit(_ action: AuditAction, _ agentID: String, detail: String?) {
         do {
-            try store.append(AuditRecord(action: action, user: "cli", outcome: "ok", detail: "agent \(agentID)\(detail.map { "; \($0)" } ?? "")"), at: Date().timeIntervalSince1970)
+            try store.append(
+                AuditRecord(action: action, user: "cli", outcome: "ok", detail: "agent \(agentID)\(detail.map { "; \($0)" } ?? "")"),
+                at: Date().timeIntervalSince1970)
         } catch {
             FileHandle.standardError.write(Data("meeseeks: warning: the audit trail was not written: \(error)\n".utf8))
         }

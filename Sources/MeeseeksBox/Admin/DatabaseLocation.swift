@@ -9,10 +9,14 @@ public enum DatabaseLocation: Sendable, Hashable, CustomStringConvertible {
 
     /// `--db` (a path, `sqlite:PATH` or `postgres://…`), else `MEESEEKS_DB`, else
     /// `paths.database` of `meeseeks.yaml`, else `DIR/meeseeks.db`.
-    public static func resolve(option: String?, environment: [String: String], configuration: Configuration?, directory: String) -> DatabaseLocation {
+    public static func resolve(option: String?, environment: [String: String], configuration: Configuration?, directory: String)
+        -> DatabaseLocation
+    {
         let given = option ?? environment["MEESEEKS_DB"].flatMap { $0.isEmpty ? nil : $0 }
         if let given { return parse(given, directory: directory) }
-        if let configured = configuration?.settings.paths.database { return parse(ConfigLoader.resolve(configured, in: directory), directory: directory) }
+        if let configured = configuration?.settings.paths.database {
+            return parse(ConfigLoader.resolve(configured, in: directory), directory: directory)
+        }
         return .sqlite(path: "\(directory)/meeseeks.db")
     }
 

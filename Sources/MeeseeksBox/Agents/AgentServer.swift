@@ -64,7 +64,10 @@ struct AgentServer: Service {
             if let address = try await transport.listeningAddress.ipv4 {
                 logger.notice(
                     "grpc listening",
-                    metadata: ["address": "\(address.host):\(address.port)", "tls": "\(tls == nil ? "off" : tls?.clientCA == nil ? "on" : "mutual")"])
+                    metadata: [
+                        "address": "\(address.host):\(address.port)",
+                        "tls": "\(tls == nil ? "off" : tls?.clientCA == nil ? "on" : "mutual")",
+                    ])
                 FileHandle.standardOutput.write(Data("meeseeks: grpc listening on \(address.host):\(address.port)\n".utf8))
                 listening(HostPort(host: address.host, port: address.port))
             }

@@ -54,7 +54,8 @@ public struct BoxMetrics: Sendable {
         case .dialogExpired, .dialogCancelled, .dialogDeclined:
             MetricCache.counter("meeseeks_dialogs_total", [("outcome", "abandoned")]).increment()
         case .policyAllowed:
-            MetricCache.counter("meeseeks_commands_total", [("command", command), ("decision", "allowed"), ("reason", "granted")]).increment()
+            MetricCache.counter("meeseeks_commands_total", [("command", command), ("decision", "allowed"), ("reason", "granted")])
+                .increment()
         case .policyDenied, .commandRequested:
             // Label values from closed sets only: a reason outside the known codes (a message, a
             // typed value) would make a new series per request.

@@ -1,7 +1,7 @@
 import Crypto
 import Foundation
-import MeeseeksCore
 import MeeseeksAPI
+import MeeseeksCore
 import MeeseeksHTTP
 
 /// The API of a box in a cluster. Reads come from the database, on any box; what changes
@@ -67,7 +67,9 @@ struct ClusterAPI: APIService {
 
     func impersonated(by principal: API.Principal, as other: String, request: String) async {
         do {
-            try store.append(AuditRecord(action: .apiActedAs, user: principal.user, outcome: "ok", detail: "as \(other): \(request)"), at: Date().timeIntervalSince1970)
+            try store.append(
+                AuditRecord(action: .apiActedAs, user: principal.user, outcome: "ok", detail: "as \(other): \(request)"),
+                at: Date().timeIntervalSince1970)
         } catch {
             // The request goes on; the trail's failure is the store's, reported by readiness.
         }
@@ -171,7 +173,8 @@ struct ClusterAPI: APIService {
         let state = try store.leaseState()
         let live = state.expiresIn > 0
         return API.Cluster(
-            this: memberID, role: await role(), leader: live ? state.leader.map(Leadership.memberID(ofHolder:)) : nil, epoch: state.epoch, leaseAge: state.age,
+            this: memberID, role: await role(), leader: live ? state.leader.map(Leadership.memberID(ofHolder:)) : nil, epoch: state.epoch,
+            leaseAge: state.age,
             leaseExpiresIn: state.expiresIn, members: try store.members(within: 3 * leaseSeconds))
     }
     func metricsText() async -> String { exposition() }

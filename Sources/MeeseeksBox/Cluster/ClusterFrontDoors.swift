@@ -1,6 +1,6 @@
-import MeeseeksConfig
 import Foundation
 import Logging
+import MeeseeksConfig
 import MeeseeksCore
 import MeeseeksGRPC
 import MeeseeksSlack

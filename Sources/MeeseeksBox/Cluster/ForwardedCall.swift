@@ -1,6 +1,6 @@
 import Foundation
-import MeeseeksCore
 import MeeseeksAPI
+import MeeseeksCore
 import MeeseeksHTTP
 
 /// An API call a front door passes to the leader through the database. The ids a call creates

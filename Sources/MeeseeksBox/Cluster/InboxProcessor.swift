@@ -1,7 +1,7 @@
 import Foundation
 import Logging
-import MeeseeksCore
 import MeeseeksAPI
+import MeeseeksCore
 import MeeseeksHTTP
 import MeeseeksSlack
 

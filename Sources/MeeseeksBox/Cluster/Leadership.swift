@@ -167,10 +167,12 @@ actor Leadership {
     /// Stops everything only a leader runs; the lease (if still held) is given back when asked.
     func stepDown(reason: String, release: Bool = false) async {
         leaderAddress = nil
-        guard let term = current.withLock({ term -> LeaderTerm? in
-            defer { term = nil }
-            return term
-        }) else { return }
+        guard
+            let term = current.withLock({ term -> LeaderTerm? in
+                defer { term = nil }
+                return term
+            })
+        else { return }
         end(term, reason: reason)
         await term.orchestrator.stepDown()
         if release {

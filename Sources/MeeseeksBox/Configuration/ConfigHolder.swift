@@ -32,7 +32,8 @@ public final class ConfigHolder: Sendable {
         self.implicitAdmins = implicitAdmins
         current = Mutex(
             State(
-                snapshot: Self.snapshot(configuration, agentCommands: [], resolvedHandles: resolvedHandles, implicitAdmins: implicitAdmins, at: time),
+                snapshot: Self.snapshot(
+                    configuration, agentCommands: [], resolvedHandles: resolvedHandles, implicitAdmins: implicitAdmins, at: time),
                 resolvedHandles: resolvedHandles, agentCommands: [], retiredCommands: []))
     }
 
@@ -73,7 +74,8 @@ public final class ConfigHolder: Sendable {
             merged.unavailable = Set(gone.map(\.name))
         }
         return Snapshot(
-            configuration: merged, engine: PolicyEngine(policy: merged.policy, resolvedHandles: resolvedHandles, implicitAdmins: implicitAdmins),
+            configuration: merged,
+            engine: PolicyEngine(policy: merged.policy, resolvedHandles: resolvedHandles, implicitAdmins: implicitAdmins),
             loadedAt: time, base: base)
     }
 }

@@ -1,5 +1,5 @@
-import MeeseeksCore
 import MeeseeksAPI
+import MeeseeksCore
 import MeeseeksHTTP
 import Synchronization
 

@@ -7,7 +7,9 @@ struct BuiltinQueries: Sendable {
     let audit: any AuditStore
 
     private func info(_ text: String) -> DialogView { .notice(.init(.info, text)) }
-    private func failed(_ what: String) -> DialogView { .notice(.init(.invalid, "I couldn't read \(what); the box's store failed. Try again.")) }
+    private func failed(_ what: String) -> DialogView {
+        .notice(.init(.invalid, "I couldn't read \(what); the box's store failed. Try again."))
+    }
 
     func answer(_ call: Builtin, for user: String, isAdmin: Bool) -> DialogView {
         do {

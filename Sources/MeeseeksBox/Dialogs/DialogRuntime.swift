@@ -46,7 +46,9 @@ struct DialogRuntime {
         let effects = Conversation.handle(&dialog, input, in: world)
         guard save(dialog) else {
             dialog = before
-            return [.post(.notice(.init(.invalid, "I couldn't keep track of this conversation (the box's store failed); please start again.")))]
+            return [
+                .post(.notice(.init(.invalid, "I couldn't keep track of this conversation (the box's store failed); please start again.")))
+            ]
         }
         return effects
     }

@@ -12,7 +12,8 @@ extension BoxServer {
         let jobEnvironment = options.environment.filter { key, _ in
             !(key.hasPrefix("SLACK_") || Self.boxSecrets.contains(key))
         }
-        let secrets = options.twoFactorSecrets
+        let secrets =
+            options.twoFactorSecrets
             ?? configuration.settings.paths.twoFactorSecrets.map { ConfigLoader.resolve($0, in: options.configDirectory) }
         var gate: TwoFactorGate?
         if let secrets {
@@ -30,11 +31,14 @@ extension BoxServer {
         } else if case let needing = configuration.commands.filter(\.twoFactor).map(\.name), !needing.isEmpty {
             logger.warning(
                 "two-factor commands will run only on agents with 2FA secrets: the embedded agent holds none",
-                metadata: ["commands": "\(needing.joined(separator: ","))", "fix": "serve --two-factor-secrets FILE, or paths.two_factor_secrets"])
+                metadata: [
+                    "commands": "\(needing.joined(separator: ","))", "fix": "serve --two-factor-secrets FILE, or paths.two_factor_secrets",
+                ])
         }
         // Scripts go to a fresh private folder in the user's runtime directory (or the
         // database's folder): never a predictable name in a shared /tmp.
-        let runtime = options.environment["XDG_RUNTIME_DIR"].flatMap { $0.isEmpty ? nil : $0 }
+        let runtime =
+            options.environment["XDG_RUNTIME_DIR"].flatMap { $0.isEmpty ? nil : $0 }
             ?? databasePath.map { ($0 as NSString).deletingLastPathComponent } ?? options.configDirectory
         let executor: JobExecutor
         do {

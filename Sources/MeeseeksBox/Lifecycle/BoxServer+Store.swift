@@ -43,9 +43,13 @@ extension BoxServer {
             }
             let token = "msk_local_" + Hex.encode((0..<24).map { _ in UInt8.random(in: 0...255) })
             try store.saveToken(
-                APIToken(name: localAdminTokenName, user: BoxAPI.bootstrapUser, hash: BoxAPI.hash(token: token), createdAt: Date().timeIntervalSince1970))
+                APIToken(
+                    name: localAdminTokenName, user: BoxAPI.bootstrapUser, hash: BoxAPI.hash(token: token),
+                    createdAt: Date().timeIntervalSince1970))
             FileHandle.standardOutput.write(
-                Data("meeseeks: MEESEEKS_API_TOKEN is not set: made a local admin token, shown this once (only its hash is kept):\nexport MEESEEKS_API_TOKEN=\(token)\n".utf8))
+                Data(
+                    "meeseeks: MEESEEKS_API_TOKEN is not set: made a local admin token, shown this once (only its hash is kept):\nexport MEESEEKS_API_TOKEN=\(token)\n"
+                        .utf8))
             logger.notice("MEESEEKS_API_TOKEN is not set: made a local admin token (printed once on standard output)")
         } catch {
             throw StartupError(description: "cannot make a local admin token: \(error)")

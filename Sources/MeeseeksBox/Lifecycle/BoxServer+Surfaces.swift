@@ -1,9 +1,9 @@
 import Foundation
 import Hummingbird
 import Logging
+import MeeseeksAPI
 import MeeseeksConfig
 import MeeseeksCore
-import MeeseeksAPI
 import MeeseeksHTTP
 import MeeseeksSQLite
 import MeeseeksSlack
@@ -24,9 +24,15 @@ extension BoxServer {
         for role in configuration.policy.roles.values.sorted(by: { $0.name < $1.name }) {
             for case .handle(let name) in role.members {
                 if resolution.unknown.contains(name) {
-                    problems.append(.error("unknown-handle", at: role.position, "role '\(role.name)': no Slack user has the name @\(name); use the user ID"))
+                    problems.append(
+                        .error(
+                            "unknown-handle", at: role.position, "role '\(role.name)': no Slack user has the name @\(name); use the user ID"
+                        ))
                 } else if resolution.ambiguous.contains(name) {
-                    problems.append(.error("ambiguous-handle", at: role.position, "role '\(role.name)': several Slack users have the name @\(name); use the user ID"))
+                    problems.append(
+                        .error(
+                            "ambiguous-handle", at: role.position,
+                            "role '\(role.name)': several Slack users have the name @\(name); use the user ID"))
                 }
             }
         }
@@ -35,10 +41,11 @@ extension BoxServer {
 
     /// The `@handle` members of a policy.
     static func handles(in configuration: Configuration) -> Set<String> {
-        Set(configuration.policy.roles.values.flatMap(\.members).compactMap { member in
-            if case .handle(let name) = member { return name }
-            return nil
-        })
+        Set(
+            configuration.policy.roles.values.flatMap(\.members).compactMap { member in
+                if case .handle(let name) = member { return name }
+                return nil
+            })
     }
 
     /// Slack when it is configured: the outbox, the inbound queue, and Socket Mode with an app token.
@@ -58,7 +65,8 @@ extension BoxServer {
         let api = SlackWebAPI(baseURL: env["SLACK_API_URL"], botToken: bot, appToken: app)
         let outbox = SlackOutbox(store: store, api: api, outputs: BoxSlackHost(box: box), logger: logger)
         let directory = SlackDirectory(api: api, logger: logger)
-        let service = SlackService(host: BoxSlackHost(box: box), api: api, outbox: outbox, ledger: store, directory: directory, logger: logger)
+        let service = SlackService(
+            host: BoxSlackHost(box: box), api: api, outbox: outbox, ledger: store, directory: directory, logger: logger)
         await box.register(transport: service, kind: "slack")
         let socket = app.map { _ in SocketModeClient(api: api, service: socketIntake ?? service, logger: logger) }
         logger.notice("Slack is on", metadata: ["mode": "\(socket == nil ? "http" : "socket")", "api": "\(api.baseURL)"])
@@ -86,7 +94,9 @@ extension BoxServer {
     }
 
     /// The HTTP listener: the API, health, metrics and Slack's endpoints.
-    func httpApplication(api: any APIService, slack: (any SlackIntake)?, listening: @escaping @Sendable (HostPort) -> Void = { _ in }) throws -> some Service {
+    func httpApplication(api: any APIService, slack: (any SlackIntake)?, listening: @escaping @Sendable (HostPort) -> Void = { _ in })
+        throws -> some Service
+    {
         let router = Router()
         APIRoutes<BasicRequestContext>(service: api).add(to: router)
         SlackRoutes<BasicRequestContext>(service: slack, signingSecret: options.environment["SLACK_SIGNING_SECRET"])

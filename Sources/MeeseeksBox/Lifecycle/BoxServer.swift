@@ -1,10 +1,10 @@
 import Foundation
 import Hummingbird
 public import Logging
+import MeeseeksAPI
 public import MeeseeksConfig
 import MeeseeksCore
 import MeeseeksExec
-import MeeseeksAPI
 import MeeseeksHTTP
 import MeeseeksSQLite
 import MeeseeksSlack
@@ -107,7 +107,8 @@ public struct BoxServer: Sendable {
                 AuditRecord(
                     action: .configReloaded, user: "box", outcome: outcome.applied ? "applied" : "refused", reason: reason,
                     detail: outcome.applied
-                        ? "fingerprint \(outcome.fingerprint ?? "?")" : "\(outcome.diagnostics.errors.count) error(s); kept the running configuration"))
+                        ? "fingerprint \(outcome.fingerprint ?? "?")"
+                        : "\(outcome.diagnostics.errors.count) error(s); kept the running configuration"))
         }
         let api = BoxAPI(
             box: box, mailbox: mailbox, bootstrapToken: apiToken, reloader: reloader,

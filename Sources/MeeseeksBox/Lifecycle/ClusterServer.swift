@@ -1,13 +1,13 @@
 import Foundation
 import Hummingbird
 import Logging
+import MeeseeksAPI
 import MeeseeksConfig
 import MeeseeksCore
-import MeeseeksAPI
 import MeeseeksHTTP
 import MeeseeksSlack
-import ServiceLifecycle
 import Prometheus
+import ServiceLifecycle
 import Synchronization
 import UnixSignals
 
@@ -39,7 +39,8 @@ extension BoxServer {
         let leadership = Leadership(
             store: store, member: member(addresses), ttl: options.leaseSeconds, logger: logger
         ) { lease in
-            try await startTerm(lease, store: store, holder: holder, reloader: reloader, apiToken: apiToken, inboxWakes: inboxWakes, forwarder: forwarder)
+            try await startTerm(
+                lease, store: store, holder: holder, reloader: reloader, apiToken: apiToken, inboxWakes: inboxWakes, forwarder: forwarder)
         }
         let registry = registry
         let api = ClusterAPI(
@@ -50,7 +51,8 @@ extension BoxServer {
         let http = try httpApplication(api: api, slack: slackIntake, listening: { addresses.set(http: $0) })
         let grpc = try Self.split(options.grpc, flag: "--grpc")
         var agents = AgentServer(
-            box: ClusterAgentHost(leadership: leadership, credentials: store, lostAfterSeconds: { holder.snapshot.configuration.settings.agentLostAfter }),
+            box: ClusterAgentHost(
+                leadership: leadership, credentials: store, lostAfterSeconds: { holder.snapshot.configuration.settings.agentLostAfter }),
             host: grpc.host, port: grpc.port, token: options.environment["MEESEEKS_AGENT_TOKEN"], tls: options.grpcTLS, logger: logger)
         agents.listening = { addresses.set(grpc: $0) }
         let logger = logger
@@ -153,7 +155,8 @@ extension BoxServer {
             do {
                 try await store.listen(channel, wake: wake)
             } catch {
-                logger.warning("lost the database's notifications; listening again", metadata: ["channel": "\(channel)", "error": "\(error)"])
+                logger.warning(
+                    "lost the database's notifications; listening again", metadata: ["channel": "\(channel)", "error": "\(error)"])
             }
             try? await Task.sleep(for: .milliseconds(500))  // cancelled: the loop ends
         }

@@ -54,7 +54,8 @@ struct Drain: Service {
         }
         let undelivered = depth()
         if undelivered > 0 {
-            logger.warning("Slack replies still undelivered; they are kept and sent after the restart", metadata: ["messages": "\(undelivered)"])
+            logger.warning(
+                "Slack replies still undelivered; they are kept and sent after the restart", metadata: ["messages": "\(undelivered)"])
         }
     }
 

@@ -1,7 +1,7 @@
 import Foundation
 import Logging
-import MeeseeksCore
 import MeeseeksConfig
+import MeeseeksCore
 import ServiceLifecycle
 import UnixSignals
 

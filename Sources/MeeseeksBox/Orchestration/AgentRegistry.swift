@@ -30,7 +30,8 @@ struct AgentRegistry {
     /// nobody takes the embedded agent's.
     mutating func admit(_ record: AgentRecord, session: String, link: any AgentLink, embedded: Bool = false) throws(AgentRefusal) {
         if let existing = connected[record.id], existing.session != session {
-            throw AgentRefusal("agent id '\(record.id)' is already connected (from \(existing.record.hostname)); give each agent its own id")
+            throw AgentRefusal(
+                "agent id '\(record.id)' is already connected (from \(existing.record.hostname)); give each agent its own id")
         }
         if record.id == LocalAgent.id, !embedded {
             throw AgentRefusal("agent id '\(record.id)' belongs to the box's embedded agent; choose another")

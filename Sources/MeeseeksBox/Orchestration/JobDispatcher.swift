@@ -198,7 +198,9 @@ struct JobDispatcher {
             kept = try store.secrets(of: id)
         } catch {
             logger.error("cannot open a job's secrets", metadata: ["job_id": "\(id)", "error": "\(error)"])
-            return complete(id, attempt: job.attempt, JobOutcome(status: .failed, reason: "its secret values could not be recovered (\(error)); run it again"))
+            return complete(
+                id, attempt: job.attempt,
+                JobOutcome(status: .failed, reason: "its secret values could not be recovered (\(error)); run it again"))
         }
         if let missing = Self.missingSecret(job, spec: spec, kept: kept) {
             return complete(id, attempt: job.attempt, JobOutcome(status: .failed, reason: missing))
@@ -212,7 +214,9 @@ struct JobDispatcher {
         // The leader's epoch travels with the job: agents refuse an older one's.
         plan.epoch = epoch
         if epoch > 0 { plan.environment["MEESEEKS_EPOCH"] = String(epoch) }
-        audit.record(AuditRecord(action: .jobStarted, user: job.requester, command: job.command, outcome: "running", jobID: id, detail: "on \(agentID)"))
+        audit.record(
+            AuditRecord(
+                action: .jobStarted, user: job.requester, command: job.command, outcome: "running", jobID: id, detail: "on \(agentID)"))
         logger.info("job started", metadata: ["job_id": "\(id)", "agent": "\(agentID)", "attempt": "\(job.attempt)"])
         changes.changed(id)
         do {

@@ -79,7 +79,8 @@ extension Orchestrator: AgentHost {
     }
 
     public func agentRefused(_ agentID: String?, reason: String, peer: String) {
-        audit.record(AuditRecord(action: .agentRefused, user: agentID ?? "unknown", outcome: "denied", reason: reason, detail: "from \(peer)"))
+        audit.record(
+            AuditRecord(action: .agentRefused, user: agentID ?? "unknown", outcome: "denied", reason: reason, detail: "from \(peer)"))
     }
 
     public func lostAfter() -> Int {
@@ -236,7 +237,8 @@ extension Orchestrator: AgentHost {
             return
         }
         if case .finished = report, let known, known.status.isFinal, known.agent == agent { return }
-        logger.warning("report about a job this agent does not run", metadata: ["job_id": "\(id)", "agent": "\(agent)", "attempt": "\(attempt)"])
+        logger.warning(
+            "report about a job this agent does not run", metadata: ["job_id": "\(id)", "agent": "\(agent)", "attempt": "\(attempt)"])
         metrics.agentReportIgnored(known == nil ? "unknown_job" : "not_its_job")
     }
 
@@ -258,7 +260,9 @@ extension Orchestrator: AgentHost {
             _ = try store.confirmStarted(id, attempt: attempt)
             if let job = try store.job(id), config.snapshot.configuration.command(named: job.command)?.twoFactor == true {
                 audit.record(
-                    AuditRecord(action: .twoFactorPassed, user: job.requester, command: job.command, outcome: "passed", jobID: id, detail: "verified by \(agent)"))
+                    AuditRecord(
+                        action: .twoFactorPassed, user: job.requester, command: job.command, outcome: "passed", jobID: id,
+                        detail: "verified by \(agent)"))
             }
         } catch {
             logger.error("cannot record a job's start", metadata: ["job_id": "\(id)", "error": "\(error)"])
@@ -268,7 +272,8 @@ extension Orchestrator: AgentHost {
 
     private func store(output bytes: [UInt8], of id: Int64, at offset: Int, isTail: Bool) {
         do {
-            guard let fresh = try intake.fresh(id, offset: offset, bytes: bytes, isTail: isTail, stored: { try store.outputSize(id) }) else {
+            guard let fresh = try intake.fresh(id, offset: offset, bytes: bytes, isTail: isTail, stored: { try store.outputSize(id) })
+            else {
                 return
             }
             try store.appendOutput(id, fresh, limit: config.snapshot.configuration.settings.outputLimit)

@@ -18,7 +18,8 @@ extension Orchestrator {
 
     /// Approves, or denies with a reason, a job awaiting approval; the job and its decisions as
     /// they then stand. A refusal changes nothing and is audited.
-    public func decide(_ jobID: Int64, by user: String, approve: Bool, reason: String?) throws(ApprovalRefusal) -> (Job, [ApprovalDecision]) {
+    public func decide(_ jobID: Int64, by user: String, approve: Bool, reason: String?) throws(ApprovalRefusal) -> (Job, [ApprovalDecision])
+    {
         let snapshot = config.snapshot
         let job: Job
         let decisions: [ApprovalDecision]
@@ -74,7 +75,9 @@ extension Orchestrator {
             if let dialogID = job.dialogID, handle(dialogID, DialogInput(.approved(jobID: jobID))) != nil {
                 tellRequester(job, "Job #\(jobID) (\(job.command)) is approved by \(Self.names(all)); give your 2FA code to run it.")
             } else {
-                settle(dispatcher.endUnapproved(jobID, JobOutcome(status: .failed, reason: "approved, but there is no conversation to ask its 2FA code in")))
+                settle(
+                    dispatcher.endUnapproved(
+                        jobID, JobOutcome(status: .failed, reason: "approved, but there is no conversation to ask its 2FA code in")))
             }
         case .approved:
             do {
@@ -88,7 +91,8 @@ extension Orchestrator {
             showApprovalRequest(job, decisions: all, closed: "Approved by \(Self.names(all)); queued.")
             dispatch()
         case .waiting(let missing):
-            tellRequester(job, "Job #\(jobID) (\(job.command)) is approved by \(user); it needs \(missing) more approval\(missing == 1 ? "" : "s").")
+            tellRequester(
+                job, "Job #\(jobID) (\(job.command)) is approved by \(user); it needs \(missing) more approval\(missing == 1 ? "" : "s").")
             showApprovalRequest(job, decisions: all, closed: nil)
         }
         do {
@@ -147,13 +151,15 @@ extension Orchestrator {
     }
 
     private func expire(_ job: Job, _ approval: ApprovalSpec?) {
-        let reason = approval.map { "nobody approved it within \(DurationText.format($0.timeout))" }
+        let reason =
+            approval.map { "nobody approved it within \(DurationText.format($0.timeout))" }
             ?? "its command no longer asks for approval; request it again"
         let ended = dispatcher.endUnapproved(job.id, JobOutcome(status: .expired, reason: reason))
         guard !ended.isEmpty else { return }
         audit.record(AuditRecord(action: .approvalExpired, user: job.requester, command: job.command, outcome: "expired", jobID: job.id))
         settle(ended)
-        showApprovalRequest(job, decisions: (try? store.decisions(on: job.id)) ?? [], closed: "Expired: \(reason).")  // the list only decorates the closed message
+        // The decisions only decorate the closed message: without them it still says it expired.
+        showApprovalRequest(job, decisions: (try? store.decisions(on: job.id)) ?? [], closed: "Expired: \(reason).")
     }
 
     /// An approval request that closed otherwise (its requester cancelled it).
@@ -164,7 +170,8 @@ extension Orchestrator {
     /// The request's message wherever it is shown, new or updated in place.
     private func showApprovalRequest(_ job: Job, decisions: [ApprovalDecision], closed: String?) {
         let snapshot = config.snapshot
-        guard let approval = snapshot.configuration.command(named: job.command)?.approval, let transport = dialogs.transports["slack"] else {
+        guard let approval = snapshot.configuration.command(named: job.command)?.approval, let transport = dialogs.transports["slack"]
+        else {
             return
         }
         var targets: [String] = []
@@ -172,7 +179,8 @@ extension Orchestrator {
             do {
                 targets = try store.jobs(JobQuery(parentID: job.id, limit: Int.max, oldestFirst: true)).compactMap(\.agent)
             } catch {
-                logger.warning("cannot list a broadcast's agents for its approval request", metadata: ["job_id": "\(job.id)", "error": "\(error)"])
+                logger.warning(
+                    "cannot list a broadcast's agents for its approval request", metadata: ["job_id": "\(job.id)", "error": "\(error)"])
             }
         } else {
             targets = ["one agent" + (job.selector.isEmpty ? "" : " matching \(job.selector)")]

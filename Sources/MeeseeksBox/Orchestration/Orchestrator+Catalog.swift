@@ -59,7 +59,8 @@ extension Orchestrator {
                     metadata: ["agent": "\(id)", "command": "\(name)"])
             }
             for name in standing.shadowed {
-                logger.notice("agent's command is shadowed by the box's command of the same name", metadata: ["agent": "\(id)", "command": "\(name)"])
+                logger.notice(
+                    "agent's command is shadowed by the box's command of the same name", metadata: ["agent": "\(id)", "command": "\(name)"])
             }
         }
         if catalog.generation != publishedCatalog {

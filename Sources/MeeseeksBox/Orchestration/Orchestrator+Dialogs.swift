@@ -35,7 +35,9 @@ extension Orchestrator {
         guard var dialog = dialogs.load(dialogID).map(resumed) else { return .notFound }
         guard dialog.user == user else {
             audit.record(
-                AuditRecord(action: .dialogForeignAction, user: user, command: dialog.command, outcome: "denied", detail: "dialog of \(dialog.user)"))
+                AuditRecord(
+                    action: .dialogForeignAction, user: user, command: dialog.command, outcome: "denied", detail: "dialog of \(dialog.user)"
+                ))
             return .notYours
         }
         dialog.transport.merge(transport) { _, new in new }

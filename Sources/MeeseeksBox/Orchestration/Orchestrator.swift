@@ -1,8 +1,8 @@
 import Foundation
-import Synchronization
 import Logging
 public import MeeseeksConfig
 public import MeeseeksCore
+import Synchronization
 
 /// The one orchestration point: every decision about jobs and agents is taken here, one at a
 /// time, by parts that each keep their own state: the dispatcher (job state), the registry
@@ -206,6 +206,9 @@ final class LiveLinks: Sendable {
 
     /// Ends every connection: each agent reconnects, to whichever box leads.
     func closeAll() {
-        for link in links.withLock({ links in defer { links = [:] }; return Array(links.values) }) { link.close() }
+        for link in links.withLock({ links in
+            defer { links = [:] }
+            return Array(links.values)
+        }) { link.close() }
     }
 }

@@ -15,10 +15,12 @@ enum ArgumentDecoder {
                 kind = parsed
             } else {
                 let found = typeNode.scalarText ?? typeNode.typeDescription
-                let hint = Suggestion.nearest(to: found, among: ArgumentSpec.Kind.allCases.map(\.rawValue))
+                let hint =
+                    Suggestion.nearest(to: found, among: ArgumentSpec.Kind.allCases.map(\.rawValue))
                     .map { "; did you mean '\($0)'?" } ?? ""
                 reader.diagnostics.append(
-                    .error("bad-value", at: typeNode.position,
+                    .error(
+                        "bad-value", at: typeNode.position,
                         "'type' must be one of text, choice, int, bool, found '\(found)'\(hint)"))
             }
         }

@@ -70,8 +70,10 @@ enum CommandDecoder {
             }
             if !text.hasPrefix("#!") {
                 reader.diagnostics.append(
-                    .error("script-shebang", at: node.position,
-                        "an inline 'script' must start with a shebang line such as '#!/bin/bash'; it is run directly, never through a shell"))
+                    .error(
+                        "script-shebang", at: node.position,
+                        "an inline 'script' must start with a shebang line such as '#!/bin/bash'; it is run directly, never through a shell"
+                    ))
             }
             return .script(text)
         }
@@ -128,7 +130,8 @@ enum CommandDecoder {
                 mode = parsed
             } else {
                 target.diagnostics.append(
-                    .error("bad-value", at: modeNode.position,
+                    .error(
+                        "bad-value", at: modeNode.position,
                         "'mode' must be 'one' or 'all', found '\(modeNode.scalarText ?? modeNode.typeDescription)'"))
             }
         }
@@ -170,7 +173,8 @@ enum SelectorDecoder {
         let parsed = parse(text)
         for error in parsed.errors {
             diagnostics.append(
-                .error("selector-syntax", at: node.contentPosition.advanced(by: error.offset),
+                .error(
+                    "selector-syntax", at: node.contentPosition.advanced(by: error.offset),
                     "invalid selector in '\(key)': \(error.message)"))
         }
         return parsed.selector

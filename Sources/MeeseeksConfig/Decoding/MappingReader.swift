@@ -114,7 +114,8 @@ struct MappingReader {
         if case .int(let seconds) = value.resolved, seconds > 0 { return seconds }
         guard let text = value.scalarText, let seconds = DurationText.seconds(text) else {
             diagnostics.append(
-                .error("bad-duration", at: value.position,
+                .error(
+                    "bad-duration", at: value.position,
                     "'\(key)' must be a duration such as 30s, 2m, 1h or 1h30m, found '\(value.scalarText ?? value.typeDescription)'"))
             return nil
         }

@@ -35,7 +35,8 @@ enum PolicyDecoder {
                 for (text, item) in list {
                     if text.hasPrefix("@") {
                         reader.diagnostics.append(
-                            .warning("handle-member", at: item.position,
+                            .warning(
+                                "handle-member", at: item.position,
                                 "member '\(text)' is a handle: handles can be changed by their owner; prefer the Slack user ID"))
                     } else if text.isEmpty || text.contains(where: \.isWhitespace) {
                         reader.diagnostics.append(

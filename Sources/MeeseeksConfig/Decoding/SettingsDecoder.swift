@@ -37,12 +37,17 @@ enum SettingsDecoder {
     /// `aliases: {deploy-prod: "deploy env=prd"}`: each a name and the typed request it stands for.
     private static func decodePresets(_ node: YAMLNode, into settings: inout BoxSettings, diagnostics: inout [Diagnostic]) {
         guard case .mapping(let pairs) = node.kind else {
-            diagnostics.append(.error("wrong-type", at: node.position, "'aliases' must be a mapping of names to requests, such as deploy-prod: \"deploy env=prd\""))
+            diagnostics.append(
+                .error(
+                    "wrong-type", at: node.position,
+                    "'aliases' must be a mapping of names to requests, such as deploy-prod: \"deploy env=prd\""))
             return
         }
         for pair in pairs {
             guard let name = pair.key.scalarText, let request = pair.value.scalarText, !request.trimmingSpaces.isEmpty else {
-                diagnostics.append(.error("wrong-type", at: pair.value.position, "an alias stands for a request written as text, such as \"deploy env=prd\""))
+                diagnostics.append(
+                    .error(
+                        "wrong-type", at: pair.value.position, "an alias stands for a request written as text, such as \"deploy env=prd\""))
                 continue
             }
             settings.presets[name] = request

@@ -6,13 +6,17 @@ enum AliasRules {
         var claimed: [String: (what: String, at: SourcePosition)] = [:]
         func claim(_ word: String, _ what: String, at position: SourcePosition) {
             if BuiltinWords.all.contains(word) {
-                diagnostics.append(.error("alias-shadows-builtin", at: position, "\(what) '\(word)' is a built-in, which it would hide; choose another word"))
+                diagnostics.append(
+                    .error(
+                        "alias-shadows-builtin", at: position, "\(what) '\(word)' is a built-in, which it would hide; choose another word"))
             } else if let command = names[word] {
-                diagnostics.append(.error("alias-collision", at: position, "\(what) '\(word)' is already the name of a command (\(command))"))
+                diagnostics.append(
+                    .error("alias-collision", at: position, "\(what) '\(word)' is already the name of a command (\(command))"))
             } else if let first = claimed[word] {
                 diagnostics.append(.error("alias-collision", at: position, "\(what) '\(word)' is already \(first.what) at \(first.at)"))
             } else if !isWord(word) {
-                diagnostics.append(.error("bad-name", at: position, "\(what) '\(word)' must be one word of letters, digits, '-', '_' or '.'"))
+                diagnostics.append(
+                    .error("bad-name", at: position, "\(what) '\(word)' must be one word of letters, digits, '-', '_' or '.'"))
             } else {
                 claimed[word] = (what, position)
             }
@@ -30,7 +34,8 @@ enum AliasRules {
 
     /// A preset names a command (not another alias: no chains, no loops) and gives it values it
     /// would accept.
-    private static func checkPreset(_ word: String, _ request: String, at position: SourcePosition, commands: [CommandSpec]) -> [Diagnostic] {
+    private static func checkPreset(_ word: String, _ request: String, at position: SourcePosition, commands: [CommandSpec]) -> [Diagnostic]
+    {
         let words = request.split(whereSeparator: \.isWhitespace).map(String.init)
         guard let first = words.first, let spec = commands.first(where: { $0.name == first }) else {
             let named = words.first ?? ""
@@ -49,9 +54,11 @@ enum AliasRules {
             guard let equals = part.firstIndex(of: "=") else {
                 positional += 1
                 if positional > spec.arguments.count {
-                    problems.append(.error("bad-preset", at: position, "preset '\(word)' gives '\(spec.name)' more arguments than it takes"))
+                    problems.append(
+                        .error("bad-preset", at: position, "preset '\(word)' gives '\(spec.name)' more arguments than it takes"))
                 } else if let problem = ArgumentValidation.problem(part, for: spec.arguments[positional - 1]) {
-                    problems.append(.error("bad-preset", at: position, "preset '\(word)': \(spec.arguments[positional - 1].name): \(problem)"))
+                    problems.append(
+                        .error("bad-preset", at: position, "preset '\(word)': \(spec.arguments[positional - 1].name): \(problem)"))
                 }
                 continue
             }

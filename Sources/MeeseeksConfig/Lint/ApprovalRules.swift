@@ -7,8 +7,10 @@ enum ApprovalRules {
             guard let approval = command.approval else { continue }
             if agentOwned {
                 diagnostics.append(
-                    .error("approval-on-agent", at: approval.position,
-                        "'\(command.name)': approval is decided by the box, so an agent's own command cannot ask for it; declare the command in the box's commands.d"))
+                    .error(
+                        "approval-on-agent", at: approval.position,
+                        "'\(command.name)': approval is decided by the box, so an agent's own command cannot ask for it; declare the command in the box's commands.d"
+                    ))
                 continue
             }
             // A command file linted alone (no policies loaded) cannot be judged.
@@ -23,7 +25,8 @@ enum ApprovalRules {
         let roleNames = Array(policy.roles.keys)
         for role in approval.roles where policy.roles[role] == nil {
             let hint = Suggestion.nearest(to: role, among: roleNames).map { "; did you mean '\($0)'?" } ?? ""
-            diagnostics.append(.error("unknown-role", at: approval.position, "'\(command.name)': approval names unknown role '\(role)'\(hint)"))
+            diagnostics.append(
+                .error("unknown-role", at: approval.position, "'\(command.name)': approval names unknown role '\(role)'\(hint)"))
         }
         // An unknown role is the finding; counting its members would only repeat it.
         guard diagnostics.isEmpty else { return diagnostics }
@@ -33,14 +36,18 @@ enum ApprovalRules {
         let needed = approval.count == 1 ? "an approver" : "\(approval.count) different approvers"
         if approvers.count < approval.count {
             diagnostics.append(
-                .error("approval-impossible", at: approval.position,
-                    "'\(command.name)' needs \(needed) from \(approval.roles.joined(separator: ", ")), which hold \(approvers.count) \(approvers.count == 1 ? "person" : "people")"))
+                .error(
+                    "approval-impossible", at: approval.position,
+                    "'\(command.name)' needs \(needed) from \(approval.roles.joined(separator: ", ")), which hold \(approvers.count) \(approvers.count == 1 ? "person" : "people")"
+                ))
         } else if let stuck = requesters.sorted(by: { $0.description < $1.description }).first(where: {
             approvers.subtracting([$0]).count < approval.count
         }) {
             diagnostics.append(
-                .error("approval-impossible", at: approval.position,
-                    "'\(command.name)' needs \(needed) other than its requester, but a request by \(stuck) leaves only \(approvers.subtracting([stuck]).count) in \(approval.roles.joined(separator: ", "))"))
+                .error(
+                    "approval-impossible", at: approval.position,
+                    "'\(command.name)' needs \(needed) other than its requester, but a request by \(stuck) leaves only \(approvers.subtracting([stuck]).count) in \(approval.roles.joined(separator: ", "))"
+                ))
         }
         return diagnostics
     }

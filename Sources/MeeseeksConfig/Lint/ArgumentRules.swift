@@ -22,7 +22,9 @@ enum ArgumentRules {
             report("name", "reserved-name", "argument name '\(spec.name)' is reserved: {{\(spec.name)}} is filled by the box")
         }
         if spec.prompt.count > SlackLimits.sectionText {
-            report("prompt", "slack-limit", "prompt is \(spec.prompt.count) characters; Slack shows at most \(SlackLimits.sectionText) in a section")
+            report(
+                "prompt", "slack-limit",
+                "prompt is \(spec.prompt.count) characters; Slack shows at most \(SlackLimits.sectionText) in a section")
         }
         if let pattern = spec.pattern, case .failure(let error) = PatternCache.regex(pattern) {
             report("pattern", "bad-pattern", "invalid regular expression in 'pattern': \(error)")
@@ -31,7 +33,7 @@ enum ArgumentRules {
         if let min = spec.min, let max = spec.max, min > max {
             report("min", "bad-range", "'min' (\(min)) is greater than 'max' (\(max))")
         }
-        if (spec.min != nil || spec.max != nil), spec.kind != .int {
+        if spec.min != nil || spec.max != nil, spec.kind != .int {
             report(spec.min != nil ? "min" : "max", "bad-range", "'min' and 'max' apply to int arguments only")
         }
         if let value = spec.defaultValue, spec.kind != .choice, let problem = ArgumentValidation.problem(value, for: spec) {
@@ -60,7 +62,8 @@ enum ArgumentRules {
                 guard let text = item.scalarText else { continue }
                 if text.count > SlackLimits.optionText {
                     reader.diagnostics.append(
-                        .error("slack-limit", at: item.position,
+                        .error(
+                            "slack-limit", at: item.position,
                             "choice is \(text.count) characters; Slack shows at most \(SlackLimits.optionText) in a button or menu option"))
                 }
                 if text.isEmpty {

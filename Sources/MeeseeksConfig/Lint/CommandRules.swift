@@ -13,7 +13,8 @@ enum CommandRules {
         let namePosition = reader.peek("name")?.position ?? reader.node.position
         if !isValidName(spec.name) {
             reader.diagnostics.append(
-                .error("bad-name", at: namePosition,
+                .error(
+                    "bad-name", at: namePosition,
                     "command name '\(spec.name)' must be one word of letters, digits, '-', '_' or '.' (at most 64), as users type it"))
         } else if builtinNames.contains(spec.name) {
             reader.diagnostics.append(
@@ -21,7 +22,8 @@ enum CommandRules {
         }
         if spec.summary.count > SlackLimits.buttonText {
             reader.diagnostics.append(
-                .error("slack-limit", at: reader.peek("summary")?.position ?? namePosition,
+                .error(
+                    "slack-limit", at: reader.peek("summary")?.position ?? namePosition,
                     "summary is \(spec.summary.count) characters; a Slack button shows at most \(SlackLimits.buttonText)"))
         }
         if spec.summary.contains("\n") {
@@ -30,7 +32,8 @@ enum CommandRules {
         }
         if let description = spec.description, description.count > SlackLimits.sectionText {
             reader.diagnostics.append(
-                .error("slack-limit", at: reader.peek("description")?.position ?? namePosition,
+                .error(
+                    "slack-limit", at: reader.peek("description")?.position ?? namePosition,
                     "description is \(description.count) characters; Slack shows at most \(SlackLimits.sectionText) in a section"))
         }
         checkArgumentNames(spec, &reader)
@@ -87,7 +90,8 @@ enum CommandRules {
         let known = allowed.sorted()
         var hints: [String: String] = [:]
         for (name, offset) in template.placeholders where !allowed.contains(name) {
-            let hint = hints[name] ?? Suggestion.nearest(to: name, among: known).map { "; did you mean '\($0)'?" }
+            let hint =
+                hints[name] ?? Suggestion.nearest(to: name, among: known).map { "; did you mean '\($0)'?" }
                 ?? (known.isEmpty ? "; the command declares no arguments" : "; known: \(known.joined(separator: ", "))")
             hints[name] = hint
             reader.diagnostics.append(

@@ -51,7 +51,8 @@ enum ConfigurationRules {
             guard reported.insert(command.name).inserted else { continue }
             if !isRunnable(command.name, policy: policy) {
                 diagnostics.append(
-                    .warning("unreachable-command", at: command.position,
+                    .warning(
+                        "unreachable-command", at: command.position,
                         "no grant lets any role member run '\(command.name)'; add it to a grant in policies.d"))
             }
         }

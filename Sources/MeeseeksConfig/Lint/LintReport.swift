@@ -16,7 +16,8 @@ public enum LintReport {
         if isatty(STDERR_FILENO) == 1 {
             let errors = findings.filter { $0.severity == .error }.count
             let warnings = findings.count - errors
-            text += "\(errors) error\(errors == 1 ? "" : "s"), \(warnings) warning\(warnings == 1 ? "" : "s") in \(files) file\(files == 1 ? "" : "s")\n"
+            text +=
+                "\(errors) error\(errors == 1 ? "" : "s"), \(warnings) warning\(warnings == 1 ? "" : "s") in \(files) file\(files == 1 ? "" : "s")\n"
         }
         FileHandle.standardError.write(Data(text.utf8))
     }

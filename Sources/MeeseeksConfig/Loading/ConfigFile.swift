@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// Reads configuration files with the checks an operator's mistakes call for: too large, not text,
@@ -46,7 +46,8 @@ public enum ConfigFile {
         }
         guard Int(info.st_size) <= maxSize else {
             return .failure(
-                .error("file-too-large", at: position,
+                .error(
+                    "file-too-large", at: position,
                     "file is \(formatBytes(Int(info.st_size))); configuration files are limited to \(formatBytes(maxSize))"))
         }
         var bytes: [UInt8] = []
@@ -61,11 +62,14 @@ public enum ConfigFile {
             bytes += buffer[0..<n]
             if bytes.count > maxSize {
                 return .failure(
-                    .error("file-too-large", at: position, "file is larger than \(formatBytes(maxSize)), the limit for configuration files"))
+                    .error("file-too-large", at: position, "file is larger than \(formatBytes(maxSize)), the limit for configuration files")
+                )
             }
         }
         if let nul = bytes.firstIndex(of: 0) {
-            return .failure(.error("binary-file", at: Self.position(of: nul, in: bytes, file: path), "not a text file (NUL byte); is this really YAML?"))
+            return .failure(
+                .error("binary-file", at: Self.position(of: nul, in: bytes, file: path), "not a text file (NUL byte); is this really YAML?")
+            )
         }
         guard let text = String(validating: bytes, as: UTF8.self) else {
             return .failure(.error("binary-file", at: position, "not valid UTF-8 text; configuration files must be UTF-8"))

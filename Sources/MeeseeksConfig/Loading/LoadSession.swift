@@ -85,7 +85,8 @@ struct LoadSession {
         }
         if parsed.documents.count > 1 {
             outcome.diagnostics.append(
-                .error("multiple-documents", at: parsed.documents[1].position,
+                .error(
+                    "multiple-documents", at: parsed.documents[1].position,
                     "a configuration file holds one YAML document; split this one into several files"))
         }
         if case .null = document.resolved {
@@ -114,7 +115,8 @@ struct LoadSession {
             let shown = outcome.diagnostics.sortedForDisplay.prefix(Self.diagnosticsPerFile)
             diagnostics += shown
             diagnostics.append(
-                .error("too-many-problems", at: .file(outcome.path),
+                .error(
+                    "too-many-problems", at: .file(outcome.path),
                     "\(outcome.diagnostics.count - shown.count) more problems in this file are not shown; fix the ones above first"))
         } else {
             diagnostics += outcome.diagnostics

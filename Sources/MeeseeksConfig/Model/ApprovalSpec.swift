@@ -10,9 +10,10 @@ public struct ApprovalSpec: Hashable, Sendable {
     public var channel: String?
     public var position: SourcePosition
 
-    public init(roles: [String], count: Int = 1, timeout: Int = ApprovalSpec.defaultTimeout, channel: String? = nil,
-        position: SourcePosition = .file("<memory>"))
-    {
+    public init(
+        roles: [String], count: Int = 1, timeout: Int = ApprovalSpec.defaultTimeout, channel: String? = nil,
+        position: SourcePosition = .file("<memory>")
+    ) {
         self.roles = roles
         self.count = count
         self.timeout = timeout

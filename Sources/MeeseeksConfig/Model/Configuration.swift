@@ -31,7 +31,9 @@ public struct Configuration: Sendable {
         self.index = index
         // The first definition of a word wins; lint reports every collision.
         for command in commands {
-            for alias in command.aliases where aliasIndex[alias] == nil && index[alias] == nil { aliasIndex[alias] = .command(command.name) }
+            for alias in command.aliases where aliasIndex[alias] == nil && index[alias] == nil {
+                aliasIndex[alias] = .command(command.name)
+            }
         }
         for (name, request) in settings.presets.sorted(by: { $0.key < $1.key }) where aliasIndex[name] == nil && index[name] == nil {
             aliasIndex[name] = .preset(request)

@@ -20,7 +20,9 @@ public enum AliasExpansion {
     /// A direct run's command and arguments with its command word expanded: a preset's fixed
     /// arguments come first; the caller's are added (giving a fixed one again is refused later,
     /// as "given twice").
-    public static func expand(command: String, positional: [String], named: [(name: String, value: String)], in configuration: Configuration)
+    public static func expand(
+        command: String, positional: [String], named: [(name: String, value: String)], in configuration: Configuration
+    )
         -> (command: String, positional: [String], named: [(name: String, value: String)])
     {
         switch configuration.alias(command) {

@@ -22,7 +22,8 @@ public enum Conversation {
             dialog.phase = .finished
             let idle = DurationText.format(world.configuration.settings.dialogIdleTimeout)
             return effects + [
-                .show(.notice(.init(.expired, "This conversation expired after \(idle) without an answer. Mention me again to start over."))),
+                .show(
+                    .notice(.init(.expired, "This conversation expired after \(idle) without an answer. Mention me again to start over."))),
                 .audit(AuditRecord(action: .dialogExpired, user: dialog.user, command: dialog.command, outcome: "abandoned")),
             ]
         }
@@ -135,7 +136,8 @@ struct Machine {
                 finish(.help(help()), audit: nil)
             case .failure(let notice):
                 // A refused built-in is audited like a refused command; a malformed one is not.
-                let audit = notice.kind == .refused
+                let audit =
+                    notice.kind == .refused
                     ? AuditRecord(
                         action: .builtinDenied, user: dialog.user, command: request.command, outcome: "denied",
                         reason: roles.isEmpty ? "no_role" : "not_admin", detail: notice.text)
@@ -157,7 +159,8 @@ struct Machine {
 
     func entry(_ command: CommandSpec) -> DialogView.CommandEntry {
         DialogView.CommandEntry(
-            name: command.name, summary: command.aliases.isEmpty ? command.summary : "\(command.summary) (also: \(command.aliases.joined(separator: ", ")))")
+            name: command.name,
+            summary: command.aliases.isEmpty ? command.summary : "\(command.summary) (also: \(command.aliases.joined(separator: ", ")))")
     }
 
     /// The presets this user may use (those standing for a command they may run).
@@ -213,7 +216,8 @@ struct Machine {
             if let error = parsed.errors.first { return "invalid selector '\(selector)': \(error)" }
             dialog.selector = selector
         }
-        return ArgumentBinding.bind(spec, positional: request.positional, named: request.named.map { ($0.name, $0.value) }, into: &dialog.answers)
+        return ArgumentBinding.bind(
+            spec, positional: request.positional, named: request.named.map { ($0.name, $0.value) }, into: &dialog.answers)
     }
 
     func normalized(_ value: String, _ argument: ArgumentSpec) -> String {

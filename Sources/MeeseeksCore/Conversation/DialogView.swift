@@ -54,7 +54,10 @@ public enum DialogView: Hashable, Sendable, Codable {
         /// Why the previous answer was refused, if it was.
         public var error: String?
 
-        public init(dialogID: String, step: Int, command: String, argument: String, question: String, kind: ArgumentSpec.Kind, choices: [String], defaultValue: String? = nil, required: Bool, secret: Bool, error: String? = nil) {
+        public init(
+            dialogID: String, step: Int, command: String, argument: String, question: String, kind: ArgumentSpec.Kind, choices: [String],
+            defaultValue: String? = nil, required: Bool, secret: Bool, error: String? = nil
+        ) {
             self.dialogID = dialogID
             self.step = step
             self.command = command
@@ -80,7 +83,9 @@ public enum DialogView: Hashable, Sendable, Codable {
         public var targets: [String]
         public var destructive: Bool
 
-        public init(dialogID: String, step: Int, command: String, text: String? = nil, arguments: [String], targets: [String], destructive: Bool) {
+        public init(
+            dialogID: String, step: Int, command: String, text: String? = nil, arguments: [String], targets: [String], destructive: Bool
+        ) {
             self.dialogID = dialogID
             self.step = step
             self.command = command
@@ -197,7 +202,9 @@ public enum DialogView: Hashable, Sendable, Codable {
             }
         }
 
-        public init(user: String, command: String, jobID: Int64, elapsed: Int, tail: String, agents: [AgentLine] = [], ended: JobStatus? = nil) {
+        public init(
+            user: String, command: String, jobID: Int64, elapsed: Int, tail: String, agents: [AgentLine] = [], ended: JobStatus? = nil
+        ) {
             self.ended = ended
             self.user = user
             self.command = command

@@ -1,5 +1,5 @@
-public import MeeseeksLabels
 public import MeeseeksConfig
+public import MeeseeksLabels
 
 /// What the policy engine and the router know of an agent: who it is, its labels, what it accepts.
 public struct AgentInfo: Hashable, Sendable, Codable {

@@ -65,7 +65,8 @@ public enum ApprovalRules {
         }
         if !approval.roles.contains(where: roles.contains) {
             return ApprovalRefusal(
-                "no_role", "Deciding on '\(job.command)' needs the role \(approval.roles.joined(separator: " or ")), which you do not hold.")
+                "no_role", "Deciding on '\(job.command)' needs the role \(approval.roles.joined(separator: " or ")), which you do not hold."
+            )
         }
         if let earlier = decisions.first(where: { $0.approver == approver }) {
             return ApprovalRefusal("already_decided", "You already \(earlier.approved ? "approved" : "denied") job #\(job.id).")

@@ -37,7 +37,9 @@ public enum BuiltinFormatter {
             var line = "\(agent.id)  \(agent.labels)  \(state)  slots \(agent.busy)/\(agent.slots)"
             line += "  commands \(agent.commands.isEmpty ? "(own only)" : agent.commands.joined(separator: ","))"
             if !agent.owns.isEmpty { line += "  own \(agent.owns.joined(separator: ","))" }
-            if !agent.conflicts.isEmpty { line += "  CONFLICT \(agent.conflicts.joined(separator: ",")) (defined differently by another agent first)" }
+            if !agent.conflicts.isEmpty {
+                line += "  CONFLICT \(agent.conflicts.joined(separator: ",")) (defined differently by another agent first)"
+            }
             if !agent.shadowed.isEmpty { line += "  shadowed \(agent.shadowed.joined(separator: ",")) (the box defines them)" }
             if !agent.verifiesTwoFactor { line += "  no-2fa" }
             return line + "  v\(agent.version)"

@@ -26,7 +26,8 @@ public enum AgentFleetFile {
         guard let document = parsed.documents.first else { return ([], diagnostics) }
         guard case .sequence(let items) = document.kind else {
             diagnostics.append(
-                .error("wrong-type", at: document.position,
+                .error(
+                    "wrong-type", at: document.position,
                     "a fleet file is a list of agents (id, labels, commands), found \(document.typeDescription)"))
             return ([], diagnostics)
         }
@@ -78,7 +79,8 @@ public enum AgentFleetFile {
                 commands = decoded
             default:
                 diagnostics.append(
-                    .error("unknown-key", at: pair.key.position,
+                    .error(
+                        "unknown-key", at: pair.key.position,
                         "unknown key '\(pair.key.scalarText ?? pair.key.typeDescription)' in an agent; "
                             + "expected id, labels or commands"))
                 valid = false
@@ -116,7 +118,8 @@ public enum AgentFleetFile {
                     problems += 1
                 } else if let problem = LabelRules.valueProblem(value) {
                     diagnostics.append(
-                        .error("bad-label", at: pair.value.position,
+                        .error(
+                            "bad-label", at: pair.value.position,
                             "invalid label value '\(value)' for key '\(key)': \(problem)"))
                     problems += 1
                 }
@@ -125,7 +128,8 @@ public enum AgentFleetFile {
             return problems == 0 ? LabelSet(values) : nil
         case .sequence:
             diagnostics.append(
-                .error("wrong-type", at: node.position,
+                .error(
+                    "wrong-type", at: node.position,
                     "'labels' must be a mapping or a string such as \"env=prd,role=web\""))
             return nil
         }
@@ -147,7 +151,8 @@ public enum AgentFleetFile {
             return globs
         case .mapping:
             diagnostics.append(
-                .error("wrong-type", at: node.position,
+                .error(
+                    "wrong-type", at: node.position,
                     "'commands' must be a list of globs or a string such as \"restart,deploy-*\""))
             return nil
         }

@@ -37,7 +37,8 @@ public struct AgentCredential: Hashable, Sendable, Codable {
     /// binding; nil when it stays within it.
     public func refusal(claimingLabels claimed: LabelSet, commands claimedCommands: [String]) -> String? {
         for key in claimed.values.keys.sorted() where labels.get(key) != claimed.get(key) {
-            return "agent '\(agentID)' may not claim the label \(key)=\(claimed.get(key) ?? ""): it was enrolled with \(labels.description.isEmpty ? "no labels" : labels.description)"
+            return
+                "agent '\(agentID)' may not claim the label \(key)=\(claimed.get(key) ?? ""): it was enrolled with \(labels.description.isEmpty ? "no labels" : labels.description)"
         }
         if let commands {
             for glob in claimedCommands where !commands.contains(glob) {

@@ -53,11 +53,14 @@ public struct TextRenderer: Sendable {
         case .result(let result):
             return resultText(result.report, user: result.user)
         case .progress(let progress) where progress.ended != nil:
-            return "job #\(progress.jobID) (\(progress.command)) \(progress.ended?.rawValue ?? "") after \(DurationText.format(progress.elapsed))"
+            return
+                "job #\(progress.jobID) (\(progress.command)) \(progress.ended?.rawValue ?? "") after \(DurationText.format(progress.elapsed))"
         case .progress(let progress):
             var lines = ["⏳ job #\(progress.jobID) (\(progress.command)) running for \(DurationText.format(progress.elapsed))"]
             lines += progress.agents.map { "  \($0.agent): \($0.status.rawValue)" }
-            if !progress.tail.isEmpty { lines += progress.tail.split(separator: "\n", omittingEmptySubsequences: false).map { "    \($0)" } }
+            if !progress.tail.isEmpty {
+                lines += progress.tail.split(separator: "\n", omittingEmptySubsequences: false).map { "    \($0)" }
+            }
             return lines.joined(separator: "\n")
         case .notice(let notice):
             switch notice.kind {
