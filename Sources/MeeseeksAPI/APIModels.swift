@@ -8,17 +8,23 @@ public enum API {
         public var isAdmin: Bool
         /// Bootstrap and admin tokens may act as another user (`X-Meeseeks-As`), as `meeseeks chat --as` does.
         public var mayActAsOthers: Bool
+        /// The token's own user when it acts as `user` (`X-Meeseeks-As`): such a request may not
+        /// approve, deny, or request a command that needs approval (four eyes means two people).
+        public var impersonatedBy: String?
 
-        public init(user: String, isAdmin: Bool, mayActAsOthers: Bool) {
+        public init(user: String, isAdmin: Bool, mayActAsOthers: Bool, impersonatedBy: String? = nil) {
             self.user = user
             self.isAdmin = isAdmin
             self.mayActAsOthers = mayActAsOthers
+            self.impersonatedBy = impersonatedBy
         }
     }
 
     public struct OpenDialog: Codable, Sendable {
         public var text: String
         public var channel: String?
+        /// Set by the server, never by a client: who really asked, when a token acts as another user.
+        public var actedBy: String?
 
         public init(text: String, channel: String? = nil) {
             self.text = text
@@ -29,6 +35,7 @@ public enum API {
             let container = try decoder.container(keyedBy: CodingKeys.self)
             text = try container.decodeIfPresent(String.self, forKey: .text) ?? ""
             channel = try container.decodeIfPresent(String.self, forKey: .channel)
+            actedBy = try container.decodeIfPresent(String.self, forKey: .actedBy)
         }
     }
 

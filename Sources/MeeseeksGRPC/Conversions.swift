@@ -53,7 +53,8 @@ extension Meeseeks_Agent_V1_JobResult {
 
     public var outcome: JobOutcome {
         var status = JobStatus(rawValue: status) ?? .failed
-        if !status.isFinal { status = .failed }
+        // How a process can end; the box alone decides lost, denied and expired.
+        if ![.succeeded, .failed, .timedOut, .cancelled].contains(status) { status = .failed }
         return JobOutcome(
             status: status, exitCode: hasExitCode_p ? Int(exitCode) : nil, signal: signal == 0 ? nil : Int(signal),
             reason: reason.isEmpty ? nil : reason)

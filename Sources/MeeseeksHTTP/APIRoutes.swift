@@ -42,6 +42,7 @@ public struct APIRoutes<Context: RequestContext>: Sendable {
                 // The API is not a Slack channel: a client may name one only with an admin's rights,
                 // or a command restricted to channels would be open to anyone who claims one.
                 if !principal.isAdmin { body.channel = nil }
+                body.actedBy = principal.impersonatedBy
                 return JSONResponse.make(try await service.openDialog(body, as: user), status: .created)
             }
         }
@@ -195,7 +196,8 @@ public struct APIRoutes<Context: RequestContext>: Sendable {
                 return JSONResponse.error(.forbidden, "this token acts as \(principal.user) and may not act as \(other)")
             }
             // Acting as someone means having their rights, not the token's; the audit keeps both.
-            acting = API.Principal(user: other, isAdmin: await service.isAdmin(other), mayActAsOthers: false)
+            acting = API.Principal(
+                user: other, isAdmin: await service.isAdmin(other), mayActAsOthers: false, impersonatedBy: principal.user)
             await service.impersonated(by: principal, as: other, request: "\(request.method.rawValue) \(request.uri.path)")
         }
         do {

@@ -138,8 +138,11 @@ extension PostgresStore {
 
     public func release(_ id: Int64) throws -> Bool {
         var values: [SQLValue] = [.int(id)]
-        let sql =
-            "UPDATE jobs SET status = 'queued' WHERE (id = $1 OR parent_id = $1) AND status = 'awaiting_approval'\(fenceCondition(&values))"
+        // The job itself must still be waiting: sub-jobs of an ended broadcast stay where they are.
+        let sql = """
+            UPDATE jobs SET status = 'queued' WHERE (id = $1 OR parent_id = $1) AND status = 'awaiting_approval'
+              AND EXISTS (SELECT 1 FROM jobs p WHERE p.id = $1 AND p.status = 'awaiting_approval')\(fenceCondition(&values))
+            """
         return try pool.withConnection { try $0.query(sql, values).rowsAffected } > 0
     }
 

@@ -132,6 +132,10 @@ extension SQLiteStore {
 
     public func release(_ id: Int64) throws -> Bool {
         try database.transaction { db in
+            // The job itself must still be waiting: sub-jobs of an ended broadcast stay where they are.
+            guard try db.query("SELECT 1 FROM jobs WHERE id = ? AND status = 'awaiting_approval'", [.integer(id)]).first != nil else {
+                return false
+            }
             try db.query(
                 "UPDATE jobs SET status = 'queued' WHERE (id = ? OR parent_id = ?) AND status = 'awaiting_approval'",
                 [.integer(id), .integer(id)])

@@ -124,6 +124,8 @@ extension InMemoryStore: JobQueueStore {
 
     public func release(_ id: Int64) throws -> Bool {
         write { state in
+            // The job itself must still be waiting: sub-jobs of an ended broadcast stay where they are.
+            guard state.jobs[id]?.job.status == .awaitingApproval else { return false }
             var released = false
             for jobID in state.jobOrder {
                 guard var row = state.jobs[jobID], row.job.id == id || row.job.parentID == id, row.job.status == .awaitingApproval else {

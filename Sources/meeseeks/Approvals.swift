@@ -36,7 +36,7 @@ extension Meeseeks {
         func run() async throws {
             let client = try client.client()
             let approval = try await clientCall { try await client.decide(id, approve: true, reason: nil) }
-            print(ApprovalText.decided(approval))
+            print(ApprovalText.decided(approval, approved: true))
         }
     }
 
@@ -58,7 +58,7 @@ extension Meeseeks {
         func run() async throws {
             let client = try client.client()
             let approval = try await clientCall { try await client.decide(id, approve: false, reason: reason) }
-            print(ApprovalText.decided(approval))
+            print(ApprovalText.decided(approval, approved: false))
         }
     }
 }
@@ -78,14 +78,8 @@ enum ApprovalText {
         }.joined(separator: "\n")
     }
 
-    static func decided(_ approval: API.Approval) -> String {
-        let job = approval.job
-        switch job.status {
-        case .awaitingApproval:
-            let missing = max(0, approval.need.count - approval.decisions.filter(\.approved).count)
-            return "job #\(job.id) (\(job.command)): approved; it waits for \(missing) more approval\(missing == 1 ? "" : "s")"
-        case .denied: return "job #\(job.id) (\(job.command)): denied; its requester is told why"
-        default: return "job #\(job.id) (\(job.command)): approved; it is \(job.status.rawValue.replacing("_", with: " ")) now"
-        }
+    static func decided(_ approval: API.Approval, approved: Bool) -> String {
+        let missing = max(0, approval.need.count - approval.decisions.filter(\.approved).count)
+        return ApprovalRules.afterDecision(approval.job, approved: approved, missing: missing)
     }
 }

@@ -42,7 +42,8 @@ struct DispatcherBench {
 
     mutating func submit(_ command: String, _ arguments: [String: String] = [:]) throws -> Job {
         try dispatcher.submit(
-            JobRequest(command: command, arguments: arguments, requester: "U1"), spec: snapshot.configuration.command(named: command))
+            JobRequest(command: command, arguments: arguments, requester: "U1"), spec: snapshot.configuration.command(named: command)
+        ).job
     }
 
     mutating func dispatch() -> [EndedJob] {

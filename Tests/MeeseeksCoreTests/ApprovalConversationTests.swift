@@ -70,6 +70,28 @@ struct ApprovalConversationTests {
         #expect(expired.phase == .finished)
     }
 
+    @Test("approved long after the request: the code prompt's idle time starts at the approval")
+    func lateApproval() {
+        var dialog = F.dialog()
+        feed(&dialog, [.opened(text: "restart nginx"), .confirmed(true), .jobAccepted(jobID: 9)])
+        feed(&dialog, [.approved(jobID: 9)], now: 1000 + 3600)
+        #expect(dialog.phase == .awaitingCodeToRun(jobID: 9))
+        #expect(feed(&dialog, [.tick], now: 1000 + 3600 + 60).isEmpty)
+        #expect(dialog.phase == .awaitingCodeToRun(jobID: 9))
+        // Approved again (a box resuming after a restart): the prompt is shown again, nothing else.
+        #expect(feed(&dialog, [.approved(jobID: 9)], now: 4700).count == 1)
+        #expect(dialog.phase == .awaitingCodeToRun(jobID: 9))
+    }
+
+    @Test("the job ending while its code is awaited ends the dialog with the result")
+    func endedWhileAwaitingCode() {
+        var dialog = F.dialog()
+        feed(&dialog, [.opened(text: "restart nginx"), .confirmed(true), .jobAccepted(jobID: 9), .approved(jobID: 9)])
+        let report = JobReport(jobID: 9, command: "restart", status: .expired, reason: "nobody approved it within 10m")
+        #expect(feed(&dialog, [.jobFinished(report)]) == [.post(.result(.init(user: "USRE", report: report)))])
+        #expect(dialog.phase == .finished)
+    }
+
     @Test("a code the agent refuses ends the dialog: a new job needs its approvers again")
     func codeRefused() {
         var dialog = F.dialog()

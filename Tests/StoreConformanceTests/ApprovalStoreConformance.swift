@@ -47,6 +47,11 @@ struct ApprovalStoreConformance {
         #expect(ended.status == .denied && ended.reason == "denied by U2: no" && ended.finishedAt == 5)
         #expect(try store.secrets(of: other.id) == nil)
         #expect(try !store.release(other.id))
+        // A broadcast that ended before its sub-jobs did: nothing of it is released.
+        let (cut, cutChildren) = try awaiting(store, broadcastTo: ["a1", "a2"])
+        _ = try store.finish(cut.id, attempt: nil, outcome: denied, at: 6)
+        #expect(try !store.release(cut.id))
+        #expect(try cutChildren.map { try store.job($0.id)?.status } == [.awaitingApproval, .awaitingApproval])
     }
 
     @Test("each person decides once per job; decisions read back oldest first", arguments: StoreFactory.all)

@@ -90,8 +90,8 @@ class Approval(unittest.TestCase):
         jobs = self.api("GET", "/api/v1/jobs?limit=1", user=user)["jobs"]
         return jobs[0]["id"]
 
-    def api(self, method, path, body=None, user=None):
-        headers = {"Authorization": "Bearer " + API_TOKEN, "Content-Type": "application/json"}
+    def api(self, method, path, body=None, user=None, token=API_TOKEN):
+        headers = {"Authorization": "Bearer " + token, "Content-Type": "application/json"}
         if user:
             headers["X-Meeseeks-As"] = user
         request = urllib.request.Request(self.box.url + path, method=method, headers=headers,
@@ -102,10 +102,19 @@ class Approval(unittest.TestCase):
         except urllib.error.HTTPError as error:
             return {"status": error.code, "body": json.loads(error.read() or b"{}")}
 
-    def cli(self, *args, user):
-        env = dict(os.environ, MEESEEKS_API_TOKEN=API_TOKEN)
-        return subprocess.run([os.path.join(BIN, "meeseeks"), *args, "--box", self.box.url, "--as", user],
+    def cli(self, *args, user=None, token=API_TOKEN):
+        """The CLI with a token; `user` acts as that user (the bootstrap token's --as)."""
+        env = dict(os.environ, MEESEEKS_API_TOKEN=token)
+        env.pop("MEESEEKS_USER", None)
+        return subprocess.run([os.path.join(BIN, "meeseeks"), *args, "--box", self.box.url] + (["--as", user] if user else []),
                               capture_output=True, text=True, timeout=60, env=env)
+
+    def token_of(self, user):
+        """A token of the user's own, as `meeseeks token create` makes it."""
+        made = subprocess.run([os.path.join(BIN, "meeseeks"), "token", "create", "--config", self.config, "--user", user,
+                               "--name", "own-" + user], capture_output=True, text=True, timeout=60)
+        self.assertEqual(made.returncode, 0, made.stderr)
+        return made.stdout.strip().split()[-1]
 
     def ephemeral_to(self, user, needle):
         self.fake.wait_calls(lambda calls: any(c["method"] == "chat.postEphemeral" and c["args"].get("user") == user
@@ -200,7 +209,7 @@ class Approval(unittest.TestCase):
         self.request("U_SRE", "drop", "11.2")
         self.fake.wait_calls(lambda calls: sum("waits for approval" in text_of(c) for c in calls) >= 2, what="the second request")
         second = self.job_id_of("U_SRE")
-        refused = self.api("POST", "/api/v1/jobs/%d/deny" % second, {"reason": "  "}, user="U_LEAD")
+        refused = self.api("POST", "/api/v1/jobs/%d/deny" % second, {"reason": "  "}, token=self.token_of("U_LEAD"))
         self.assertEqual(refused["status"], 400, refused)
         self.assertIn("needs a reason", refused["body"]["error"])
 
@@ -212,7 +221,7 @@ class Approval(unittest.TestCase):
         job = self.wait_job(job_id, "expired", "U_SRE")
         self.assertIn("nobody approved it within 4s", job["reason"])
         self.assertIn("Expired", text_of(self.approval_message("U_LEAD", job_id)))
-        refused = self.api("POST", "/api/v1/jobs/%d/approve" % job_id, {}, user="U_LEAD")
+        refused = self.api("POST", "/api/v1/jobs/%d/approve" % job_id, {}, token=self.token_of("U_LEAD"))
         self.assertEqual(refused["status"], 409, refused)
         self.assertIn(("approval.expired", "U_SRE", None), self.audit(job_id))
         self.assertFalse([c for c in self.fake.control("calls") if "flashed" in text_of(c)], "an expired job ran")
@@ -238,18 +247,27 @@ class Approval(unittest.TestCase):
         self.box.stop()
         self.box = Box(self.config, self.fake)
         self.boxes.append(self.box)
-        listed = self.cli("approvals", user="U_LEAD2")
+        lead2, sre = self.token_of("U_LEAD2"), self.token_of("U_SRE")
+        listed = self.cli("approvals", token=lead2)
         self.assertEqual(listed.returncode, 0, listed.stderr)
         self.assertIn("#%d  deploy env=stg  requested by U_SRE" % job_id, listed.stdout)
         # The requester has nothing to approve; denying needs a reason.
-        self.assertIn("Nothing waits for your approval", self.cli("approvals", user="U_SRE").stdout)
-        self.assertNotEqual(self.cli("deny", str(job_id), "--reason", " ", user="U_LEAD2").returncode, 0)
-        own = self.cli("approve", str(job_id), user="U_SRE")
+        self.assertIn("Nothing waits for your approval", self.cli("approvals", token=sre).stdout)
+        self.assertNotEqual(self.cli("deny", str(job_id), "--reason", " ", token=lead2).returncode, 0)
+        own = self.cli("approve", str(job_id), token=sre)
         self.assertNotEqual(own.returncode, 0)
         self.assertIn("someone else must approve", own.stderr)
-        approved = self.cli("approve", str(job_id), user="U_LEAD2")
+        # Four eyes are two people: a token acting as someone else neither decides nor asks.
+        acting = self.cli("approve", str(job_id), user="U_LEAD2")
+        self.assertNotEqual(acting.returncode, 0)
+        self.assertIn("in one's own name", acting.stderr)
+        asking = self.cli("run", "deploy", "env=prd", user="U_SRE")
+        self.assertNotEqual(asking.returncode, 0)
+        self.assertIn("in one's own name", asking.stderr)
+        self.assertIn(("approval.refused", "U_LEAD2", "impersonated"), self.audit(job_id))
+        approved = self.cli("approve", str(job_id), token=lead2)
         self.assertEqual(approved.returncode, 0, approved.stderr)
-        self.assertIn("job #%d (deploy): approved" % job_id, approved.stdout)
+        self.assertIn("You approved job #%d (deploy); it is " % job_id, approved.stdout)
         self.result_in_thread("14.1", "deployed stg")
         self.assertEqual(self.wait_job(job_id, "succeeded", "U_SRE")["status"], "succeeded")
 
@@ -312,7 +330,7 @@ class ApprovalWithTwoFactor(Approval):
         self.assertEqual(self.wait_job(job_id, "succeeded", "U_SRE")["status"], "succeeded")
         self.assertIn(("2fa.passed", "U_SRE", None), [(a, u, None) for a, u, _ in self.audit(job_id)])
         # The terminal cannot give the code later: refused with the way to do it.
-        refused = self.cli("run", "restart", "nginx", "--code", self.totp.now(), user="U_SRE")
+        refused = self.cli("run", "restart", "nginx", "--code", self.totp.now(), token=self.token_of("U_SRE"))
         self.assertNotEqual(refused.returncode, 0)
         self.assertIn("needs approval and then your 2FA code", refused.stderr)
 

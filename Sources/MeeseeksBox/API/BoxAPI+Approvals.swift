@@ -11,6 +11,13 @@ extension BoxAPI {
     }
 
     public func decide(_ id: Int64, approve: Bool, reason: String?, as principal: API.Principal) async throws -> API.Approval {
+        if let impersonatedBy = principal.impersonatedBy {
+            box.audit.record(
+                AuditRecord(
+                    action: .approvalRefused, user: principal.user, outcome: "denied", reason: "impersonated", jobID: id,
+                    detail: "by \(impersonatedBy)"))
+            throw API.Failure(.forbidden, "approving or denying is done in one's own name: use your own token, without --as")
+        }
         do {
             let (job, decisions) = try await box.decide(id, by: principal.user, approve: approve, reason: reason)
             let approval =
@@ -28,7 +35,7 @@ extension BoxAPI {
         let kind: API.Failure.Kind =
             switch refusal.code {
             case "not_found": .notFound
-            case "own_request", "no_role": .forbidden
+            case "own_request", "no_role", "impersonated": .forbidden
             case "reason_required", "reason_too_long": .badRequest
             case "unavailable": .unavailable
             default: .conflict

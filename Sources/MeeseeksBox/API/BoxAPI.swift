@@ -68,7 +68,10 @@ public struct BoxAPI: APIService {
 
     /// Opens a dialog under an id chosen by the caller (a front door, for a request it passes on).
     func openDialog(_ request: API.OpenDialog, as user: String, id: String) async throws -> API.DialogState {
-        let dialog = await box.openDialog(id: id, user: user, channel: request.channel, text: request.text, transport: ["kind": "api"])
+        var transport = ["kind": "api"]
+        // Who really asked, when a token acts as another user: such a dialog requests no command that needs approval.
+        if let actedBy = request.actedBy { transport["acted_by"] = actedBy }
+        let dialog = await box.openDialog(id: id, user: user, channel: request.channel, text: request.text, transport: transport)
         return state(dialog, after: 0)
     }
 
@@ -118,12 +121,12 @@ public struct BoxAPI: APIService {
     // MARK: Jobs
 
     public func run(_ request: API.RunRequest, as principal: API.Principal) async throws -> Job {
-        try await box.run(request, as: principal.user)
+        try await box.run(request, as: principal.user, impersonatedBy: principal.impersonatedBy)
     }
 
     /// A run passed on by a front door: `origin` makes a repeated request one job.
     func run(_ request: API.RunRequest, as principal: API.Principal, origin: String) async throws -> Job {
-        try await box.run(request, as: principal.user, origin: origin)
+        try await box.run(request, as: principal.user, impersonatedBy: principal.impersonatedBy, origin: origin)
     }
 
     public func jobs(of user: String?, limit: Int) async throws -> [Job] {

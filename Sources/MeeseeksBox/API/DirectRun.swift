@@ -7,7 +7,7 @@ import MeeseeksLabels
 extension Orchestrator {
     /// A job requested directly through the API (`meeseeks run`): the same checks as a dialog,
     /// with no confirmation (the caller asked explicitly) but the 2FA code when the command needs one.
-    func run(_ asked: API.RunRequest, as user: String, origin: String? = nil) throws(API.Failure) -> Job {
+    func run(_ asked: API.RunRequest, as user: String, impersonatedBy: String? = nil, origin: String? = nil) throws(API.Failure) -> Job {
         let snapshot = config.snapshot
         // An alias or a preset stands for its command (a preset with some arguments fixed).
         let expanded = AliasExpansion.expand(
@@ -39,6 +39,13 @@ extension Orchestrator {
             selector = try LabelSelector(request.selector ?? "")
         } catch {
             throw API.Failure(.badRequest, "invalid selector '\(request.selector ?? "")': \(error)")
+        }
+        if spec.approval != nil, let impersonatedBy {
+            audit.record(
+                AuditRecord(
+                    action: .commandRequested, user: user, command: spec.name, outcome: "denied", reason: "impersonated",
+                    detail: "by \(impersonatedBy)"))
+            throw API.Failure(.forbidden, Self.impersonatedApproval(spec.name))
         }
         if spec.twoFactor, spec.approval != nil {
             // The code must be fresh when the job starts, after its approvers: a conversation asks for it then.

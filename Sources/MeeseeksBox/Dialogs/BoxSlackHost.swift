@@ -20,10 +20,9 @@ struct BoxSlackHost: SlackDialogHost {
 
     func decide(jobID: Int64, user: String, approve: Bool, reason: String?) async -> String {
         do {
-            let (job, _) = try await box.decide(jobID, by: user, approve: approve, reason: reason)
-            return approve
-                ? "You approved job #\(jobID) (\(job.command)); it is \(job.status.rawValue.replacing("_", with: " ")) now."
-                : "You denied job #\(jobID) (\(job.command)); its requester is told why."
+            let (job, decisions) = try await box.decide(jobID, by: user, approve: approve, reason: reason)
+            let needed = box.config.snapshot.configuration.command(named: job.command)?.approval?.count ?? 0
+            return ApprovalRules.afterDecision(job, approved: approve, missing: max(0, needed - decisions.filter(\.approved).count))
         } catch {
             return error.description
         }

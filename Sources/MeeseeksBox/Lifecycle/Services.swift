@@ -57,6 +57,7 @@ enum Housekeeping {
     static func loops(for box: Orchestrator) -> [any Service] {
         [
             LoopService(name: "dialog-expiry") {
+                await box.resumeApprovals()
                 while !Task.isCancelled {
                     try? await Task.sleep(for: .seconds(5))  // cancelled at shutdown: the loop ends
                     await box.expireIdleDialogs()

@@ -67,7 +67,9 @@ struct JobDispatcher {
 
     /// Stores a request as a job (or a broadcast with one sub-job per target). The caller
     /// dispatches afterwards.
-    mutating func submit(_ request: JobRequest, spec: CommandSpec?) throws -> Job {
+    /// `isNew` is false when the request was carried out before (its origin is stored): the
+    /// job stored then is returned, and nothing is recorded again.
+    mutating func submit(_ request: JobRequest, spec: CommandSpec?) throws -> (job: Job, isNew: Bool) {
         var template = Job(
             command: request.command, arguments: request.maskedArguments(for: spec), requester: request.requester,
             channel: request.channel, selector: request.selector.isEverything ? "" : request.selector.description, createdAt: clock(),
@@ -90,6 +92,8 @@ struct JobDispatcher {
             }
         }
         let (job, stored) = try store.insert(parent, children: children, secrets: request.secrets(for: spec))
+        // A job stored now carries the time given it here; one found by its origin is older.
+        guard job.createdAt == template.createdAt else { return (job, false) }
         audit.record(
             AuditRecord(
                 action: .jobQueued, user: request.requester, command: request.command, outcome: awaiting ? "awaiting_approval" : "queued",
@@ -97,7 +101,7 @@ struct JobDispatcher {
                 detail: stored.isEmpty ? nil : "broadcast to \(stored.compactMap(\.agent).joined(separator: ","))"))
         logger.info("job queued", metadata: ["job_id": "\(job.id)", "command": "\(request.command)", "user": "\(request.requester)"])
         metrics.jobQueued()
-        return job
+        return (job, true)
     }
 
     // MARK: Approval
@@ -109,18 +113,20 @@ struct JobDispatcher {
         return true
     }
 
-    /// Ends a job that never ran because it was not approved (denied, expired, cancelled), its
-    /// broadcast's sub-jobs first: they end the same way, not as a broadcast that failed.
+    /// Ends a job that never ran because it was not approved (denied, expired, cancelled). The
+    /// job first: once it has ended nothing can release it, so its broadcast's sub-jobs (ended
+    /// next, the same way) never run, even if ending them fails.
     mutating func endUnapproved(_ id: Int64, _ outcome: JobOutcome) -> [EndedJob] {
+        let ended = complete(id, attempt: nil, outcome)
+        guard !ended.isEmpty else { return [] }
         do {
             for child in try store.jobs(JobQuery(parentID: id, limit: Int.max)) where !child.status.isFinal {
                 _ = try store.finish(child.id, attempt: nil, outcome: outcome, at: clock())
             }
         } catch {
-            logger.error("cannot end a broadcast's sub-jobs", metadata: ["job_id": "\(id)", "error": "\(error)"])
-            return []
+            logger.error("cannot end a broadcast's sub-jobs (they stay unreleased)", metadata: ["job_id": "\(id)", "error": "\(error)"])
         }
-        return complete(id, attempt: nil, outcome)
+        return ended
     }
 
     // MARK: Dispatching

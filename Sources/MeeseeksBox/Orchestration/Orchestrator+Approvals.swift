@@ -65,40 +65,81 @@ extension Orchestrator {
             AuditRecord(
                 action: approve ? .approvalGranted : .approvalDenied, user: user, command: job.command,
                 outcome: approve ? "approved" : "denied", reason: decision.reason, jobID: jobID))
-        switch ApprovalRules.outcome(all, approval) {
-        case .denied(let by, let why):
-            settle(dispatcher.endUnapproved(jobID, JobOutcome(status: .denied, reason: "denied by \(by): \(why)")))
-            showApprovalRequest(job, decisions: all, closed: "Denied by \(by): \(why)")
-        case .approved where snapshot.configuration.command(named: job.command)?.twoFactor == true:
-            // The code is asked now, so the agent checks a fresh one (see `releaseApproved`).
-            showApprovalRequest(job, decisions: all, closed: "Approved by \(Self.names(all)); waiting for the requester's 2FA code.")
-            if let dialogID = job.dialogID, handle(dialogID, DialogInput(.approved(jobID: jobID))) != nil {
-                tellRequester(job, "Job #\(jobID) (\(job.command)) is approved by \(Self.names(all)); give your 2FA code to run it.")
-            } else {
-                settle(
-                    dispatcher.endUnapproved(
-                        jobID, JobOutcome(status: .failed, reason: "approved, but there is no conversation to ask its 2FA code in")))
-            }
-        case .approved:
-            do {
-                _ = try dispatcher.release(jobID)
-            } catch {
-                // The decision is kept: the next decision or a restart finds the job approved.
-                logger.error("cannot queue an approved job", metadata: ["job_id": "\(jobID)", "error": "\(error)"])
-                throw Self.storeRefusal
-            }
-            tellRequester(job, "Job #\(jobID) (\(job.command)) is approved by \(Self.names(all)); it runs now.")
-            showApprovalRequest(job, decisions: all, closed: "Approved by \(Self.names(all)); queued.")
-            dispatch()
-        case .waiting(let missing):
-            tellRequester(
-                job, "Job #\(jobID) (\(job.command)) is approved by \(user); it needs \(missing) more approval\(missing == 1 ? "" : "s").")
-            showApprovalRequest(job, decisions: all, closed: nil)
-        }
+        carryOut(job, all, approval, decidedBy: user)
         do {
             return (try store.job(jobID) ?? job, all)
         } catch {
             return (job, all)
+        }
+    }
+
+    /// Does what the decisions so far call for: end a denied job, queue an approved one (or,
+    /// for a two-factor command, ask its requester for the code), or tell the requester how
+    /// many approvals are still missing.
+    private func carryOut(_ job: Job, _ decisions: [ApprovalDecision], _ approval: ApprovalSpec, decidedBy user: String?) {
+        let jobID = job.id
+        switch ApprovalRules.outcome(decisions, approval) {
+        case .denied(let by, let why):
+            let ended = dispatcher.endUnapproved(jobID, JobOutcome(status: .denied, reason: "denied by \(by): \(why)"))
+            if !ended.isEmpty { showApprovalRequest(job, decisions: decisions, closed: "Denied by \(by): \(why)") }
+            settle(ended)
+        case .approved where config.snapshot.configuration.command(named: job.command)?.twoFactor == true:
+            // The code is asked now, so the agent checks a fresh one (see `releaseApproved`).
+            let asked = job.dialogID.flatMap { handle($0, DialogInput(.approved(jobID: jobID))) }
+            if asked?.phase == .awaitingCodeToRun(jobID: jobID) {
+                showApprovalRequest(
+                    job, decisions: decisions, closed: "Approved by \(Self.names(decisions)); waiting for the requester's 2FA code.")
+                tellRequester(job, "Job #\(jobID) (\(job.command)) is approved by \(Self.names(decisions)); give your 2FA code to run it.")
+            } else {
+                // No conversation can take the code (it ended, or the job came from elsewhere).
+                let ended = dispatcher.endUnapproved(
+                    jobID,
+                    JobOutcome(status: .cancelled, reason: "approved, but its requester's conversation cannot take a 2FA code any more"))
+                if !ended.isEmpty {
+                    showApprovalRequest(job, decisions: decisions, closed: "Approved, but the requester's conversation had ended.")
+                }
+                settle(ended)
+            }
+        case .approved:
+            do {
+                guard try dispatcher.release(jobID) else { return }
+                approvedUnreleased.remove(jobID)
+            } catch {
+                // The decisions are kept: the next sweep queues it (`expireApprovals`).
+                logger.error("cannot queue an approved job; the sweep tries again", metadata: ["job_id": "\(jobID)", "error": "\(error)"])
+                approvedUnreleased.insert(jobID)
+                return
+            }
+            tellRequester(job, "Job #\(jobID) (\(job.command)) is approved by \(Self.names(decisions)); it runs now.")
+            showApprovalRequest(job, decisions: decisions, closed: "Approved by \(Self.names(decisions)); queued.")
+            dispatch()
+        case .waiting(let missing):
+            guard let user else { return }
+            tellRequester(
+                job, "Job #\(jobID) (\(job.command)) is approved by \(user); it needs \(missing) more approval\(missing == 1 ? "" : "s").")
+            showApprovalRequest(job, decisions: decisions, closed: nil)
+        }
+    }
+
+    /// Finishes what decisions already stored call for and nothing carried out: a leader that
+    /// died (or lost its database) between storing the last decision and acting on it. Called
+    /// when a box starts leading.
+    public func resumeApprovals() {
+        let snapshot = config.snapshot
+        do {
+            var found: [(Job, [ApprovalDecision], ApprovalSpec)] = []
+            try ApprovalList.awaiting(in: store) { job in
+                guard let approval = snapshot.configuration.command(named: job.command)?.approval else { return }
+                let decisions = try store.decisions(on: job.id)
+                if case .waiting = ApprovalRules.outcome(decisions, approval) { return }
+                found.append((job, decisions, approval))
+            }
+            for (job, decisions, approval) in found {
+                logger.notice("carrying out decisions left by a previous run", metadata: ["job_id": "\(job.id)"])
+                carryOut(job, decisions, approval, decidedBy: nil)
+            }
+        } catch {
+            logger.error("cannot look for approved jobs left waiting", metadata: ["error": "\(error)"])
         }
     }
 
@@ -120,10 +161,16 @@ extension Orchestrator {
             guard try dispatcher.release(jobID) else { return "Job #\(jobID) is no longer waiting for your code." }
         } catch {
             logger.error("cannot queue an approved job with its code", metadata: ["job_id": "\(jobID)", "error": "\(error)"])
-            return "I couldn't queue job #\(jobID) (the box's store failed); it will expire unrun: ask again."
+            return "Job #\(jobID) could not be queued (the box's store failed): ask again."
         }
         dispatch()
         return nil
+    }
+
+    /// Why a request made by one user acting as another (`X-Meeseeks-As`) may not ask for, or
+    /// decide on, a command that needs approval: four eyes means two people.
+    static func impersonatedApproval(_ command: String) -> String {
+        "'\(command)' needs approval, so it is requested and decided in one's own name: use your own token, without --as"
     }
 
     static let storeRefusal = ApprovalRefusal("unavailable", "The box cannot reach its database right now; nothing was decided. Try again.")
@@ -132,8 +179,19 @@ extension Orchestrator {
         decisions.filter(\.approved).map(\.approver).joined(separator: ", ")
     }
 
-    /// Ends the jobs whose approvers did not decide in time. Called periodically.
+    /// Ends the jobs whose approvers did not decide in time, and queues approved jobs the store
+    /// could not queue before. Called periodically.
     public func expireApprovals() {
+        for id in approvedUnreleased {
+            do {
+                if let job = try store.job(id), let approval = config.snapshot.configuration.command(named: job.command)?.approval {
+                    carryOut(job, try store.decisions(on: id), approval, decidedBy: nil)
+                }
+                if try store.job(id)?.status != .awaitingApproval { approvedUnreleased.remove(id) }
+            } catch {
+                logger.warning("cannot queue an approved job yet", metadata: ["job_id": "\(id)", "error": "\(error)"])
+            }
+        }
         let snapshot = config.snapshot
         let now = clock()
         var due: [(Job, ApprovalSpec?)] = []
@@ -164,7 +222,8 @@ extension Orchestrator {
 
     /// An approval request that closed otherwise (its requester cancelled it).
     func closeApprovalRequest(_ job: Job, _ text: String) {
-        showApprovalRequest(job, decisions: [], closed: text)
+        // The decisions only decorate the closed message: without them it still says why it closed.
+        showApprovalRequest(job, decisions: (try? store.decisions(on: job.id)) ?? [], closed: text)
     }
 
     /// The request's message wherever it is shown, new or updated in place.

@@ -94,6 +94,13 @@ extension Orchestrator {
                 dialogs.render(.notice(.init(.invalid, error.description)), in: dialog, replacing: false)
             }
         case .submit(let request):
+            if let actedBy = dialog.transport["acted_by"], config.snapshot.configuration.command(named: request.command)?.approval != nil {
+                audit.record(
+                    AuditRecord(
+                        action: .commandRequested, user: dialog.user, command: request.command, outcome: "denied", reason: "impersonated",
+                        detail: "by \(actedBy)"))
+                return DialogInput(.jobRejected(reason: Self.impersonatedApproval(request.command)))
+            }
             do {
                 let job = try submit(request)
                 if !job.status.isFinal { progress.watch(job.id, command: job.command, in: dialog) }
@@ -104,7 +111,10 @@ extension Orchestrator {
             }
         case .releaseApproved(let jobID, let code):
             if let problem = releaseApproved(jobID, code: code, by: dialog.user) {
-                dialogs.render(.notice(.init(.invalid, problem)), in: dialog, replacing: false)
+                // Ended here, so the dialog hears how (and is not left running a job that never will).
+                let ended = dispatcher.endUnapproved(jobID, JobOutcome(status: .failed, reason: problem))
+                if ended.isEmpty { dialogs.render(.notice(.init(.invalid, problem)), in: dialog, replacing: false) }
+                settle(ended)
             }
         case .builtin(let call):
             dialogs.render(answer(call, for: dialog.user), in: dialog, replacing: false)

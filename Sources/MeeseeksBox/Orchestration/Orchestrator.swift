@@ -29,6 +29,8 @@ public actor Orchestrator {
     var deposed = false
     /// The last credential revocation applied; older ones predate this orchestrator.
     var lastRevocation: Int64 = 0
+    /// Approved jobs the store could not queue yet: queued again by the next sweep.
+    var approvedUnreleased: Set<Int64> = []
     let audit: AuditTrail
     let builtins: BuiltinQueries
     /// The connected agents' links, readable outside the actor: a leader that must stop while a
@@ -66,11 +68,11 @@ public actor Orchestrator {
 
     /// Stores a request as a job (or a broadcast) and starts what can start.
     public func submit(_ request: JobRequest) throws -> Job {
-        let job = try dispatcher.submit(request, spec: config.snapshot.configuration.command(named: request.command))
-        if job.status == .awaitingApproval {
-            announceApproval(job)
-        } else {
+        let (job, isNew) = try dispatcher.submit(request, spec: config.snapshot.configuration.command(named: request.command))
+        if job.status != .awaitingApproval {
             dispatch()
+        } else if isNew {
+            announceApproval(job)
         }
         return job
     }
@@ -139,8 +141,9 @@ public actor Orchestrator {
                 outcome: "ok", jobID: id))
         if job.status == .awaitingApproval {
             // Nothing ran: the job (a broadcast with its sub-jobs) ends here, and its approvers see so.
-            settle(dispatcher.endUnapproved(id, JobOutcome(status: .cancelled, reason: "cancelled by \(user)")))
-            closeApprovalRequest(job, "Cancelled by \(user) before it was approved.")
+            let ended = dispatcher.endUnapproved(id, JobOutcome(status: .cancelled, reason: "cancelled by \(user)"))
+            if !ended.isEmpty { closeApprovalRequest(job, "Cancelled by \(user) before it ran.") }
+            settle(ended)
         }
         for target in targets where !target.status.isFinal && job.status != .awaitingApproval {
             if target.status == .queued {

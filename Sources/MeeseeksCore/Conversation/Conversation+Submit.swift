@@ -148,6 +148,9 @@ extension Machine {
 
     /// The approvers said yes: the requester gives the 2FA code now.
     mutating func challengeToRun(_ jobID: Int64, error: String?) {
+        // The user is asked now: their idle time starts now, not at their last click (which
+        // came before the approvers took their time).
+        dialog.updatedAt = world.now
         dialog.step += 1
         dialog.phase = .awaitingCodeToRun(jobID: jobID)
         effects.append(.show(.challenge(.init(dialogID: dialog.id, step: dialog.step, command: dialog.command ?? "", error: error))))

@@ -87,14 +87,16 @@ struct Machine {
             finish(.notice(.init(.refused, reason)), audit: nil)
         case (.running(let id), .cancelled):
             effects.append(.cancelJob(id))
-        case (.running(let id), .approved(let jobID)) where id == jobID:
+        case (.running(let id), .approved(let jobID)) where id == jobID,
+            (.awaitingCodeToRun(let id), .approved(let jobID)) where id == jobID:
             challengeToRun(id, error: nil)
         case (.awaitingCodeToRun(let id), .codeEntered(let code)):
             release(id, code: code)
         case (.awaitingCodeToRun(let id), .cancelled):
             dialog.phase = .running(jobID: id)
             effects.append(.cancelJob(id))
-        case (.running(let id), .jobFinished(let report)) where report.jobID == id:
+        case (.running(let id), .jobFinished(let report)) where report.jobID == id,
+            (.awaitingCodeToRun(let id), .jobFinished(let report)) where report.jobID == id:
             dialog.phase = .finished
             effects.append(.post(.result(.init(user: dialog.user, report: report))))
         case (.running, .codeRejected(let message, let final)), (.submitted, .codeRejected(let message, let final)):

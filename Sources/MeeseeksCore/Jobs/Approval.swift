@@ -46,6 +46,11 @@ public enum ApprovalRules {
         job: Job, approval: ApprovalSpec?, approver: String, roles: [String], decisions: [ApprovalDecision], approving: Bool,
         reason: String?, now: Double
     ) -> ApprovalRefusal? {
+        // Someone who could never decide on it learns nothing more about the job.
+        if let approval, job.requester != approver, !approval.roles.contains(where: roles.contains) {
+            return ApprovalRefusal(
+                "no_role", "Deciding on job #\(job.id) needs the role \(approval.roles.joined(separator: " or ")), which you do not hold.")
+        }
         guard job.status == .awaitingApproval else {
             return job.status.isFinal
                 ? ApprovalRefusal("job_ended", "Job #\(job.id) has already ended (\(job.status.rawValue)); there is nothing to decide.")
@@ -62,11 +67,6 @@ public enum ApprovalRules {
         }
         if job.requester == approver {
             return ApprovalRefusal("own_request", "You requested job #\(job.id); someone else must approve or deny it.")
-        }
-        if !approval.roles.contains(where: roles.contains) {
-            return ApprovalRefusal(
-                "no_role", "Deciding on '\(job.command)' needs the role \(approval.roles.joined(separator: " or ")), which you do not hold."
-            )
         }
         if let earlier = decisions.first(where: { $0.approver == approver }) {
             return ApprovalRefusal("already_decided", "You already \(earlier.approved ? "approved" : "denied") job #\(job.id).")
@@ -86,6 +86,24 @@ public enum ApprovalRules {
         if let denial = decisions.first(where: { !$0.approved }) { return .denied(by: denial.approver, reason: denial.reason ?? "") }
         let approvers = Set(decisions.filter(\.approved).map(\.approver))
         return approvers.count >= approval.count ? .approved : .waiting(missing: approval.count - approvers.count)
+    }
+}
+
+extension ApprovalRules {
+    /// What an approver is told once their decision is recorded, by how the job then stands.
+    public static func afterDecision(_ job: Job, approved: Bool, missing: Int) -> String {
+        let name = "job #\(job.id) (\(job.command))"
+        guard approved else { return "You denied \(name); its requester is told why." }
+        switch job.status {
+        case .awaitingApproval where missing > 0:
+            return "You approved \(name); it needs \(missing) more approval\(missing == 1 ? "" : "s")."
+        case .awaitingApproval:
+            return "You approved \(name); it runs once its requester gives their 2FA code."
+        case .queued, .running, .succeeded:
+            return "You approved \(name); it is \(job.status.rawValue) now."
+        default:
+            return "You approved \(name); it has ended (\(job.status.rawValue))."
+        }
     }
 }
 
