@@ -188,6 +188,12 @@ enum PostgresMigrations {
             )
             """,
         ],
+        // 12: when each message reference was last set, so purging history drops old ones too.
+        [
+            "ALTER TABLE message_refs ADD COLUMN updated_at DOUBLE PRECISION NOT NULL DEFAULT 0",
+            "UPDATE message_refs SET updated_at = EXTRACT(EPOCH FROM now())",
+            "CREATE INDEX message_refs_updated ON message_refs(updated_at)",
+        ],
     ]
 
     /// Step 7, on its own for reading.

@@ -89,6 +89,7 @@ extension PostgresStore {
             try session.query("DELETE FROM dialogs WHERE updated_at < $1", [.double(time)])
             try session.query("DELETE FROM audit WHERE time < $1", [.double(time)])
             try session.query("DELETE FROM outbox WHERE state != 'pending' AND created_at < $1", [.double(time)])
+            try session.query("DELETE FROM message_refs WHERE updated_at < $1", [.double(time)])
             return jobs
         }
     }

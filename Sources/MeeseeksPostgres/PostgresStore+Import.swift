@@ -48,7 +48,7 @@ public enum HistoryTable: String, CaseIterable, Sendable {
                 ("message_key", .text), ("attempts", .integer), ("not_before", .real), ("created_at", .real), ("state", .text),
                 ("last_error", .text),
             ]
-        case .messageRefs: [("key", .text), ("channel", .text), ("ts", .text)]
+        case .messageRefs: [("key", .text), ("channel", .text), ("ts", .text), ("updated_at", .real)]
         case .chatEvents: [("id", .text), ("seen_at", .real)]
         }
     }

@@ -1,3 +1,4 @@
+import Foundation
 public import MeeseeksCore
 
 /// The chat outbox (its delivery marks fenced when a lease is set), posted messages' references,
@@ -93,10 +94,10 @@ extension PostgresStore {
         try pool.withConnection { session in
             try session.query(
                 """
-                INSERT INTO message_refs (key, channel, ts) VALUES ($1, $2, $3)
-                ON CONFLICT (key) DO UPDATE SET channel = excluded.channel, ts = excluded.ts
+                INSERT INTO message_refs (key, channel, ts, updated_at) VALUES ($1, $2, $3, $4)
+                ON CONFLICT (key) DO UPDATE SET channel = excluded.channel, ts = excluded.ts, updated_at = excluded.updated_at
                 """,
-                [.text(key), .text(channel), .text(ts)])
+                [.text(key), .text(channel), .text(ts), .double(Date().timeIntervalSince1970)])
         }
     }
 

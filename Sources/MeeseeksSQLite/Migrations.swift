@@ -180,6 +180,13 @@ enum Migrations {
             PRIMARY KEY (job_id, approver)
         )
         """,
+        // 9: when each message reference was last set, so purging history drops old ones too
+        // (they grew without bound: one per dialog and result ever posted).
+        """
+        ALTER TABLE message_refs ADD COLUMN updated_at REAL NOT NULL DEFAULT 0;
+        UPDATE message_refs SET updated_at = CAST(strftime('%s', 'now') AS REAL);
+        CREATE INDEX message_refs_updated ON message_refs(updated_at)
+        """,
     ]
 
     static func apply(to database: SQLiteDatabase) throws {

@@ -80,6 +80,7 @@ extension SQLiteStore {
             try db.query("DELETE FROM dialogs WHERE updated_at < ?", [.real(time)])
             try db.query("DELETE FROM audit WHERE time < ?", [.real(time)])
             try db.query("DELETE FROM outbox WHERE state != 'pending' AND created_at < ?", [.real(time)])
+            try db.query("DELETE FROM message_refs WHERE updated_at < ?", [.real(time)])
             return jobs
         }
     }

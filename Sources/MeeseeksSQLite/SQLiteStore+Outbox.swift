@@ -1,3 +1,4 @@
+import Foundation
 public import MeeseeksCore
 
 extension SQLiteStore {
@@ -77,7 +78,10 @@ extension SQLiteStore {
 
     public func setMessageReference(_ key: String, channel: String, ts: String) throws {
         try database.query(
-            "INSERT INTO message_refs (key, channel, ts) VALUES (?, ?, ?) ON CONFLICT(key) DO UPDATE SET channel = excluded.channel, ts = excluded.ts",
-            [.text(key), .text(channel), .text(ts)])
+            """
+            INSERT INTO message_refs (key, channel, ts, updated_at) VALUES (?, ?, ?, ?)
+            ON CONFLICT(key) DO UPDATE SET channel = excluded.channel, ts = excluded.ts, updated_at = excluded.updated_at
+            """,
+            [.text(key), .text(channel), .text(ts), .real(Date().timeIntervalSince1970)])
     }
 }

@@ -75,6 +75,7 @@ extension InMemoryStore: JobHistoryStore {
             state.dialogs = state.dialogs.filter { $0.value.updatedAt >= time }
             state.audit.removeAll { $0.time < time }
             state.outbox.removeAll { $0.state != .pending && $0.message.createdAt < time }
+            state.messageRefs = state.messageRefs.filter { $0.value.updatedAt >= time }
             return purged.count
         }
     }

@@ -1,3 +1,4 @@
+import Foundation
 public import MeeseeksCore
 
 /// The chat outbox and the messages it posted.
@@ -68,11 +69,11 @@ extension InMemoryStore: OutboxStore {
     }
 
     public func messageReference(_ key: String) throws -> (channel: String, ts: String)? {
-        read { $0.messageRefs[key] }
+        read { state in state.messageRefs[key].map { ($0.channel, $0.ts) } }
     }
 
     public func setMessageReference(_ key: String, channel: String, ts: String) throws {
-        write { $0.messageRefs[key] = (channel, ts) }
+        write { $0.messageRefs[key] = (channel, ts, Date().timeIntervalSince1970) }
     }
 }
 

@@ -128,7 +128,7 @@ extension InMemoryStore {
         var lastOutboxID: Int64 = 0
         /// Rows in increasing id order.
         var outbox: [OutboxRow] = []
-        var messageRefs: [String: (channel: String, ts: String)] = [:]
+        var messageRefs: [String: (channel: String, ts: String, updatedAt: Double)] = [:]
         /// When each inbound event id was first seen.
         var events: [String: Double] = [:]
 

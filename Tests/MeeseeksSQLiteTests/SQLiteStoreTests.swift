@@ -36,6 +36,7 @@ struct SQLiteStoreTests {
             ALTER TABLE jobs DROP COLUMN secrets; ALTER TABLE jobs DROP COLUMN not_before;
             ALTER TABLE jobs DROP COLUMN handbacks; ALTER TABLE jobs DROP COLUMN confirmed;
             DROP INDEX jobs_origin; ALTER TABLE jobs DROP COLUMN origin; DROP TABLE agent_credentials; DROP TABLE approvals;
+            DROP INDEX message_refs_updated; ALTER TABLE message_refs DROP COLUMN updated_at;
             PRAGMA user_version = 2
             """)
         var waiting = Dialog(id: "d1", user: "U1", channel: "C1", now: 10)
@@ -43,7 +44,7 @@ struct SQLiteStoreTests {
         let json = String(decoding: try JSONEncoder().encode(waiting), as: UTF8.self)
         try store.database.query("INSERT INTO dialogs (id, user, state, updated_at) VALUES ('d1', 'U1', ?, 10)", [.text(json)])
         let upgraded = try reopen(path)
-        #expect(try upgraded.database.query("PRAGMA user_version").first?.int(0) == 8)
+        #expect(try upgraded.database.query("PRAGMA user_version").first?.int(0) == 9)
         #expect(try upgraded.job(queued.id)?.command == "hello")
         let legacy = try #require(try upgraded.dialog("d1"))
         #expect(legacy.user == "U1")
@@ -65,9 +66,13 @@ struct SQLiteStoreTests {
         try store.appendOutput(last.id, Array("hello\n".utf8), limit: 1000)
         // The newest job is purged, as history is: its id must not be given again.
         let (gone, _) = try store.insert(job(), children: [], secrets: nil)
-        try store.database.execute("DELETE FROM jobs WHERE id = \(gone.id); DROP TABLE approvals; PRAGMA user_version = 7")
+        try store.database.execute(
+            """
+            DELETE FROM jobs WHERE id = \(gone.id); DROP TABLE approvals;
+            DROP INDEX message_refs_updated; ALTER TABLE message_refs DROP COLUMN updated_at; PRAGMA user_version = 7
+            """)
         let upgraded = try reopen(path)
-        #expect(try upgraded.database.query("PRAGMA user_version").first?.int(0) == 8)
+        #expect(try upgraded.database.query("PRAGMA user_version").first?.int(0) == 9)
         #expect(try upgraded.job(children[0].id)?.parentID == parent.id)
         #expect(try upgraded.secrets(of: last.id)?.code == "123456")
         #expect(try upgraded.output(last.id, from: 0, limit: 100) == Array("hello\n".utf8))

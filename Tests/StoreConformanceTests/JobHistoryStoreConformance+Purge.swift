@@ -1,3 +1,4 @@
+import Foundation
 import MeeseeksCore
 import MeeseeksLabels
 import Testing
@@ -40,6 +41,17 @@ extension JobHistoryStoreConformance {
         #expect(try store.purge(before: 100) == 0)
         #expect(try store.purge(before: .infinity) == 2)  // boundary and recent; never queued or running ones
         #expect(try store.jobs(JobQuery(oldestFirst: true)).map(\.id) == [queued.id, running.id])
+    }
+
+    @Test("purging forgets the references of messages last set before the time", arguments: StoreFactory.all)
+    func purgeMessageReferences(_ factory: StoreFactory) throws {
+        let store = try factory.make()
+        try store.setMessageReference("dialog:d1", channel: "C1", ts: "1.1")
+        let now = Date().timeIntervalSince1970
+        _ = try store.purge(before: now - 3600)
+        #expect(try store.messageReference("dialog:d1")?.ts == "1.1")
+        _ = try store.purge(before: now + 3600)
+        #expect(try store.messageReference("dialog:d1") == nil)
     }
 
     @Test("ids are never reused after a purge", arguments: StoreFactory.all)
