@@ -187,6 +187,23 @@ enum Migrations {
         UPDATE message_refs SET updated_at = CAST(strftime('%s', 'now') AS REAL);
         CREATE INDEX message_refs_updated ON message_refs(updated_at)
         """,
+        // 10: Slack's requests are written here before they are acknowledged (a box killed with
+        // acknowledged requests still in memory lost them), then carried out from here; the
+        // event id is stored in the same write, so a retried event is one request.
+        """
+        CREATE TABLE inbox (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            kind TEXT NOT NULL,
+            payload BLOB NOT NULL,
+            created_at REAL NOT NULL,
+            claimed_epoch INTEGER,
+            answered INTEGER NOT NULL DEFAULT 0,
+            response BLOB,
+            event_id TEXT
+        );
+        CREATE UNIQUE INDEX inbox_event ON inbox(event_id) WHERE event_id IS NOT NULL;
+        CREATE INDEX inbox_unanswered ON inbox(answered, id)
+        """,
     ]
 
     static func apply(to database: SQLiteDatabase) throws {

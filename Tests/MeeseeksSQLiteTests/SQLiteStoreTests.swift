@@ -36,7 +36,7 @@ struct SQLiteStoreTests {
             ALTER TABLE jobs DROP COLUMN secrets; ALTER TABLE jobs DROP COLUMN not_before;
             ALTER TABLE jobs DROP COLUMN handbacks; ALTER TABLE jobs DROP COLUMN confirmed;
             DROP INDEX jobs_origin; ALTER TABLE jobs DROP COLUMN origin; DROP TABLE agent_credentials; DROP TABLE approvals;
-            DROP INDEX message_refs_updated; ALTER TABLE message_refs DROP COLUMN updated_at;
+            DROP INDEX message_refs_updated; ALTER TABLE message_refs DROP COLUMN updated_at; DROP TABLE inbox;
             PRAGMA user_version = 2
             """)
         var waiting = Dialog(id: "d1", user: "U1", channel: "C1", now: 10)
@@ -44,7 +44,7 @@ struct SQLiteStoreTests {
         let json = String(decoding: try JSONEncoder().encode(waiting), as: UTF8.self)
         try store.database.query("INSERT INTO dialogs (id, user, state, updated_at) VALUES ('d1', 'U1', ?, 10)", [.text(json)])
         let upgraded = try reopen(path)
-        #expect(try upgraded.database.query("PRAGMA user_version").first?.int(0) == 9)
+        #expect(try upgraded.database.query("PRAGMA user_version").first?.int(0) == 10)
         #expect(try upgraded.job(queued.id)?.command == "hello")
         let legacy = try #require(try upgraded.dialog("d1"))
         #expect(legacy.user == "U1")
@@ -69,10 +69,11 @@ struct SQLiteStoreTests {
         try store.database.execute(
             """
             DELETE FROM jobs WHERE id = \(gone.id); DROP TABLE approvals;
-            DROP INDEX message_refs_updated; ALTER TABLE message_refs DROP COLUMN updated_at; PRAGMA user_version = 7
+            DROP INDEX message_refs_updated; ALTER TABLE message_refs DROP COLUMN updated_at; DROP TABLE inbox;
+            PRAGMA user_version = 7
             """)
         let upgraded = try reopen(path)
-        #expect(try upgraded.database.query("PRAGMA user_version").first?.int(0) == 9)
+        #expect(try upgraded.database.query("PRAGMA user_version").first?.int(0) == 10)
         #expect(try upgraded.job(children[0].id)?.parentID == parent.id)
         #expect(try upgraded.secrets(of: last.id)?.code == "123456")
         #expect(try upgraded.output(last.id, from: 0, limit: 100) == Array("hello\n".utf8))
@@ -83,6 +84,28 @@ struct SQLiteStoreTests {
         _ = try upgraded.finish(last.id, attempt: nil, outcome: JobOutcome(status: .succeeded), at: 1001)
         _ = try upgraded.purge(before: 5000)
         #expect(try upgraded.database.query("SELECT COUNT(*) FROM job_output").first?.int(0) == 0)
+    }
+
+    @Test("the inbox: a request is stored sealed, once per event id, claimed again by a later run until answered")
+    func inbox() throws {
+        let (store, path) = try store()
+        let first = Lease(member: "box", epoch: 100)
+        let id = try #require(
+            try store.post(InboxRequest(kind: "slack", payload: Array("secret answer".utf8), createdAt: 10, eventID: "Ev1")))
+        #expect(try store.post(InboxRequest(kind: "slack", payload: Array("again".utf8), createdAt: 11, eventID: "Ev1")) == nil)
+        let other = try #require(try store.post(InboxRequest(kind: "slack", payload: Array("no id".utf8), createdAt: 12)))
+        #expect(try store.claim(for: first, limit: 10).map(\.id) == [id, other])
+        #expect(try store.claim(for: first, limit: 10).isEmpty)
+        try store.answer(id, response: [], lease: first)
+        #expect(try store.response(of: id) == [])
+        #expect(try store.response(of: other) == nil)
+        // A later run (the first was killed) claims what was never answered, payload intact.
+        let again = try reopen(path).claim(for: Lease(member: "box", epoch: 200), limit: 10)
+        #expect(again.map(\.id) == [other] && again.first?.payload == Array("no id".utf8))
+        let file = try Data(contentsOf: URL(fileURLWithPath: path))
+        #expect(file.range(of: Data("secret answer".utf8)) == nil)
+        #expect(try store.purgeAnswered(before: 11) == 1)
+        #expect(try store.post(InboxRequest(kind: "slack", payload: [], createdAt: 20, eventID: "Ev1")) != nil)
     }
 
     @Test("the sealer opens what it sealed, the empty value included, and nothing shorter or altered")

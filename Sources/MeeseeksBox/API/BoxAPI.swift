@@ -15,14 +15,19 @@ public struct BoxAPI: APIService {
     let reloader: ConfigReloader
     let readinessChecks: @Sendable () async -> [String: Bool]
     let exposition: @Sendable () -> String
+    /// Agents expected back after a start: requests that need them wait (a cluster's leader
+    /// waits before it takes a request at all, so it passes none).
+    let agentsBack: ReturningAgents?
 
     /// The identity of the bootstrap token when it acts as itself.
     public static let bootstrapUser = "api"
 
-    public init(
+    init(
         box: Orchestrator, mailbox: APIMailbox, bootstrapToken: String?, reloader: ConfigReloader,
-        readiness: @escaping @Sendable () async -> [String: Bool], exposition: @escaping @Sendable () -> String
+        readiness: @escaping @Sendable () async -> [String: Bool], exposition: @escaping @Sendable () -> String,
+        agentsBack: ReturningAgents? = nil
     ) {
+        self.agentsBack = agentsBack
         self.box = box
         self.mailbox = mailbox
         self.bootstrapToken = bootstrapToken.flatMap { $0.isEmpty ? nil : $0 }
@@ -68,6 +73,7 @@ public struct BoxAPI: APIService {
 
     /// Opens a dialog under an id chosen by the caller (a front door, for a request it passes on).
     func openDialog(_ request: API.OpenDialog, as user: String, id: String) async throws -> API.DialogState {
+        await agentsBack?.wait()
         var transport = ["kind": "api"]
         // Who really asked, when a token acts as another user: such a dialog requests no command that needs approval.
         if let actedBy = request.actedBy { transport["acted_by"] = actedBy }
@@ -121,7 +127,8 @@ public struct BoxAPI: APIService {
     // MARK: Jobs
 
     public func run(_ request: API.RunRequest, as principal: API.Principal) async throws -> Job {
-        try await box.run(request, as: principal.user, impersonatedBy: principal.impersonatedBy)
+        await agentsBack?.wait()
+        return try await box.run(request, as: principal.user, impersonatedBy: principal.impersonatedBy)
     }
 
     /// A run passed on by a front door: `origin` makes a repeated request one job.

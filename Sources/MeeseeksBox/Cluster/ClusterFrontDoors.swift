@@ -5,12 +5,12 @@ import MeeseeksCore
 import MeeseeksGRPC
 import MeeseeksSlack
 
-/// Slack's requests on a box of a cluster, leader or standby alike: checked (signature once,
-/// event id once: both kept in the shared database), written to the inbox, then acknowledged;
-/// the leader carries them out from there. A request is acknowledged only once it is in the
-/// database, so a leader that dies loses none; a box that cannot write it answers 503 (Slack
-/// retries events) rather than acknowledge what it could lose.
-struct ClusterSlackIntake: SlackIntake {
+/// Slack's requests, on a box alone or on any box of a cluster: checked (signature once, event
+/// id once: both kept in the database), written to the inbox, then acknowledged; the box that
+/// leads carries them out from there. A request is acknowledged only once it is in the database,
+/// so a box killed with requests not yet carried out loses none; a box that cannot write it
+/// answers 503 (Slack retries events) rather than acknowledge what it could lose.
+struct DurableSlackIntake: SlackIntake {
     let ledger: any EventLedger
     let forwarder: InboxForwarder
     let logger: Logger

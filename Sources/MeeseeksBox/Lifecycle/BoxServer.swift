@@ -94,9 +94,17 @@ public struct BoxServer: Sendable {
             TextRenderer(phrases: PhrasePicker(persona: holder.snapshot.configuration.settings.persona)).render(view)
         }
         await box.register(transport: mailbox, kind: "api")
+        // The agents connected before this start (a crash leaves them recorded so): requests wait for them.
+        let agentsBack = ReturningAgents(previouslyConnected: try store.agents(), orchestrator: box, excluding: LocalAgent.id)
         await box.recover(localAgent: LocalAgent.id)
         if options.localAgent { try await startLocalAgent(for: box, databasePath: databasePath) }
-        let slack = await startSlack(box: box, store: store)
+        // Slack's requests are written to the inbox before they are acknowledged, and carried
+        // out from there (after a kill -9, by the next start).
+        let inboxWakes = ChangeSignal<Int>()
+        let inbox = LocalInbox(store: store, wakes: inboxWakes)
+        let slackIntake = DurableSlackIntake(
+            ledger: store, forwarder: InboxForwarder(inbox: inbox, replies: ChangeSignal<Int64>(), logger: logger), logger: logger)
+        let slack = await startSlack(box: box, store: store, socketIntake: slackIntake)
         let resolveHandles = try await resolveHandlesAtStart(slack: slack, holder: holder)
         let apiToken = options.environment["MEESEEKS_API_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
         if apiToken == nil { try Self.createLocalAdminToken(in: store, logger: logger) }
@@ -117,8 +125,8 @@ public struct BoxServer: Sendable {
                 if let socket = slack?.socket { checks["slack_socket"] = socket.isConnected }
                 return checks
             },
-            exposition: { [registry] in registry.emitToString() })
-        let http = try httpApplication(api: api, slack: slack?.service)
+            exposition: { [registry] in registry.emitToString() }, agentsBack: agentsBack)
+        let http = try httpApplication(api: api, slack: slack.map { _ in slackIntake })
         let grpc = try Self.split(options.grpc, flag: "--grpc")
 
         // Started in this order and stopped in reverse: listeners stop first, then the drain lets
@@ -131,7 +139,11 @@ public struct BoxServer: Sendable {
         }
         if let slack {
             services.append(LoopService(name: "slack-outbox") { await slack.outbox.run() })
-            services.append(LoopService(name: "slack-inbox") { await slack.service.run() })
+            let processor = InboxProcessor(
+                inbox: inbox, lease: LocalInbox.lease(startedAt: Date().timeIntervalSince1970), api: api, slack: slack.service,
+                wakes: inboxWakes, agentsBack: agentsBack, logger: logger)
+            services.append(LoopService(name: "slack-inbox") { await processor.run() })
+            services.append(LoopService(name: "inbox-purge") { [logger] in await Self.purgeInbox(inbox, logger) })
         }
         services.append(Drain(box: box, store: store, hasOutbox: slack != nil, grace: options.grace, logger: logger))
         if let socket = slack?.socket { services.append(LoopService(name: "slack-socket") { await socket.run() }) }

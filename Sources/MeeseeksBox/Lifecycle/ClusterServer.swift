@@ -47,7 +47,7 @@ extension BoxServer {
             leadership: leadership, store: store, config: holder, forwarder: forwarder, bootstrapToken: apiToken,
             readinessChecks: { ["config": true, "store": true] }, exposition: { registry.emitToString() },
             memberID: member(addresses)().id, leaseSeconds: options.leaseSeconds)
-        let slackIntake = ClusterSlackIntake(ledger: store, forwarder: forwarder, logger: logger)
+        let slackIntake = DurableSlackIntake(ledger: store, forwarder: forwarder, logger: logger)
         let http = try httpApplication(api: api, slack: slackIntake, listening: { addresses.set(http: $0) })
         let grpc = try Self.split(options.grpc, flag: "--grpc")
         var agents = AgentServer(
@@ -101,7 +101,7 @@ extension BoxServer {
         // Socket Mode's envelopes are stored in the inbox before they are acknowledged, as the
         // front doors' are: a leader that dies loses none.
         let slack = await startSlack(
-            box: box, store: store, socketIntake: ClusterSlackIntake(ledger: store, forwarder: forwarder, logger: logger))
+            box: box, store: store, socketIntake: DurableSlackIntake(ledger: store, forwarder: forwarder, logger: logger))
         let api = BoxAPI(
             box: box, mailbox: mailbox, bootstrapToken: apiToken, reloader: reloader, readiness: { ["config": true, "store": true] },
             exposition: { "" })

@@ -157,6 +157,8 @@ public enum Refusal: Hashable, Sendable, CustomStringConvertible {
             "'\(command)' may not be requested in any channel (its 'channels' list is empty)"
         case .wrongChannel(let command, let allowed):
             "'\(command)' may only be requested in \(allowed.joined(separator: ", "))"
+        case .noAgentMatchesGrants(let command, let selectors) where selectors.contains(where: \.isEverything):
+            "no agent is connected that could run '\(command)'; try again when one is"
         case .noAgentMatchesGrants(let command, let selectors):
             "you may run '\(command)' only on agents matching \(selectors.map { "'\($0.displayText)'" }.joined(separator: " or ")), and no connected agent does"
         case .noAgentMatchesCommand(let command, let selector):

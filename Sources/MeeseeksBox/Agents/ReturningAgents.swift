@@ -1,9 +1,9 @@
 import MeeseeksCore
 
-/// A new leader starts with no agent connected; the previous leader's agents reconnect within a
-/// second or two. Until they are back (or `patience` runs out, for one that died meanwhile),
-/// requests wait instead of being refused with "no connected agent": a failover is not an answer
-/// the user should see.
+/// A box that starts (after a restart, a crash, or as a new leader) has no agent connected; the
+/// agents it or the previous leader had reconnect within a second or two. Until they are back
+/// (or `patience` runs out, for one that died meanwhile), requests wait instead of being refused
+/// with "no connected agent": a restart is not an answer the user should see.
 struct ReturningAgents: Sendable {
     let expected: Set<String>
     let deadline: ContinuousClock.Instant
