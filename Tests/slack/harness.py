@@ -73,8 +73,8 @@ def http(method, url, body=None, headers=None, timeout=10):
 class Fake:
     """The fake Slack in a process of its own."""
 
-    def __init__(self):
-        self.spawned = Spawned([sys.executable, os.path.join(HERE, "fake_slack.py"), "--port", "0"])
+    def __init__(self, port=0):
+        self.spawned = Spawned([sys.executable, os.path.join(HERE, "fake_slack.py"), "--port", str(port)])
         line = self.spawned.wait_line("fake slack listening on")
         self.port = int(line.split()[-1])
         self.url = "http://127.0.0.1:%d" % self.port
