@@ -56,6 +56,8 @@ public actor Agent: JobReporter {
     var highestEpoch: UInt64 = 0
     /// Output kept per job for resending after a reconnect.
     let bufferLimit = 1 << 20
+    /// Bytes of output a result carries when every chunk seemed to go through.
+    static let resultTail = 64 << 10
     /// Bytes of messages queued for the box at most; jobs' output waits beyond it.
     static let outboundCapacity = 1 << 20
 
@@ -280,10 +282,13 @@ public actor Agent: JobReporter {
         MetricCache.counter("meeseeks_agent_jobs_total", [("status", outcome.status.rawValue)]).increment()
         var result = Meeseeks_Agent_V1_JobResult(
             jobID: id, attempt: attempt, outcome: outcome, duration: Date().timeIntervalSince(job.started))
-        if !job.continuous {
-            result.outputOffset = UInt64(job.bufferStart)
-            result.outputTail = Data(job.buffer)
-        }
+        // The end of the output travels with the result (the box skips what it has): output sent
+        // into a connection that was dead without saying so (a pulled cable) would otherwise be
+        // lost with it. All that is kept when a send is known to have failed; the last 64 KiB
+        // otherwise, so results stay small.
+        let tail = job.continuous ? min(job.buffer.count, Self.resultTail) : job.buffer.count
+        result.outputOffset = UInt64(job.bufferStart + job.buffer.count - tail)
+        result.outputTail = Data(job.buffer.suffix(tail))
         do {
             try ledger.keep(result)
         } catch {

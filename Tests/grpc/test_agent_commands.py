@@ -166,7 +166,7 @@ class OwnCommandsThroughTheBox(unittest.TestCase):
         self.wait_for(lambda: "greet" not in self.help_text(), "greet out of help")
         gone = self.cli("run", "--as", "U_SRE", "greet", "who=jerry")
         self.assertNotEqual(gone.returncode, 0)
-        self.assertIn("no connected agent", gone.stderr + gone.stdout)
+        self.assertIn("no agent is connected", gone.stderr + gone.stdout)
 
     def test_3_two_factor_goes_only_where_codes_can_be_checked(self):
         self.start_agent("gamma", agent_dir({"wave.yaml": WAVE}), "--commands", "restart")

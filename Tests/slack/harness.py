@@ -2,6 +2,7 @@
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -109,6 +110,86 @@ class Fake:
 
     def stop(self):
         self.spawned.stop()
+
+
+class Proxy:
+    """A TCP relay (in front of PostgreSQL, or of a box's gRPC listener). `cut()` makes it a
+    black hole: what is behind it is lost to those in front while everything else keeps it;
+    `restore()` lets new connections through again."""
+
+    def __init__(self, target_port):
+        self.target = ("127.0.0.1", target_port)
+        self.listener = socket.socket()
+        self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen(64)
+        self.port = self.listener.getsockname()[1]
+        self.open = []
+        self.lock = threading.Lock()
+        self.is_cut = False
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            with self.lock:
+                if self.is_cut:
+                    self.open.append(client)  # held open, never answered: a black hole
+                    continue
+                upstream = socket.create_connection(self.target)
+                self.open += [client, upstream]
+            threading.Thread(target=self._pipe, args=(client, upstream), daemon=True).start()
+            threading.Thread(target=self._pipe, args=(upstream, client), daemon=True).start()
+
+    def _pipe(self, source, sink):
+        try:
+            while True:
+                data = source.recv(65536)
+                if not data:
+                    break
+                if not self.is_cut:  # cut: what is sent is lost, nothing comes back
+                    sink.sendall(data)
+        except OSError:
+            pass
+        for s in (source, sink):
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def cut(self):
+        """Like a pulled cable: nothing gets through either way, and nothing says so (no FIN, no
+        reset): statements hang until their own timeouts."""
+        with self.lock:
+            self.is_cut = True
+
+    def restore(self):
+        """The cable plugged back in: connections made during the cut are dropped (as a peer
+        that timed out would drop them) and new ones get through."""
+        with self.lock:
+            self.is_cut = False
+            held, self.open = self.open, []
+        for s in held:
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+                s.close()
+            except OSError:
+                pass
+
+    def close(self):
+        with self.lock:
+            self.is_cut = True
+            for s in self.open:
+                try:
+                    s.shutdown(socket.SHUT_RDWR)
+                    s.close()
+                except OSError:
+                    pass
+            self.open = []
+        self.listener.close()
 
 
 class Box:
