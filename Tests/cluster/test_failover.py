@@ -184,7 +184,7 @@ class Failover(unittest.TestCase):
             # register with it) and refuse for want of one: a refusal, not a loss.
             if not (unreachable and box == unreachable[0] and load.sent_at[tag] >= unreachable[1]):
                 return False
-            return status == 503 or (status == 403 and "no connected agent" in body)
+            return status == 503 or (status == 403 and "no agent is connected" in body)
 
         # Every acknowledged Slack request becomes a job (the work goes on after the answer).
         acknowledged = {tag for _, _, tag, status, _ in load.answered("slack") if status == 200}
