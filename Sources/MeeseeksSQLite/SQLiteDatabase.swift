@@ -30,7 +30,7 @@ public final class SQLiteDatabase: Sendable {
             sqlite3_close(db)
             throw SQLiteError(code: rc, message: "\(path): \(message)")
         }
-        sqlite3_busy_timeout(db, 5000)
+        sqlite3_busy_timeout(db, Handle.busyWait)
         handle = Mutex(Handle(db: db))
         try execute("PRAGMA journal_mode = WAL")
         try execute("PRAGMA foreign_keys = ON")
@@ -119,8 +119,26 @@ private final class Handle {
     private static let cacheLimit = 256
     private static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
 
+    /// Milliseconds a statement waits for a lock another process holds.
+    static let busyWait: Int32 = 5000
+    /// Milliseconds a statement waits while another process is known to hold the database: one
+    /// request's statements (and the periodic ones holding this connection meanwhile) would
+    /// otherwise each wait `busyWait`, and add up to half a minute.
+    static let busyProbe: Int32 = 100
+    /// Whether the last write found the database held by another process.
+    private var busy = false
+    private var waiting = Handle.busyWait
+
     init(db: OpaquePointer) {
         self.db = db
+    }
+
+    /// Waits long for a lock, or briefly while another process is known to hold it.
+    private func setWaiting() {
+        let wait = busy ? Self.busyProbe : Self.busyWait
+        guard wait != waiting else { return }
+        sqlite3_busy_timeout(db, wait)
+        waiting = wait
     }
 
     func close() {
@@ -143,7 +161,22 @@ private final class Handle {
 
     @discardableResult
     func run(_ sql: String, _ values: [SQLiteValue]) throws -> [Row] {
+        setWaiting()
+        var writes = false
+        do {
+            let rows = try step(sql, values, writes: &writes)
+            // Reads go on while another process writes (WAL): only a write tells the lock is gone.
+            if writes { busy = false }
+            return rows
+        } catch let error as SQLiteError {
+            if error.code & 0xff == SQLITE_BUSY || error.code & 0xff == SQLITE_LOCKED { busy = true }
+            throw error
+        }
+    }
+
+    private func step(_ sql: String, _ values: [SQLiteValue], writes: inout Bool) throws -> [Row] {
         let (statement, cached) = try prepare(sql)
+        writes = sqlite3_stmt_readonly(statement) == 0
         defer {
             if cached {
                 sqlite3_reset(statement)
