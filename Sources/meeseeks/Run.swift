@@ -45,7 +45,10 @@ extension Meeseeks {
                 print(job.id)
                 return
             }
-            FileOutput.standardError.write("job #\(job.id) queued\n")
+            FileOutput.standardError.write(
+                job.status == .awaitingApproval
+                    ? "job #\(job.id) waits for approval (its approvers see it in 'meeseeks approvals'); waiting for it to run\n"
+                    : "job #\(job.id) queued\n")
             if job.isBroadcast { throw ExitCode(try await Follow.broadcast(job.id, with: client)) }
             let (status, code) = try await Follow.output(of: job.id, with: client)
             if status != .succeeded {

@@ -240,6 +240,24 @@ class Approval(unittest.TestCase):
         self.result_in_thread("13.1", "wiped")
         self.assertEqual(self.wait_job(job_id, "succeeded", "U_SRE")["status"], "succeeded")
 
+    def test_meeseeks_run_says_it_waits_for_approval_then_prints_the_output(self):
+        env = dict(os.environ, MEESEEKS_API_TOKEN=self.token_of("U_SRE"))
+        env.pop("MEESEEKS_USER", None)
+        run = subprocess.Popen([os.path.join(BIN, "meeseeks"), "run", "--box", self.box.url, "deploy", "env=prd"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+        try:
+            line = run.stderr.readline()
+            self.assertIn("waits for approval", line)
+            job_id = int(line.split("#")[1].split()[0])
+            approved = self.api("POST", "/api/v1/jobs/%d/approve" % job_id, {}, token=self.token_of("U_LEAD"))
+            self.assertEqual(approved["job"]["id"], job_id, approved)
+            out, err = run.communicate(timeout=60)
+        finally:
+            if run.poll() is None:
+                run.kill()
+                run.wait()
+        self.assertEqual((run.returncode, out), (0, "deployed prd\n"), err)
+
     def test_a_job_awaiting_approval_survives_a_restart_and_is_approved_from_the_terminal(self):
         self.request("U_SRE", "deploy env=stg", "14.1")
         self.fake.wait_calls(lambda calls: any("waits for approval" in text_of(c) for c in calls), what="the requester's notice")
@@ -300,6 +318,7 @@ class ApprovalWithTwoFactor(Approval):
     test_an_unanswered_request_expires_and_the_requester_is_told = None
     test_two_approvers_must_be_two_different_people = None
     test_a_job_awaiting_approval_survives_a_restart_and_is_approved_from_the_terminal = None
+    test_meeseeks_run_says_it_waits_for_approval_then_prints_the_output = None
 
     def test_the_code_is_asked_once_approved_and_the_agent_checks_it(self):
         self.request("U_SRE", "restart nginx", "20.1")
