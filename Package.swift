@@ -224,6 +224,14 @@ let package = Package(
             name: "MeeseeksPostgresTests",
             dependencies: ["MeeseeksPostgres", "MeeseeksSQLite", "MeeseeksCore", "MeeseeksLabels", "MeeseeksVault"],
             swiftSettings: swiftSettings),
+        .testTarget(
+            name: "MeeseeksHTTPTests",
+            dependencies: [
+                "MeeseeksHTTP", "MeeseeksAPI", "MeeseeksCore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
+            swiftSettings: swiftSettings),
         .testTarget(name: "MeeseeksTwoFactorTests", dependencies: ["MeeseeksTwoFactor"], swiftSettings: swiftSettings),
         .testTarget(
             name: "EndToEndTests",

@@ -35,6 +35,11 @@ public struct APIRoutes<Context: RequestContext>: Sendable {
                 status: .ok, headers: [.contentType: MetricsExposition.prometheusContentType],
                 body: .init(byteBuffer: ByteBuffer(string: MetricsExposition.prometheus(text))))
         }
+        router.get("/api/v1/openapi.json") { _, _ in
+            Response(
+                status: .ok, headers: [.contentType: "application/json; charset=utf-8"],
+                body: .init(byteBuffer: ByteBuffer(string: OpenAPIDocument.json)))
+        }
         let api = router.group("api/v1")
         api.post("dialogs") { request, _ in
             try await guarded(request) { principal, user in
@@ -72,7 +77,7 @@ public struct APIRoutes<Context: RequestContext>: Sendable {
         }
         api.get("jobs") { request, _ in
             try await guarded(request) { principal, user in
-                let all = request.uri.queryParameters.get("all") == "1"
+                let all = try everyone(request)
                 if all, !principal.isAdmin { throw API.Failure(.forbidden, "listing everyone's jobs is for admins") }
                 let limit = try QueryNumbers(request).integer("limit", default: 20, in: 1...1000)
                 return JSONResponse.make(API.Jobs(jobs: try await service.jobs(of: all ? nil : user, limit: limit)))
@@ -154,6 +159,8 @@ public struct APIRoutes<Context: RequestContext>: Sendable {
                     ReloadBody(applied: applied, diagnostics: diagnostics), status: applied ? .ok : .unprocessableContent)
             }
         }
+        // Added last, it wraps only what matched no route (and routes added after, which it leaves alone).
+        router.add(middleware: MethodNotAllowed<Context>(routes: router.routes))
     }
 
     struct ReadyBody: Encodable {
@@ -176,6 +183,15 @@ public struct APIRoutes<Context: RequestContext>: Sendable {
         return id
     }
 
+    /// `all=1` (or `true`) lists everyone's jobs; anything but those and `0`/`false` is refused, not read as no.
+    func everyone(_ request: Request) throws(API.Failure) -> Bool {
+        switch request.uri.queryParameters.get("all") {
+        case nil, "0", "false": return false
+        case "1", "true": return true
+        default: throw API.Failure(.badRequest, "'all' must be 1 or 0")
+        }
+    }
+
     func acting(_ principal: API.Principal, _ user: String) -> API.Principal {
         var acting = principal
         acting.user = user
@@ -192,6 +208,9 @@ public struct APIRoutes<Context: RequestContext>: Sendable {
         }
         var acting = principal
         if let other = request.headers[HTTPField.Name("X-Meeseeks-As")!], other != principal.user {
+            guard UserName.isPlausible(other) else {
+                return JSONResponse.error(.badRequest, "X-Meeseeks-As must name a user: 1 to 255 printable ASCII characters, no spaces")
+            }
             guard principal.mayActAsOthers else {
                 return JSONResponse.error(.forbidden, "this token acts as \(principal.user) and may not act as \(other)")
             }
@@ -210,5 +229,12 @@ public struct APIRoutes<Context: RequestContext>: Sendable {
             // The store failed (a database out of reach): nothing was done, and it may work again.
             return JSONResponse.error(.serviceUnavailable, "the box cannot reach its database right now; try again")
         }
+    }
+}
+
+/// What a user id given by a client may look like: a Slack id (`U…`), a name, an email address.
+enum UserName {
+    static func isPlausible(_ name: String) -> Bool {
+        (1...255).contains(name.utf8.count) && name.utf8.allSatisfy { (0x21...0x7E).contains($0) }
     }
 }

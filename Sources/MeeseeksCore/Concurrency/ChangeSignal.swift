@@ -6,7 +6,7 @@ import Synchronization
 public final class ChangeSignal<Key: Hashable & Sendable>: Sendable {
     private struct State {
         var versions: [Int]
-        var waiters: [Key: [Int: CheckedContinuation<Void, Never>]] = [:]
+        var waiters: [Key: [Int: Waiter]] = [:]
         var nextToken = 0
     }
 
@@ -29,42 +29,69 @@ public final class ChangeSignal<Key: Hashable & Sendable>: Sendable {
 
     /// `key` changed: wakes everyone waiting on it.
     public func changed(_ key: Key) {
-        let woken = state.withLock { state -> [Int: CheckedContinuation<Void, Never>]? in
+        let woken = state.withLock { state -> [Int: Waiter]? in
             state.versions[bucket(key)] &+= 1
             return state.waiters.removeValue(forKey: key)
         }
-        for continuation in woken?.values ?? [:].values { continuation.resume() }
+        for waiter in woken?.values ?? [:].values { waiter.finish() }
     }
 
-    /// Waits until `key` changes after `version`, or `timeout` seconds pass (or the task is
-    /// cancelled).
+    /// Waits until `key` changes after `version`, or `timeout` seconds pass, or the task is
+    /// cancelled. The change, the timer and the cancellation may come in any order, even before
+    /// the wait has begun: whichever is first ends it, exactly once.
     public func wait(for key: Key, after version: Int, timeout: Double) async {
         guard timeout > 0, timeout.isFinite else { return }
-        let token = state.withLock { state -> Int in
+        let waiter = Waiter()
+        let token: Int? = state.withLock { state in
+            guard state.versions[bucket(key)] == version else { return nil }
             state.nextToken &+= 1
+            state.waiters[key, default: [:]][state.nextToken] = waiter
             return state.nextToken
         }
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask {
-                await withCheckedContinuation { continuation in
-                    let now = self.state.withLock { state -> Bool in
-                        if state.versions[self.bucket(key)] != version { return true }
-                        state.waiters[key, default: [:]][token] = continuation
-                        return false
-                    }
-                    if now { continuation.resume() }
-                }
-            }
-            group.addTask { try? await Task.sleep(for: .milliseconds(Int64(min(timeout, 3600) * 1000))) }
-            await group.next()
-            // Whoever takes the waiter out resumes it: the change, or this timeout.
-            let left = state.withLock { state -> CheckedContinuation<Void, Never>? in
-                let continuation = state.waiters[key]?.removeValue(forKey: token)
-                if state.waiters[key]?.isEmpty == true { state.waiters[key] = nil }
-                return continuation
-            }
-            left?.resume()
-            group.cancelAll()
+        guard let token else { return }
+        let timer = Task {
+            // Cancelled means the wait ended first: nothing left to do either way.
+            try? await Task.sleep(for: .milliseconds(Int64(min(timeout, 3600) * 1000)))
+            waiter.finish()
         }
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { waiter.park($0) }
+        } onCancel: {
+            waiter.finish()
+        }
+        timer.cancel()
+        state.withLock { state in
+            state.waiters[key]?[token] = nil
+            if state.waiters[key]?.isEmpty == true { state.waiters[key] = nil }
+        }
+    }
+}
+
+/// One wait: parked until finished, or let through at once when finished before it parked.
+private final class Waiter: Sendable {
+    private enum Phase {
+        case waiting
+        case parked(CheckedContinuation<Void, Never>)
+        case finished
+    }
+
+    private let phase = Mutex(Phase.waiting)
+
+    func park(_ continuation: CheckedContinuation<Void, Never>) {
+        let now = phase.withLock { phase -> Bool in
+            if case .finished = phase { return true }
+            phase = .parked(continuation)
+            return false
+        }
+        if now { continuation.resume() }
+    }
+
+    func finish() {
+        let parked = phase.withLock { phase -> CheckedContinuation<Void, Never>? in
+            defer { phase = .finished }
+            if case .parked(let continuation) = phase { return continuation }
+            return nil
+        }
+        parked?.resume()
     }
 }
