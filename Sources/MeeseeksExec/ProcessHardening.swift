@@ -1,4 +1,5 @@
 import CSpawn
+import Glibc
 
 /// What a server does to itself before it runs other people's programs.
 public enum ProcessHardening {
@@ -8,5 +9,12 @@ public enum ProcessHardening {
     @discardableResult
     public static func makeUndumpable() -> Bool {
         meeseeks_set_undumpable() == 0
+    }
+
+    /// A write past the file-size limit (RLIMIT_FSIZE) fails with EFBIG, which the store turns
+    /// into a refusal, instead of killing the whole box with SIGXFSZ. Jobs' processes start with
+    /// every signal back at its default.
+    public static func surviveFileSizeLimit() {
+        signal(SIGXFSZ, SIG_IGN)
     }
 }

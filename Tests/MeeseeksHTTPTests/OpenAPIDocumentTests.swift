@@ -65,7 +65,8 @@ struct OpenAPIDocumentTests {
             Self.router().routes.map { route in
                 Operation(
                     method: route.method.rawValue,
-                    path: "/" + route.path.description.split(separator: "/").map { $0.hasPrefix(":") ? "{\($0.dropFirst())}" : String($0) }
+                    path: "/"
+                        + route.path.description.split(separator: "/").map { $0.hasPrefix(":") ? "{\($0.dropFirst())}" : String($0) }
                         .joined(separator: "/"))
             })
         let documented = Set(try Self.documented().keys)

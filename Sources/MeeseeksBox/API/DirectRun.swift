@@ -1,3 +1,4 @@
+import Logging
 import MeeseeksAPI
 import MeeseeksConfig
 import MeeseeksCore
@@ -76,7 +77,9 @@ extension Orchestrator {
                         targets: spec.mode == .all ? targets.map(\.id) : [], mode: spec.mode, twoFactorCode: request.code,
                         origin: origin))
             } catch {
-                throw API.Failure(.unavailable, "the job could not be stored: \(error)")
+                // The store's own words (SQLite's error numbers) are for the log, not the caller.
+                logger.error("a job could not be stored", metadata: ["command": "\(spec.name)", "user": "\(user)", "error": "\(error)"])
+                throw API.Failure(.unavailable, "the box cannot write to its database right now, so the job was not stored; try again")
             }
         }
     }

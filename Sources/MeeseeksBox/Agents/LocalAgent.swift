@@ -44,8 +44,11 @@ public final class LocalAgent: AgentLink {
 /// attempt, output with its offset.
 final class LocalReports: JobReporter {
     let orchestrator: Orchestrator
-    /// Bytes reported so far per running job (the offset of the next chunk).
-    private let offsets = Mutex<[Int64: Int]>([:])
+    /// Bytes reported so far per running job (the offset of the next chunk), and the end of its
+    /// output, sent again with the result as a remote agent's is (the box may have failed to
+    /// store a chunk).
+    private let outputs = Mutex<[Int64: (offset: Int, tail: [UInt8])]>([:])
+    static let tailLimit = 64 * 1024
 
     init(orchestrator: Orchestrator) {
         self.orchestrator = orchestrator
@@ -56,21 +59,41 @@ final class LocalReports: JobReporter {
     }
 
     func jobOutput(_ id: Int64, attempt: Int, _ bytes: [UInt8]) async {
-        let offset = offsets.withLock { offsets -> Int in
-            let offset = offsets[id, default: 0]
-            offsets[id] = offset + bytes.count
+        let offset = outputs.withLock { outputs -> Int in
+            var output = outputs[id, default: (0, [])]
+            let offset = output.offset
+            output.offset += bytes.count
+            output.tail.append(contentsOf: bytes)
+            if output.tail.count > Self.tailLimit { output.tail.removeFirst(output.tail.count - Self.tailLimit) }
+            outputs[id] = output
             return offset
         }
         await orchestrator.report(.output(offset: offset, bytes: bytes, isTail: false), job: id, attempt: attempt, from: LocalAgent.id)
     }
 
     func jobFinished(_ id: Int64, attempt: Int, _ outcome: JobOutcome) async {
-        _ = offsets.withLock { $0.removeValue(forKey: id) }
-        await orchestrator.report(.finished(outcome), job: id, attempt: attempt, from: LocalAgent.id)
+        let output = outputs.withLock { $0.removeValue(forKey: id) }
+        // Kept until the box can record it, as a remote agent keeps its result: a store that
+        // cannot write now (a full disk) must not leave the job running forever.
+        var pause = Duration.milliseconds(100)
+        while true {
+            if let output, !output.tail.isEmpty {
+                await orchestrator.report(
+                    .output(offset: output.offset - output.tail.count, bytes: output.tail, isTail: true), job: id, attempt: attempt,
+                    from: LocalAgent.id)
+            }
+            if await orchestrator.finished(id, attempt: attempt, outcome: outcome, agent: LocalAgent.id) { break }
+            do {
+                try await Task.sleep(for: pause)
+            } catch {
+                return  // the box is stopping: a job of the embedded agent left running is marked lost at the next start
+            }
+            pause = min(pause * 2, .seconds(5))
+        }
     }
 
     func jobRefused(_ id: Int64, attempt: Int, code: String, reason: String) async {
-        _ = offsets.withLock { $0.removeValue(forKey: id) }
+        _ = outputs.withLock { $0.removeValue(forKey: id) }
         await orchestrator.report(.rejected(code: code, reason: reason), job: id, attempt: attempt, from: LocalAgent.id)
     }
 }

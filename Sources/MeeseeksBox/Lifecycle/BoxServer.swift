@@ -76,6 +76,7 @@ public struct BoxServer: Sendable {
         // Before anything secret is loaded: jobs of the embedded agent run as this user and must
         // not read the box's environment or memory through /proc.
         if !ProcessHardening.makeUndumpable() { logger.warning("cannot make the box undumpable (prctl refused)") }
+        ProcessHardening.surviveFileSizeLimit()
         raiseOpenFilesLimit()
         let location = DatabaseLocation.resolve(
             option: options.database, environment: options.environment, configuration: configuration, directory: options.configDirectory)

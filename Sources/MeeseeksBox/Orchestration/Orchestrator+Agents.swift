@@ -159,10 +159,21 @@ extension Orchestrator: AgentHost {
 
     /// True once the result is recorded (or was already): only then may the agent forget it.
     public func remoteFinished(_ jobID: Int64, attempt: Int, outcome: JobOutcome, agent: String) -> Bool {
+        finished(jobID, attempt: attempt, outcome: outcome, agent: agent)
+    }
+
+    /// A job's end, from any agent: true once recorded (or known already), false when the store
+    /// cannot record it now (a full disk, a lost database, a deposed leader). The agent keeps
+    /// the result and reports it again; nothing else may drop it.
+    func finished(_ jobID: Int64, attempt: Int, outcome: JobOutcome, agent: String) -> Bool {
         guard !deposed else { return false }
         guard ReportIntake.owns(dispatcher.load, jobID, attempt: attempt, agent: agent) else {
             ignore(.finished(outcome), job: jobID, attempt: attempt, from: agent)
             return true
+        }
+        guard !intake.missesOutput(jobID) else {
+            logger.error("a job's output is not all stored; the agent keeps the result", metadata: ["job_id": "\(jobID)"])
+            return false
         }
         do {
             settle(try dispatcher.record(jobID, attempt: attempt, outcome))
@@ -218,9 +229,7 @@ extension Orchestrator: AgentHost {
         case .output(let offset, let bytes, let isTail):
             store(output: bytes, of: id, at: offset, isTail: isTail)
         case .finished(let outcome):
-            intake.forget(id)
-            settle(dispatcher.complete(id, attempt: attempt, outcome))
-            dispatch()
+            _ = finished(id, attempt: attempt, outcome: outcome, agent: agent)
         case .rejected(let code, let reason):
             rejected(id, attempt: attempt, code: code, reason: reason, agent: agent)
         }
@@ -272,13 +281,13 @@ extension Orchestrator: AgentHost {
 
     private func store(output bytes: [UInt8], of id: Int64, at offset: Int, isTail: Bool) {
         do {
-            guard let fresh = try intake.fresh(id, offset: offset, bytes: bytes, isTail: isTail, stored: { try store.outputSize(id) })
-            else {
-                return
+            if let fresh = try intake.fresh(id, offset: offset, bytes: bytes, isTail: isTail, stored: { try store.outputSize(id) }) {
+                try store.appendOutput(id, fresh, limit: config.snapshot.configuration.settings.outputLimit)
             }
-            try store.appendOutput(id, fresh, limit: config.snapshot.configuration.settings.outputLimit)
+            if isTail { intake.storedTail(id) }
         } catch {
-            logger.error("cannot store output", metadata: ["job_id": "\(id)", "error": "\(error)"])
+            logger.error("cannot store output; the job's end waits for its tail", metadata: ["job_id": "\(id)", "error": "\(error)"])
+            intake.failedToStore(id)
         }
         jobChanges.changed(id)
     }

@@ -14,6 +14,9 @@ enum AgentReport: Sendable {
 /// silently. Keeps, per running job, how much output has arrived.
 struct ReportIntake {
     private var received: [Int64: Int] = [:]
+    /// Jobs with output the store refused (a full disk): their end is not recorded until a tail
+    /// sent with the result has been stored, so the agent keeps the result and its output.
+    private var unstored: Set<Int64> = []
 
     /// Whether `agent` runs `id` in `attempt` now, by the dispatcher's running load.
     static func owns(_ load: RunningLoad, _ id: Int64, attempt: Int, agent: String) -> Bool {
@@ -45,7 +48,22 @@ struct ReportIntake {
         return fresh
     }
 
+    /// The store refused output of `id`: what arrived is not what is stored, so the next report
+    /// reads the stored size again, and the job's end waits for a stored tail.
+    mutating func failedToStore(_ id: Int64) {
+        received[id] = nil
+        unstored.insert(id)
+    }
+
+    /// A tail sent with the result is stored (or was already): nothing before it is missing.
+    mutating func storedTail(_ id: Int64) {
+        unstored.remove(id)
+    }
+
+    func missesOutput(_ id: Int64) -> Bool { unstored.contains(id) }
+
     mutating func forget(_ id: Int64) {
         received[id] = nil
+        unstored.remove(id)
     }
 }
