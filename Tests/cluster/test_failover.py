@@ -9,7 +9,7 @@ import threading
 import time
 import unittest
 
-from cluster import ClusterBox, Postgres, Proxy, agent, config_folder, form, wait_for
+from cluster import ClusterBox, Postgres, Proxy, agent, config_folder, wait_for
 from harness import Fake
 
 CHANNEL = "C0HA"

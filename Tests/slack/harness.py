@@ -302,6 +302,25 @@ def check_view(view):
     check_blocks(view.get("blocks", []), surface="modal")
 
 
+SRE_POLICY = """roles:
+  sre: {members: [U_SRE]}
+grants:
+  - {roles: [sre], commands: ["*"]}
+"""
+
+ECHO = """name: echo
+summary: Say something back
+run: ["/bin/echo", "said {{word}}"]
+args:
+  - {name: word, pattern: '^[a-z0-9]+$'}
+"""
+
+
+def text_of(call):
+    """What a Slack call shows: its blocks and its text, as one string to search."""
+    return json.dumps(blocks_of(call)) + call["args"].get("text", "")
+
+
 def blocks_of(call):
     blocks = call["args"].get("blocks") or []
     return json.loads(blocks) if isinstance(blocks, str) else blocks

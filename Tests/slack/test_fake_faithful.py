@@ -1,6 +1,4 @@
 """Slack's own SDK against the fake: proof that the fake speaks Slack's protocol."""
-import json
-import threading
 import time
 import unittest
 

@@ -7,7 +7,7 @@ import unittest
 import jsonschema
 import yaml
 
-from harness import BIN, REPO
+from harness import BIN
 
 LOCAL_SCHEMA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "manifest.schema.1.0.0.json")
 

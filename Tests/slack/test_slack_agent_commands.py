@@ -5,8 +5,7 @@ import tempfile
 import time
 import unittest
 
-from harness import (API_TOKEN, BIN, Box, Fake, POLICY, Spawned, blocks_of, check_blocks, click, config_dir,
-                     find_action)
+from harness import BIN, POLICY, Box, Fake, Spawned, blocks_of, check_blocks, click, config_dir, find_action, text_of
 
 CHANNEL = "C0OWN"
 AGENT_TOKEN = "own-agent-token"
@@ -25,11 +24,6 @@ args:
     default: "7"
 confirm: "Greet {{who}} on {{targets}}?"
 """
-
-
-def text_of(call):
-    import json
-    return json.dumps(blocks_of(call)) + call["args"].get("text", "")
 
 
 class AgentOwnedCommandInSlack(unittest.TestCase):

@@ -6,7 +6,7 @@ import subprocess
 import time
 import unittest
 
-from harness import API_TOKEN, BIN, Box, Fake, blocks_of, click, config_dir
+from harness import API_TOKEN, BIN, Box, Fake, blocks_of, config_dir, text_of
 
 POLICY = """roles:
   sre: {members: [U_SRE]}
@@ -38,10 +38,6 @@ SETTINGS = """aliases:
 """
 
 CHANNEL = "C0ALIAS"
-
-
-def text_of(call):
-    return json.dumps(blocks_of(call)) + call["args"].get("text", "")
 
 
 class Aliases(unittest.TestCase):

@@ -11,7 +11,7 @@ import urllib.request
 
 import tempfile
 
-from harness import API_TOKEN, BIN, Box, Fake, blocks_of, check_blocks, check_view, click, config_dir, enroll
+from harness import API_TOKEN, BIN, Box, Fake, blocks_of, check_blocks, check_view, click, config_dir, enroll, text_of
 
 POLICY = """roles:
   sre: {members: [U_SRE]}
@@ -49,10 +49,6 @@ approval: {roles: [lead], timeout: 4s}
 """
 
 CHANNEL = "C0OPS"
-
-
-def text_of(call):
-    return json.dumps(blocks_of(call)) + call["args"].get("text", "")
 
 
 class Approval(unittest.TestCase):

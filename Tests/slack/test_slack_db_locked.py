@@ -5,33 +5,16 @@ lock is released."""
 import json
 import os
 import sqlite3
-import threading
 import time
 import unittest
 
-from harness import API_TOKEN, Box, Fake, blocks_of, config_dir, http
-
-POLICY = """roles:
-  sre: {members: [U_SRE]}
-grants:
-  - {roles: [sre], commands: ["*"]}
-"""
-ECHO = """name: echo
-summary: Say something back
-run: ["/bin/echo", "said {{word}}"]
-args:
-  - {name: word, pattern: '^[a-z0-9]+$'}
-"""
-
-
-def text_of(call):
-    return json.dumps(blocks_of(call)) + call["args"].get("text", "")
+from harness import API_TOKEN, ECHO, SRE_POLICY, Box, Fake, config_dir, http, text_of
 
 
 class DatabaseLocked(unittest.TestCase):
     def setUp(self):
         self.fake = Fake()
-        self.config = config_dir({"commands.d/echo.yaml": ECHO, "policies.d/p.yaml": POLICY})
+        self.config = config_dir({"commands.d/echo.yaml": ECHO, "policies.d/p.yaml": SRE_POLICY})
         self.db = os.path.join(self.config, "state.db")
         self.box = Box(self.config, self.fake, db=self.db)
 

@@ -11,19 +11,8 @@ import resource
 import time
 import unittest
 
-from harness import API_TOKEN, Box, Fake, blocks_of, config_dir, http
+from harness import API_TOKEN, ECHO, SRE_POLICY, Box, Fake, config_dir, http, text_of
 
-POLICY = """roles:
-  sre: {members: [U_SRE]}
-grants:
-  - {roles: [sre], commands: ["*"]}
-"""
-ECHO = """name: echo
-summary: Say something back
-run: ["/bin/echo", "said {{word}}"]
-args:
-  - {name: word, pattern: '^[a-z0-9]+$'}
-"""
 SLOW = """name: slow
 summary: Finishes while the disk is full
 run: ["/bin/sh", "-c", "sleep 1.5; echo slow done"]
@@ -31,14 +20,10 @@ run: ["/bin/sh", "-c", "sleep 1.5; echo slow done"]
 HEADERS = {"Authorization": "Bearer " + API_TOKEN, "X-Meeseeks-As": "U_SRE"}
 
 
-def text_of(call):
-    return json.dumps(blocks_of(call)) + call["args"].get("text", "")
-
-
 class DiskFull(unittest.TestCase):
     def setUp(self):
         self.fake = Fake()
-        self.config = config_dir({"commands.d/echo.yaml": ECHO, "commands.d/slow.yaml": SLOW, "policies.d/p.yaml": POLICY})
+        self.config = config_dir({"commands.d/echo.yaml": ECHO, "commands.d/slow.yaml": SLOW, "policies.d/p.yaml": SRE_POLICY})
         self.db = os.path.join(self.config, "state.db")
         self.box = Box(self.config, self.fake, db=self.db)
         self.pid = self.box.spawned.proc.pid

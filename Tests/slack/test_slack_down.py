@@ -5,30 +5,14 @@ import json
 import time
 import unittest
 
-from harness import API_TOKEN, Box, Fake, blocks_of, config_dir, http
-
-POLICY = """roles:
-  sre: {members: [U_SRE]}
-grants:
-  - {roles: [sre], commands: ["*"]}
-"""
-ECHO = """name: echo
-summary: Say something back
-run: ["/bin/echo", "said {{word}}"]
-args:
-  - {name: word, pattern: '^[a-z0-9]+$'}
-"""
-
-
-def text_of(call):
-    return json.dumps(blocks_of(call)) + call["args"].get("text", "")
+from harness import API_TOKEN, ECHO, SRE_POLICY, Box, Fake, config_dir, http, text_of
 
 
 class SlackOutOfReach(unittest.TestCase):
     def setUp(self):
         self.fake = Fake()
         self.port = self.fake.port
-        self.box = Box(config_dir({"commands.d/echo.yaml": ECHO, "policies.d/p.yaml": POLICY}), self.fake)
+        self.box = Box(config_dir({"commands.d/echo.yaml": ECHO, "policies.d/p.yaml": SRE_POLICY}), self.fake)
 
     def tearDown(self):
         self.box.stop()

@@ -6,8 +6,8 @@ import signal
 import time
 import unittest
 
-from harness import (Box, BoxWithFakeSlack, Fake, HELLO, POLICY, blocks_of, check_blocks, check_view, click, config_dir, find_action,
-                     http, API_TOKEN)
+from harness import (HELLO, POLICY, Box, BoxWithFakeSlack, Fake, blocks_of, check_blocks, click, config_dir, find_action, http,
+                     text_of)
 
 CHANNEL = "C0OPS"
 
@@ -25,10 +25,6 @@ destructive: true
 def dialog_messages(fake):
     """Successful chat.postMessage / chat.update calls, in order."""
     return [c for c in fake.control("calls") if c["method"] in ("chat.postMessage", "chat.update") and c.get("ok")]
-
-
-def text_of(call):
-    return json.dumps(blocks_of(call)) + call["args"].get("text", "")
 
 
 class SlackDialog(unittest.TestCase):
@@ -353,7 +349,6 @@ class SlackNames(BoxWithFakeSlack):
         self.assertNotIn("U_ADMIN (", second)
         asked = [c["args"].get("user") for c in self.fake.control("calls") if c["method"] == "users.info"]
         self.assertNotIn("U_SRE", asked)
-
 
 
 class SlackIdleDialogs(BoxWithFakeSlack):

@@ -11,14 +11,9 @@ import tempfile
 import time
 import unittest
 
-from harness import API_TOKEN, BIN, SECRET, Fake, Spawned, blocks_of, config_dir, http
+from harness import API_TOKEN, BIN, SECRET, SRE_POLICY, Fake, Spawned, config_dir, http, text_of
 
 AGENT_TOKEN = "fault-rounds-agent-token"
-POLICY = """roles:
-  sre: {members: [U_SRE]}
-grants:
-  - {roles: [sre], commands: ["*"]}
-"""
 ROUNDS = int(os.environ.get("MEESEEKS_FAULT_ROUNDS", "20"))
 CHANNEL = "C0FAULT"
 
@@ -27,10 +22,6 @@ def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-def text_of(call):
-    return json.dumps(blocks_of(call)) + call["args"].get("text", "")
 
 
 class KillNineRounds(unittest.TestCase):
@@ -43,7 +34,7 @@ args:
   - {name: tag, pattern: '^t[0-9]+$'}
   - {name: seconds, pattern: '^[0-9.]+$'}
 """ % self.ledger
-        self.config = config_dir({"commands.d/work.yaml": work, "policies.d/p.yaml": POLICY,
+        self.config = config_dir({"commands.d/work.yaml": work, "policies.d/p.yaml": SRE_POLICY,
                                   "meeseeks.yaml": "agents: {lost_after: 30s}\n"})
         self.fake = Fake()
         self.grpc = "127.0.0.1:%d" % free_port()

@@ -5,7 +5,7 @@ import time
 import unittest
 import urllib.parse
 
-from harness import HELLO, POLICY, BIN, Box, BoxWithFakeSlack, Fake, Spawned, config_dir
+from harness import BIN, HELLO, Box, BoxWithFakeSlack, Fake, Spawned, config_dir
 
 
 class ReplaysAndStarvation(BoxWithFakeSlack):

@@ -1,10 +1,9 @@
 """Live progress: a running job's message is edited in place every few seconds with the time it
 has run and the end of its output, then with how it ended; the result follows as before."""
-import json
 import re
 import unittest
 
-from harness import POLICY, Box, Fake, blocks_of, check_blocks, config_dir
+from harness import POLICY, Box, Fake, blocks_of, check_blocks, config_dir, text_of
 
 CHANNEL = "C0PROG"
 
@@ -13,10 +12,6 @@ summary: Twenty seconds of lines
 run: [/bin/sh, -c, "for i in $(seq 1 20); do echo line $i; sleep 1; done"]
 timeout: 1m
 """
-
-
-def text_of(call):
-    return json.dumps(blocks_of(call)) + call["args"].get("text", "")
 
 
 class LiveProgress(unittest.TestCase):

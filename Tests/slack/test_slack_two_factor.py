@@ -7,7 +7,7 @@ import time
 import unittest
 
 
-from harness import BIN, Box, Fake, POLICY, blocks_of, check_blocks, check_view, click, config_dir, enroll
+from harness import BIN, POLICY, Box, Fake, blocks_of, check_blocks, check_view, click, config_dir, enroll, text_of
 
 CHANNEL = "C0SEC"
 RESTART = """name: restart
@@ -18,10 +18,6 @@ args:
 confirm: "Restart {{service}} on {{targets}}?"
 two_factor: true
 """
-
-
-def text_of(call):
-    return json.dumps(blocks_of(call)) + call["args"].get("text", "")
 
 
 class SlackTwoFactor(unittest.TestCase):

@@ -8,7 +8,7 @@ import time
 import unittest
 import urllib.request
 
-from harness import API_TOKEN, POLICY, Box, Fake, blocks_of, check_blocks, config_dir, http
+from harness import API_TOKEN, POLICY, Box, Fake, blocks_of, check_blocks, config_dir, http, text_of
 
 CHANNEL = "C0OPS"
 
@@ -27,10 +27,6 @@ FILES = {"commands.d/megabyte.yaml": MEGABYTE, "commands.d/short.yaml": SHORT, "
          "meeseeks.yaml": "jobs: {output_limit: 2097152}\n"}
 
 UPLOAD_STEPS = ("files.getUploadURLExternal", "upload", "files.completeUploadExternal")
-
-
-def text_of(call):
-    return json.dumps(blocks_of(call)) + call["args"].get("text", "")
 
 
 def api_output(box, job):
