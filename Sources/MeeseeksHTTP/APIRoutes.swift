@@ -159,7 +159,8 @@ public struct APIRoutes<Context: RequestContext>: Sendable {
                     ReloadBody(applied: applied, diagnostics: diagnostics), status: applied ? .ok : .unprocessableContent)
             }
         }
-        // Added last, it wraps only what matched no route (and routes added after, which it leaves alone).
+        // Added after the API's routes, it wraps only what matched no route (and routes added later,
+        // whose own answers it leaves alone: it turns only a "no such route" into a 405).
         router.add(middleware: MethodNotAllowed<Context>(routes: router.routes))
     }
 
@@ -188,7 +189,7 @@ public struct APIRoutes<Context: RequestContext>: Sendable {
         switch request.uri.queryParameters.get("all") {
         case nil, "0", "false": return false
         case "1", "true": return true
-        default: throw API.Failure(.badRequest, "'all' must be 1 or 0")
+        default: throw API.Failure(.badRequest, "'all' must be 1 or 0 (or true or false)")
         }
     }
 

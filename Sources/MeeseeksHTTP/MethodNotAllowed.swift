@@ -9,7 +9,8 @@ struct MethodNotAllowed<Context: RequestContext>: RouterMiddleware {
     init(routes: [Router<Context>.RouteDescription]) {
         var byPath: [String: (path: RouterPath, methods: [HTTPRequest.Method])] = [:]
         for route in routes { byPath[route.path.description, default: (route.path, [])].methods.append(route.method) }
-        self.routes = byPath.values.map { ($0.path, $0.methods.sorted { $0.rawValue < $1.rawValue }) }
+        // In a fixed order, so a path two patterns could match always gets the same answer.
+        self.routes = byPath.keys.sorted().map { key in (byPath[key]!.path, byPath[key]!.methods.sorted { $0.rawValue < $1.rawValue }) }
     }
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {

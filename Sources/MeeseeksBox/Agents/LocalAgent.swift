@@ -60,33 +60,33 @@ final class LocalReports: JobReporter {
 
     func jobOutput(_ id: Int64, attempt: Int, _ bytes: [UInt8]) async {
         let offset = outputs.withLock { outputs -> Int in
-            var output = outputs[id, default: (0, [])]
-            let offset = output.offset
-            output.offset += bytes.count
-            output.tail.append(contentsOf: bytes)
-            if output.tail.count > Self.tailLimit { output.tail.removeFirst(output.tail.count - Self.tailLimit) }
-            outputs[id] = output
+            // In place, and trimmed only at twice the limit: a chunk costs its own size, not the tail's.
+            let offset = outputs[id]?.offset ?? 0
+            outputs[id, default: (0, [])].offset = offset + bytes.count
+            outputs[id, default: (0, [])].tail.append(contentsOf: bytes)
+            if let count = outputs[id]?.tail.count, count > 2 * Self.tailLimit {
+                outputs[id, default: (0, [])].tail.removeFirst(count - Self.tailLimit)
+            }
             return offset
         }
         await orchestrator.report(.output(offset: offset, bytes: bytes, isTail: false), job: id, attempt: attempt, from: LocalAgent.id)
     }
 
     func jobFinished(_ id: Int64, attempt: Int, _ outcome: JobOutcome) async {
-        let output = outputs.withLock { $0.removeValue(forKey: id) }
+        let output = outputs.withLock { $0.removeValue(forKey: id) }.map { ($0.offset, Array($0.tail.suffix(Self.tailLimit))) }
         // Kept until the box can record it, as a remote agent keeps its result: a store that
         // cannot write now (a full disk) must not leave the job running forever.
         var pause = Duration.milliseconds(100)
         while true {
-            if let output, !output.tail.isEmpty {
+            if let (offset, tail) = output, !tail.isEmpty {
                 await orchestrator.report(
-                    .output(offset: output.offset - output.tail.count, bytes: output.tail, isTail: true), job: id, attempt: attempt,
-                    from: LocalAgent.id)
+                    .output(offset: offset - tail.count, bytes: tail, isTail: true), job: id, attempt: attempt, from: LocalAgent.id)
             }
-            if await orchestrator.finished(id, attempt: attempt, outcome: outcome, agent: LocalAgent.id) { break }
+            if await orchestrator.finished(id, attempt: attempt, outcome: outcome, agent: LocalAgent.id) != .later { return }
             do {
                 try await Task.sleep(for: pause)
             } catch {
-                return  // the box is stopping: a job of the embedded agent left running is marked lost at the next start
+                return  // cancelled: a job of the embedded agent left running is marked lost at the next start
             }
             pause = min(pause * 2, .seconds(5))
         }

@@ -45,7 +45,18 @@ struct Drain: Service {
         if left > 0 {
             logger.warning("grace period over: cancelling running jobs", metadata: ["jobs": "\(left)"])
             await box.cancelLocalJobs()
-            while await box.localRunningCount() > 0 { try? await Task.sleep(for: .milliseconds(100)) }
+            // Bounded too: with the database refusing writes (a full disk) the ends of cancelled
+            // jobs cannot be recorded; those left running are marked lost at the next start.
+            let cancelDeadline = Date().addingTimeInterval(10)
+            while await box.localRunningCount() > 0, Date() < cancelDeadline {
+                try? await Task.sleep(for: .milliseconds(100))  // cancelled: the loop ends at the deadline anyway
+            }
+            let stuck = await box.localRunningCount()
+            if stuck > 0 {
+                logger.error(
+                    "cancelled jobs whose end could not be recorded; they are marked lost at the next start", metadata: ["jobs": "\(stuck)"]
+                )
+            }
         }
         guard hasOutbox else { return }
         let flushDeadline = Date().addingTimeInterval(max(10, grace / 2))

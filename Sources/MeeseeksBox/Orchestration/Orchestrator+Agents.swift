@@ -159,31 +159,40 @@ extension Orchestrator: AgentHost {
 
     /// True once the result is recorded (or was already): only then may the agent forget it.
     public func remoteFinished(_ jobID: Int64, attempt: Int, outcome: JobOutcome, agent: String) -> Bool {
-        finished(jobID, attempt: attempt, outcome: outcome, agent: agent)
+        finished(jobID, attempt: attempt, outcome: outcome, agent: agent) == .recorded
     }
 
-    /// A job's end, from any agent: true once recorded (or known already), false when the store
-    /// cannot record it now (a full disk, a lost database, a deposed leader). The agent keeps
-    /// the result and reports it again; nothing else may drop it.
-    func finished(_ jobID: Int64, attempt: Int, outcome: JobOutcome, agent: String) -> Bool {
-        guard !deposed else { return false }
+    /// What became of a job's end an agent reported.
+    enum Recording {
+        /// Recorded, or known already: the agent may forget it.
+        case recorded
+        /// The store cannot record it now (a full disk, a lost database): keep it, report it again.
+        case later
+        /// This box no longer leads: a remote agent delivers it to the next leader; the embedded
+        /// agent's jobs are marked lost by that leader, so it stops trying.
+        case deposed
+    }
+
+    /// A job's end, from any agent. Nothing may drop it: until it is recorded, the agent keeps it.
+    func finished(_ jobID: Int64, attempt: Int, outcome: JobOutcome, agent: String) -> Recording {
+        guard !deposed else { return .deposed }
         guard ReportIntake.owns(dispatcher.load, jobID, attempt: attempt, agent: agent) else {
             ignore(.finished(outcome), job: jobID, attempt: attempt, from: agent)
-            return true
+            return .recorded
         }
         guard !intake.missesOutput(jobID) else {
             logger.error("a job's output is not all stored; the agent keeps the result", metadata: ["job_id": "\(jobID)"])
-            return false
+            return .later
         }
         do {
             settle(try dispatcher.record(jobID, attempt: attempt, outcome))
         } catch {
             logger.error("cannot record a job's end; the agent keeps the result", metadata: ["job_id": "\(jobID)", "error": "\(error)"])
-            return false
+            return .later
         }
         intake.forget(jobID)
         dispatch()
-        return true
+        return .recorded
     }
 
     public func authenticate(agentID: String, token: String) -> AgentAuthentication {
@@ -219,6 +228,7 @@ extension Orchestrator: AgentHost {
 
     /// Every report, from any agent: only about a job this agent runs, in this attempt.
     func report(_ report: AgentReport, job id: Int64, attempt: Int, from agent: String) {
+        guard !deposed else { return }  // a deposed leader writes nothing; the next one takes over
         guard ReportIntake.owns(dispatcher.load, id, attempt: attempt, agent: agent) else {
             ignore(report, job: id, attempt: attempt, from: agent)
             return

@@ -99,6 +99,7 @@ public actor Orchestrator {
                 dialogs.render(ProgressTracker.ended(end.job), in: watch.dialog, replacing: true)
             }
             progress.forget(end.job.id)
+            intake.forget(end.job.id)
             guard let dialogID = end.job.dialogID else { continue }
             metrics.dialogCompleted()
             handle(dialogID, DialogInput(.jobFinished(JobReports(history: store).report(end.job, children: end.children))))

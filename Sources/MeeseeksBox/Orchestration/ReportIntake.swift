@@ -17,6 +17,9 @@ struct ReportIntake {
     /// Jobs with output the store refused (a full disk): their end is not recorded until a tail
     /// sent with the result has been stored, so the agent keeps the result and its output.
     private var unstored: Set<Int64> = []
+    /// Jobs whose next chunk may be stored past a gap the store made (it refused a write): live
+    /// output goes on, with a marker, rather than waiting for the end.
+    private var refusedGap: Set<Int64> = []
 
     /// Whether `agent` runs `id` in `attempt` now, by the dispatcher's running load.
     static func owns(_ load: RunningLoad, _ id: Int64, attempt: Int, agent: String) -> Bool {
@@ -38,11 +41,13 @@ struct ReportIntake {
         if offset > have {
             // Bytes the box never got (a reconnect after more than the agent keeps). A live chunk
             // waits for the tail, which comes with the result; the tail is kept with a marker.
-            guard isTail else {
+            let afterRefusal = refusedGap.remove(id) != nil
+            guard isTail || afterRefusal else {
                 received[id] = have
                 return nil
             }
-            fresh = Array("\n[… \(offset - have) bytes of output were lost while the agent was disconnected …]\n".utf8) + fresh
+            let why = afterRefusal ? "could not be stored" : "were lost while the agent was disconnected"
+            fresh = Array("\n[… \(offset - have) bytes of output \(why) …]\n".utf8) + fresh
         }
         received[id] = end
         return fresh
@@ -53,6 +58,7 @@ struct ReportIntake {
     mutating func failedToStore(_ id: Int64) {
         received[id] = nil
         unstored.insert(id)
+        refusedGap.insert(id)
     }
 
     /// A tail sent with the result is stored (or was already): nothing before it is missing.
@@ -65,5 +71,6 @@ struct ReportIntake {
     mutating func forget(_ id: Int64) {
         received[id] = nil
         unstored.remove(id)
+        refusedGap.remove(id)
     }
 }

@@ -8,7 +8,7 @@ public enum OpenAPIDocument {
   "info": {
     "title": "Meeseeks Box API",
     "version": "1",
-    "description": "Run commands, follow jobs, decide approvals and operate the box. Every `/api/v1` operation but this document takes `Authorization: Bearer TOKEN` (`meeseeks token create`). Errors are `{\"error\": \"one sentence\"}` with a 4xx or 5xx status."
+    "description": "Run commands, follow jobs, decide approvals and operate the box. Every `/api/v1` operation but this document takes `Authorization: Bearer TOKEN` (`meeseeks token create`). Errors are `{\"error\": \"one sentence\"}` with a 4xx or 5xx status; a path called with a method it does not take answers 405 with `Allow`."
   },
   "servers": [
     {
@@ -696,6 +696,9 @@ public enum OpenAPIDocument {
           "401": {
             "$ref": "#/components/responses/Unauthorized"
           },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
           "503": {
             "$ref": "#/components/responses/Unavailable"
           }
@@ -872,6 +875,9 @@ public enum OpenAPIDocument {
           },
           "401": {
             "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
           },
           "503": {
             "$ref": "#/components/responses/Unavailable"
