@@ -16,6 +16,8 @@ public struct AgentService: Meeseeks_Agent_V1_AgentService.ServiceProtocol {
     /// The names the agent's client certificate carries (subject CN and DNS SANs), with mutual
     /// TLS; nil without a client certificate.
     let certificateNames: @Sendable (ServerContext) -> [String]?
+    /// One watch over every session of this service.
+    let silenceWatch = SilenceWatch()
 
     /// - Parameters:
     ///   - token: `MEESEEKS_AGENT_TOKEN`; without one every agent is refused.
@@ -120,16 +122,8 @@ public struct AgentService: Meeseeks_Agent_V1_AgentService.ServiceProtocol {
                     }
                 }
                 group.addTask {
-                    // Silence longer than lostAfter ends the session: the agent is gone. The watch
-                    // sleeps until the silence could be long enough, not on a short tick: ten
-                    // thousand sessions must cost nothing while their agents are quiet.
-                    while true {
-                        let silent = Date().timeIntervalSince1970 - state.lastContact
-                        if silent > Double(lostAfter) {
-                            throw RPCError(code: .deadlineExceeded, message: "no message for \(lostAfter)s")
-                        }
-                        try await Task.sleep(for: .milliseconds(Int64(max(0.25, Double(lostAfter) - silent + 0.05) * 1000)))
-                    }
+                    // Silence longer than lostAfter ends the session: the agent is gone.
+                    try await silenceWatch.silence(of: state, lostAfter: lostAfter)
                 }
                 _ = try await group.next()
                 group.cancelAll()

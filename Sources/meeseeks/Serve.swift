@@ -107,7 +107,9 @@ extension Meeseeks {
         func run() async throws {
             let logger = logging.bootstrap(label: "meeseeks")
             let registry = PrometheusCollectorRegistry()
-            MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+            var factory = PrometheusMetricsFactory(registry: registry)
+            factory.durationHistogramBuckets[BoxMetrics.planDuration] = BoxMetrics.planDurationBuckets
+            MetricsSystem.bootstrap(factory)
 
             let result = ConfigLoader.load(directory: config)
             for diagnostic in result.diagnostics { FileOutput.standardError.write("\(diagnostic)\n") }

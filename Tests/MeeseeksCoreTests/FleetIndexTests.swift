@@ -63,6 +63,10 @@ struct FleetIndexTests {
             #expect(
                 index.nextAgent(after: last, matchingAll: selectors, where: accept)
                     == present.nextAgent(after: last, matchingAll: selectors, where: accept))
+            let limit = Int.random(in: 0...4, using: &random)
+            #expect(
+                index.agents(matchingAll: selectors, limit: limit, where: accept)
+                    == Array(present.agents(matchingAll: selectors).filter(accept).prefix(limit)))
         }
     }
 
@@ -83,9 +87,15 @@ struct FleetIndexTests {
                 name: Bool.random(using: &random) ? "hello" : "restart", summary: "s", action: .run([Template("/bin/true")]),
                 selector: selector(&random))
             let request = selector(&random)
-            #expect(
-                engine.authorize(user: "U1", command: command, requestSelector: request, agents: index)
-                    == engine.authorize(user: "U1", command: command, requestSelector: request, agents: agents))
+            let whole = engine.authorize(user: "U1", command: command, requestSelector: request, agents: agents)
+            #expect(engine.authorize(user: "U1", command: command, requestSelector: request, agents: index) == whole)
+            // A limit names the first targets of the whole decision, and refuses for the same reason.
+            let limit = Int.random(in: 1...3, using: &random)
+            let limited = engine.authorize(user: "U1", command: command, requestSelector: request, agents: index, targetLimit: limit)
+            switch whole {
+            case .allowed(let targets, let grants): #expect(limited == .allowed(targets: Array(targets.prefix(limit)), grants: grants))
+            case .refused: #expect(limited == whole)
+            }
         }
     }
 }

@@ -1,12 +1,16 @@
 """An agent sending numbers and registrations out of range: refused with invalidArgument, the box
-lives on and keeps serving other agents."""
+lives on and keeps serving other agents. An agent that falls silent is let go after lost_after."""
+import json
+import os
+import threading
 import time
 import unittest
+import urllib.request
 
 import grpc
 
 import test_interop
-from test_interop import PythonAgent, agent_pb2
+from test_interop import API_TOKEN, BIN, TOKEN, PythonAgent, Spawned, agent_pb2, config_dir
 
 
 class HostileAgent(unittest.TestCase):
@@ -87,6 +91,75 @@ class SilentAgent(PythonAgent):
                     self.outbox.put(agent_pb2.AgentMessage(started=agent_pb2.JobStarted(job_id=job.job_id, attempt=job.attempt)))
         except grpc.RpcError as e:
             self.error = e
+
+
+class SilentStream(unittest.TestCase):
+    """Registered, then not a word with the connection open (a hung host): after agents.lost_after
+    the box ends the stream with DEADLINE_EXCEEDED and counts the agent gone. One that heartbeats
+    stays. One watch serves every session, so this is also its test."""
+
+    def setUp(self):
+        self.config = config_dir({
+            "commands.d/hi.yaml": "name: hi\nsummary: Hi\nrun: [/bin/echo, hi]\n",
+            "policies.d/p.yaml": "roles:\n  sre: {members: [U_SRE]}\ngrants:\n  - {roles: [sre], commands: [\"*\"]}\n",
+            "meeseeks.yaml": "agents: {lost_after: 2s}\n",
+        })
+        env = dict(os.environ, MEESEEKS_AGENT_TOKEN=TOKEN, MEESEEKS_API_TOKEN=API_TOKEN)
+        self.box = Spawned([os.path.join(BIN, "meeseeks"), "serve", "--config", self.config, "--http", "127.0.0.1:0",
+                            "--grpc", "127.0.0.1:0", "--no-local-agent"], env=env)
+        self.http = "http://" + self.box.wait_line("http listening on").split()[-1]
+        self.grpc = self.box.wait_line("grpc listening on").split()[-1]
+
+    def tearDown(self):
+        self.box.stop()
+
+    def connected(self):
+        request = urllib.request.Request(self.http + "/api/v1/agents",
+                                         headers={"Authorization": "Bearer " + API_TOKEN, "X-Meeseeks-As": "U_SRE"})
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return {a["id"] for a in json.loads(response.read())["agents"] if a["connected"]}
+
+    def test_a_silent_agent_is_let_go_after_lost_after_and_a_talking_one_stays(self):
+        talker = PythonAgent(self.grpc, agent_id="py-talker")
+        mute = MuteAgent(self.grpc, "py-mute")
+        stop = threading.Event()
+        try:
+            self.assertEqual(talker.wait("registered").registered.heartbeat_seconds, 1)
+            mute.wait("registered")
+            started = time.time()
+
+            def beat():
+                while not stop.wait(0.5):
+                    talker.outbox.put(agent_pb2.AgentMessage(heartbeat=agent_pb2.Heartbeat(busy=0)))
+            threading.Thread(target=beat, daemon=True).start()
+            self.assertEqual(self.connected(), {"py-talker", "py-mute"})
+            # The box ends the silent stream (its status is OK: the agent may dial again).
+            self.assertTrue(mute.ended.wait(10), "the silent agent was never let go")
+            elapsed = time.time() - started
+            self.assertIsNone(mute.error)
+            # Silence of more than 2 s, found by a sweep every half second.
+            self.assertGreater(elapsed, 1.5)
+            self.assertLess(elapsed, 4.5)
+            self.assertEqual(self.connected(), {"py-talker"})
+            time.sleep(2.5)  # the talker outlives another lost_after
+            self.assertIsNone(talker.error)
+            self.assertEqual(self.connected(), {"py-talker"})
+        finally:
+            stop.set()
+            talker.close()
+            mute.close()
+
+
+class MuteAgent(SilentAgent):
+    """Registers and then says nothing; notes when the box ends its stream."""
+
+    def __init__(self, target, agent_id):
+        self.ended = threading.Event()
+        super().__init__(target, agent_id)
+
+    def read(self):
+        super().read()
+        self.ended.set()
 
 
 class NeverStarted(unittest.TestCase):

@@ -73,6 +73,10 @@ class Metrics(BoxWithFakeSlack):
         self.assertEqual(moved("meeseeks_slack_requests_total", route="events", outcome="ok"), 1)
         self.assertEqual(moved("meeseeks_slack_requests_total", route="interactivity", outcome="ok"), 1)
         self.assertEqual(moved("meeseeks_job_duration_seconds_count", command="hello"), 3)
+        # Each job was placed by a scheduler pass, timed in microsecond buckets (routing must
+        # stay far below a millisecond with ten thousand agents).
+        self.assertGreaterEqual(moved("meeseeks_scheduler_plan_seconds_count"), 3)
+        self.assertIn(("meeseeks_scheduler_plan_seconds_bucket", frozenset({("le", "0.00001")})), after)
         self.assertGreaterEqual(moved("meeseeks_slack_api_calls_total", method="chat.postMessage", status="200"), 2)
         self.assertEqual(value(after, "meeseeks_agents_connected"), 1)
         self.assertEqual(value(after, "meeseeks_build_info", version="0.1.0"), 1)

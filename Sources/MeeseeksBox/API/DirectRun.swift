@@ -58,7 +58,13 @@ extension Orchestrator {
         if spec.twoFactor, request.code == nil {
             throw API.Failure(.badRequest, "'\(spec.name)' needs a 2FA code: pass --code")
         }
-        switch snapshot.engine.authorize(user: user, command: spec, requestSelector: selector, agents: registry.fleet) {
+        // One agent will run a `mode: one` job: the audit names a few of the candidates, and the
+        // search stops there instead of walking a fleet of thousands on every request.
+        let named = 10
+        let decision = snapshot.engine.authorize(
+            user: user, command: spec, requestSelector: selector, agents: registry.fleet,
+            targetLimit: spec.mode == .all ? .max : named + 1)
+        switch decision {
         case .refused(let refusal):
             audit.record(
                 AuditRecord(
@@ -69,7 +75,7 @@ extension Orchestrator {
             audit.record(
                 AuditRecord(
                     action: .policyAllowed, user: user, command: spec.name, outcome: "allowed",
-                    detail: "api; targets \(targets.map(\.id).joined(separator: ","))"))
+                    detail: "api; targets \(targets.prefix(named).map(\.id).joined(separator: ","))\(targets.count > named ? ",…" : "")"))
             do {
                 return try submit(
                     JobRequest(

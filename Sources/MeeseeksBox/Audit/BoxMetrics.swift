@@ -14,6 +14,21 @@ public struct BoxMetrics: Sendable {
         MetricCache.gauge("meeseeks_build_info", [("version", BuildVersion.current)]).record(1)
     }
 
+    /// How long the scheduler took to place a page of queued jobs on the fleet (its label index,
+    /// free slots and grants): the part of routing that grows with the fleet.
+    public static let planDuration = "meeseeks_scheduler_plan_seconds"
+    /// Fine buckets for it: a plan takes microseconds, the default buckets start at milliseconds.
+    public static let planDurationBuckets: [Duration] = [
+        .microseconds(10), .microseconds(25), .microseconds(50), .microseconds(100), .microseconds(250), .microseconds(500),
+        .milliseconds(1), .milliseconds(2.5), .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(100),
+    ]
+    let planTimer = Timer(label: BoxMetrics.planDuration)
+
+    func planned(in duration: Duration) {
+        let (seconds, attoseconds) = duration.components
+        planTimer.recordNanoseconds(min(seconds, 1_000_000) * 1_000_000_000 + attoseconds / 1_000_000_000)
+    }
+
     func jobQueued() {
         queued.increment()
     }

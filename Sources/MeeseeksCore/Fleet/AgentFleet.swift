@@ -8,6 +8,9 @@ public protocol AgentFleet: Sendable {
     func agents(matchingAll selectors: [LabelSelector]) -> [AgentInfo]
     /// Whether any agent matches every selector.
     func hasAgent(matchingAll selectors: [LabelSelector]) -> Bool
+    /// The first `limit` agents, by id, that every selector matches and `accept` takes: a walk
+    /// that stops once it has them, so naming a few targets among thousands costs a few steps.
+    func agents(matchingAll selectors: [LabelSelector], limit: Int, where accept: (AgentInfo) -> Bool) -> [AgentInfo]
     /// One agent by id.
     func agent(_ id: String) -> AgentInfo?
     /// Round robin: the first agent after `id` in id order (wrapping around) that every selector
@@ -16,6 +19,14 @@ public protocol AgentFleet: Sendable {
 }
 
 extension AgentFleet {
+    public func agents(matchingAll selectors: [LabelSelector], limit: Int, where accept: (AgentInfo) -> Bool) -> [AgentInfo] {
+        Array(agents(matchingAll: selectors).lazy.filter(accept).prefix(max(0, limit)))
+    }
+
+    public func hasAgent(matchingAll selectors: [LabelSelector], where accept: (AgentInfo) -> Bool) -> Bool {
+        !agents(matchingAll: selectors, limit: 1, where: accept).isEmpty
+    }
+
     public func nextAgent(after id: String?, matchingAll selectors: [LabelSelector], where accept: (AgentInfo) -> Bool) -> AgentInfo? {
         let candidates = agents(matchingAll: selectors)
         let start = id.map { last in candidates.firstIndex { $0.id > last } ?? candidates.count } ?? 0

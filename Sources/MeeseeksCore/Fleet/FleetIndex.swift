@@ -56,6 +56,17 @@ public struct FleetIndex: AgentFleet, Sendable {
         }
     }
 
+    public func agents(matchingAll selectors: [LabelSelector], limit: Int, where accept: (AgentInfo) -> Bool) -> [AgentInfo] {
+        var found: [AgentInfo] = []
+        guard limit > 0 else { return found }
+        for id in candidates(selectors) {
+            guard let agent = byID[id], selectors.allSatisfy({ $0.matches(agent.labels) }), accept(agent) else { continue }
+            found.append(agent)
+            if found.count == limit { break }
+        }
+        return found
+    }
+
     public func hasAgent(matchingAll selectors: [LabelSelector]) -> Bool {
         candidates(selectors).contains { id in byID[id].map { agent in selectors.allSatisfy { $0.matches(agent.labels) } } ?? false }
     }
@@ -74,24 +85,28 @@ public struct FleetIndex: AgentFleet, Sendable {
         return nil
     }
 
-    /// The ids worth checking, sorted: those of the narrowest positive requirement, or all.
+    /// The ids worth checking, sorted: those of the narrowest positive requirement, or all. Every
+    /// caller still matches each candidate against the selectors, so when the narrowest set holds
+    /// most of the fleet, the sorted list of all ids serves (nothing is copied or sorted).
     private func candidates(_ selectors: [LabelSelector]) -> [String] {
-        var narrowest: Set<String>?
+        var narrowest: (requirement: Requirement, count: Int)?
         for requirement in selectors.lazy.flatMap(\.requirements) {
-            let set: Set<String>
+            let count: Int
             switch requirement.op {
             case .equals, .doubleEquals, .in:
-                set = requirement.values.reduce(into: Set<String>()) { $0.formUnion(byLabel[requirement.key]?[$1] ?? []) }
+                count = requirement.values.reduce(0) { $0 + (byLabel[requirement.key]?[$1]?.count ?? 0) }
             case .exists:
-                set = byKey[requirement.key] ?? []
+                count = byKey[requirement.key]?.count ?? 0
             case .notEquals, .notIn, .doesNotExist:
                 continue
             }
-            if narrowest == nil || set.count < narrowest!.count { narrowest = set }
-            if set.isEmpty { break }
+            if narrowest == nil || count < narrowest!.count { narrowest = (requirement, count) }
+            if count == 0 { return [] }
         }
-        guard let narrowest else { return sortedIDs }
-        return narrowest.sorted()
+        guard let narrowest, narrowest.count * 4 < sortedIDs.count else { return sortedIDs }
+        let requirement = narrowest.requirement
+        if requirement.op == .exists { return (byKey[requirement.key] ?? []).sorted() }
+        return requirement.values.reduce(into: Set<String>()) { $0.formUnion(byLabel[requirement.key]?[$1] ?? []) }.sorted()
     }
 
     static func insertionPoint(of id: String, in sorted: [String]) -> Int {

@@ -57,9 +57,12 @@ public struct PolicyEngine: Sendable {
     /// - Parameters:
     ///   - requestSelector: the `-l` selector the user typed, if any.
     ///   - channel: where the request was made, checked against the command's `channels`.
+    ///   - targetLimit: name at most this many targets (the first by id). A `mode: one` request
+    ///     needs one agent and a few names to show, not the whole fleet: with a limit the search
+    ///     stops early, so a request costs the same with ten thousand agents as with ten.
     public func authorize(
         user: String, command: CommandSpec, requestSelector: LabelSelector = .everything, channel: String? = nil,
-        agents fleet: some AgentFleet
+        agents fleet: some AgentFleet, targetLimit: Int = .max
     ) -> PolicyDecision {
         let userRoles = roles(of: user)
         guard !userRoles.isEmpty else { return .refused(.noRole(user: user)) }
@@ -78,17 +81,28 @@ public struct PolicyEngine: Sendable {
         guard grants.contains(where: { fleet.hasAgent(matchingAll: [$0.on, command.selector]) }) else {
             return .refused(.noAgentMatchesCommand(command: command.name, selector: command.selector))
         }
-        var requested: [String: AgentInfo] = [:]
+        // The first `targetLimit` of each grant, then the first of their union: the union's first.
+        var serving: [String: AgentInfo] = [:]
         for grant in grants {
-            for agent in fleet.agents(matchingAll: [grant.on, command.selector, requestSelector]) { requested[agent.id] = agent }
+            for agent in fleet.agents(
+                matchingAll: [grant.on, command.selector, requestSelector], limit: targetLimit, where: { $0.serves(command) })
+            {
+                serving[agent.id] = agent
+            }
         }
-        guard !requested.isEmpty else { return .refused(.noAgentMatchesRequest(selector: requestSelector)) }
-        let accepting = requested.values.filter { $0.accepts(command) }
-        guard !accepting.isEmpty else { return .refused(.noAgentAcceptsCommand(command: command.name)) }
+        guard serving.isEmpty else {
+            return .allowed(targets: Array(serving.values.sorted { $0.id < $1.id }.prefix(targetLimit)), grants: grants)
+        }
+        // Nobody serves it: which filter left nobody (these searches run only on a refusal).
+        let selectors = grants.map { [$0.on, command.selector, requestSelector] }
+        guard selectors.contains(where: { fleet.hasAgent(matchingAll: $0) }) else {
+            return .refused(.noAgentMatchesRequest(selector: requestSelector))
+        }
+        guard selectors.contains(where: { fleet.hasAgent(matchingAll: $0, where: { $0.accepts(command) }) }) else {
+            return .refused(.noAgentAcceptsCommand(command: command.name))
+        }
         // Said before anyone is asked for a code: no target could check it.
-        let serving = accepting.filter { $0.serves(command) }
-        guard !serving.isEmpty else { return .refused(.noAgentVerifiesTwoFactor(command: command.name)) }
-        return .allowed(targets: serving.sorted { $0.id < $1.id }, grants: grants)
+        return .refused(.noAgentVerifiesTwoFactor(command: command.name))
     }
 
     /// Whether `user` may run `command` on this very agent: the check repeated at dispatch.
