@@ -196,6 +196,18 @@ let package = Package(
             ],
             swiftSettings: swiftSettings),
 
+        // A load generator for the benchmarks: thousands of simulated agents on the real protocol.
+        .executableTarget(
+            name: "meeseeks-swarm",
+            dependencies: [
+                "MeeseeksGRPC",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ],
+            path: "Benchmarks/AgentSwarm", swiftSettings: swiftSettings),
+
         // How the fuzz targets read their inputs, so the tests replay saved ones the same way.
         .target(name: "FuzzInputs", path: "Fuzz/Inputs", swiftSettings: swiftSettings),
 

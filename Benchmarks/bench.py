@@ -7,6 +7,7 @@
     dispatch  job accepted → process started on a remote agent, and → result stored; agent idle RSS
     reload    ten reloads of a 1,000-command configuration under a steady stream of Slack requests
     cluster   jobs/s and Slack ack latency on PostgreSQL beside SQLite; failover times (kill -9, SIGTERM)
+    fleet     1, 1,000 and 10,000 simulated agents: memory, idle CPU, routing, jobs/s, broadcast
 """
 import os
 import platform
@@ -18,6 +19,7 @@ import time
 
 from bench_cluster import bench_cluster
 from bench_dispatch import bench_dispatch
+from bench_fleet import bench_fleet
 from bench_slack import bench_reload, bench_slack
 from common import BIN, POLICY, box, config_dir, jobs_per_second
 
@@ -76,7 +78,8 @@ def bench_jobs(n=2000, workers=4):
             % (submitted, workers, box_rate, raw, box_rate / raw))
 
 
-BENCHES = {"lint": bench_lint, "jobs": bench_jobs, "slack": bench_slack, "dispatch": bench_dispatch, "reload": bench_reload, "cluster": bench_cluster}
+BENCHES = {"lint": bench_lint, "jobs": bench_jobs, "slack": bench_slack, "dispatch": bench_dispatch, "reload": bench_reload, "cluster": bench_cluster,
+           "fleet": bench_fleet}
 
 if __name__ == "__main__":
     chosen = sys.argv[1:] or list(BENCHES)
