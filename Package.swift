@@ -271,6 +271,15 @@ if Context.environment["MEESEEKS_FUZZ"] == "1" {
         ("FuzzSlack", ["MeeseeksSlack", "MeeseeksCore"]),
         ("FuzzSelector", ["MeeseeksLabels"]),
         ("FuzzRequest", ["MeeseeksCore", "MeeseeksConfig", "MeeseeksLabels"]),
+        (
+            "FuzzAgentReport",
+            [
+                "MeeseeksGRPC", "MeeseeksCore", "MeeseeksConfig", "MeeseeksLabels",
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
     ]
     for target in fuzzTargets {
         package.targets.append(
