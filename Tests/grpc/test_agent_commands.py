@@ -9,7 +9,7 @@ import tempfile
 import time
 import unittest
 
-from test_interop import agent_pb2, BIN, Spawned, config_dir, API_TOKEN, PythonAgent  # noqa: F401
+from test_interop import agent_pb2, BIN, SRE_POLICY, Spawned, config_dir, API_TOKEN, PythonAgent, start_box  # noqa: F401
 from test_forged_jobs import ImpostorBox
 
 import grpc
@@ -75,16 +75,11 @@ class Lint(unittest.TestCase):
 class OwnCommandsThroughTheBox(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.config = config_dir({
+        cls.config, cls.box, cls.http, cls.grpc = start_box({
             "commands.d/hello.yaml": "name: hello\nsummary: Hello\nrun: [/bin/echo, box hello]\n",
             "commands.d/restart.yaml": "name: restart\nsummary: Restart\nrun: [/bin/echo, restarting]\ntwo_factor: true\n",
-            "policies.d/p.yaml": "roles:\n  sre: {members: [U_SRE]}\ngrants:\n  - {roles: [sre], commands: [\"*\"]}\n",
-        })
-        env = dict(os.environ, MEESEEKS_AGENT_TOKEN=TOKEN, MEESEEKS_API_TOKEN=API_TOKEN)
-        cls.box = Spawned([os.path.join(BIN, "meeseeks"), "serve", "--config", cls.config, "--http", "127.0.0.1:0",
-                           "--grpc", "127.0.0.1:0", "--no-local-agent"], env=env)
-        cls.http = "http://" + cls.box.wait_line("http listening on").split()[-1]
-        cls.grpc = cls.box.wait_line("grpc listening on").split()[-1]
+            "policies.d/p.yaml": SRE_POLICY,
+        }, agent_token=TOKEN)
         cls.agents = {}
 
     @classmethod

@@ -1,7 +1,7 @@
 """An agent sending numbers and registrations out of range: refused with invalidArgument, the box
 lives on and keeps serving other agents. An agent that falls silent is let go after lost_after."""
 import json
-import os
+import queue
 import threading
 import time
 import unittest
@@ -10,7 +10,7 @@ import urllib.request
 import grpc
 
 import test_interop
-from test_interop import API_TOKEN, BIN, TOKEN, PythonAgent, Spawned, agent_pb2, config_dir
+from test_interop import API_TOKEN, TOKEN, PythonAgent, agent_pb2, agent_pb2_grpc
 
 
 class HostileAgent(unittest.TestCase):
@@ -52,9 +52,6 @@ class HostileAgent(unittest.TestCase):
         for i, fields in enumerate(cases):
             agent = PythonAgent.__new__(PythonAgent)
             agent.channel = grpc.insecure_channel(self.grpc)
-            from test_interop import agent_pb2_grpc, TOKEN
-            import queue
-            import threading
             agent.stub = agent_pb2_grpc.AgentServiceStub(agent.channel)
             agent.outbox, agent.inbox, agent.error = queue.Queue(), [], None
             register = dict(agent_id="py-big-%d" % i, hostname="python", slots=1, version="x")
@@ -99,16 +96,11 @@ class SilentStream(unittest.TestCase):
     stays. One watch serves every session, so this is also its test."""
 
     def setUp(self):
-        self.config = config_dir({
+        self.config, self.box, self.http, self.grpc = test_interop.start_box({
             "commands.d/hi.yaml": "name: hi\nsummary: Hi\nrun: [/bin/echo, hi]\n",
-            "policies.d/p.yaml": "roles:\n  sre: {members: [U_SRE]}\ngrants:\n  - {roles: [sre], commands: [\"*\"]}\n",
+            "policies.d/p.yaml": test_interop.SRE_POLICY,
             "meeseeks.yaml": "agents: {lost_after: 2s}\n",
         })
-        env = dict(os.environ, MEESEEKS_AGENT_TOKEN=TOKEN, MEESEEKS_API_TOKEN=API_TOKEN)
-        self.box = Spawned([os.path.join(BIN, "meeseeks"), "serve", "--config", self.config, "--http", "127.0.0.1:0",
-                            "--grpc", "127.0.0.1:0", "--no-local-agent"], env=env)
-        self.http = "http://" + self.box.wait_line("http listening on").split()[-1]
-        self.grpc = self.box.wait_line("grpc listening on").split()[-1]
 
     def tearDown(self):
         self.box.stop()

@@ -24,6 +24,19 @@ from meeseeks.agent.v1 import agent_pb2, agent_pb2_grpc  # noqa: E402
 from grpc_health.v1 import health_pb2, health_pb2_grpc  # noqa: E402  (grpcio-health-checking: an independent oracle)
 
 TOKEN = "interop-agent-token"
+SRE_POLICY = "roles:\n  sre: {members: [U_SRE]}\ngrants:\n  - {roles: [sre], commands: [\"*\"]}\n"
+
+
+def start_box(files, agent_token=TOKEN):
+    """A box on these configuration files, without its embedded agent: (its configuration folder,
+    the process, the HTTP URL, the gRPC address)."""
+    config = config_dir(files)
+    env = dict(os.environ, MEESEEKS_AGENT_TOKEN=agent_token, MEESEEKS_API_TOKEN=API_TOKEN)
+    box = Spawned([os.path.join(BIN, "meeseeks"), "serve", "--config", config, "--http", "127.0.0.1:0",
+                   "--grpc", "127.0.0.1:0", "--no-local-agent"], env=env)
+    http = "http://" + box.wait_line("http listening on").split()[-1]
+    grpc_address = box.wait_line("grpc listening on").split()[-1]
+    return config, box, http, grpc_address
 
 
 class PythonAgent:
@@ -82,16 +95,10 @@ class PythonAgent:
 class Interop(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.config = config_dir({
+        cls.config, cls.box, cls.http, cls.grpc = start_box({
             "commands.d/hi.yaml": "name: hi\nsummary: Hi\nrun: [/bin/echo, hi]\ntarget: {selector: lang=python}\n",
-            "policies.d/p.yaml": "roles:\n  sre: {members: [U_SRE]}\ngrants:\n  - {roles: [sre], commands: [\"*\"]}\n",
+            "policies.d/p.yaml": SRE_POLICY,
         })
-        env = dict(os.environ, MEESEEKS_AGENT_TOKEN=TOKEN, MEESEEKS_API_TOKEN=API_TOKEN)
-        cls.box = Spawned([os.path.join(BIN, "meeseeks"), "serve", "--config", cls.config, "--http", "127.0.0.1:0",
-                           "--grpc", "127.0.0.1:0", "--no-local-agent"], env=env)
-        cls.box.wait_line("http listening on")
-        cls.http = "http://" + cls.box.wait_line("http listening on").split()[-1]
-        cls.grpc = cls.box.wait_line("grpc listening on").split()[-1]
 
     @classmethod
     def tearDownClass(cls):
