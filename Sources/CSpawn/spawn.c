@@ -111,17 +111,23 @@ static void become_guardian(pid_t parent, const char *path, char *const argv[], 
     sigaction(SIGTERM, &ignore, NULL);
     sigaction(SIGINT, &ignore, NULL);
     sigaction(SIGQUIT, &ignore, NULL);
+    // vfork, not fork: this process is a copy of the box (or agent), and copying its page tables a
+    // second time cost more than the job's own start. The program's process borrows this one's
+    // memory until its exec, doing only async-signal-safe calls meanwhile, with every signal
+    // blocked until it has reset the handlers it inherited.
+    sigset_t all;
+    sigfillset(&all);
+    sigprocmask(SIG_SETMASK, &all, NULL);
+    pid_t program = vfork();
+    if (program == 0) become_program(path, argv, envp, out_fd, status_fd);
+    int fork_error = errno;
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, NULL);
-
-    pid_t program = fork();
     if (program < 0) {
-        int error = errno;
-        write_all(status_fd, &error, sizeof error);
+        write_all(status_fd, &fork_error, sizeof fork_error);
         _exit(127);
     }
-    if (program == 0) become_program(path, argv, envp, out_fd, status_fd);
     close(status_fd);
     close(out_fd);
     int status = 0;
