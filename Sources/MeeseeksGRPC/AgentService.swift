@@ -116,7 +116,7 @@ public struct AgentService: Meeseeks_Agent_V1_AgentService.ServiceProtocol {
                             var registered = Meeseeks_Agent_V1_Registered()
                             registered.agentID = record.id
                             registered.epoch = epoch
-                            registered.heartbeatSeconds = Int32(max(1, lostAfter / 3))
+                            registered.heartbeatSeconds = Int32(clamping: max(1, lostAfter / 3))
                             link.send(.with { $0.registered = registered })
                         }
                     }

@@ -134,6 +134,34 @@ struct JobDispatcherTests {
         #expect(lost.map(\.job.id) == [next.id] && lost.first?.job.status == .lost)
         #expect(bench.dispatcher.load.count(on: "a1") == 0)
     }
+
+    @Test("a broadcast ends when its last sub-job does, even when one end was written but not counted")
+    func broadcastCountsDown() throws {
+        var bench = try DispatcherBench()
+        for id in ["a2", "a3"] {
+            let record = AgentRecord(
+                id: id, hostname: "h", labels: ["pool": "x"], commands: ["*"], slots: 1, version: "t", connected: true, lastSeen: 0)
+            try bench.registry.admit(record, session: "s-\(id)", link: FakeAgentLink())
+            bench.dispatcher.attach(id, slots: 1)
+        }
+        let parent = try bench.dispatcher.submit(
+            JobRequest(command: "nap", arguments: [:], requester: "U1", targets: ["a1", "a2", "a3"], mode: .all),
+            spec: DispatcherBench.nap
+        ).job
+        _ = bench.dispatch()
+        let children = try bench.store.jobs(JobQuery(parentID: parent.id, limit: 10, oldestFirst: true))
+        #expect(children.map(\.status) == [.running, .running, .running])
+        let done = JobOutcome(status: .succeeded, exitCode: 0)
+        #expect(bench.dispatcher.complete(children[2].id, attempt: 1, done).isEmpty)
+        // The first sub-job's end reaches the store, but its write reported a failure: nobody counted it.
+        _ = try bench.store.finish(children[0].id, attempt: 1, outcome: done, at: 1_001)
+        #expect(bench.dispatcher.complete(children[1].id, attempt: 1, done).isEmpty)
+        #expect(try bench.store.job(parent.id)?.status == .running)
+        // Its agent delivers the result again: the broadcast is checked against the store and ends.
+        let ended = bench.dispatcher.complete(children[0].id, attempt: 1, done)
+        #expect(ended.map(\.job.id) == [parent.id] && ended.first?.job.status == .succeeded)
+        #expect(ended.first?.children.count == 3)
+    }
 }
 
 @Suite("The agent registry")

@@ -75,7 +75,9 @@ extension Orchestrator {
             audit.record(
                 AuditRecord(
                     action: .policyAllowed, user: user, command: spec.name, outcome: "allowed",
-                    detail: "api; targets \(targets.prefix(named).map(\.id).joined(separator: ","))\(targets.count > named ? ",…" : "")"))
+                    detail: spec.mode == .all
+                        ? "api; \(targets.count) targets: \(targets.prefix(named).map(\.id).joined(separator: ","))\(targets.count > named ? ",…" : "")"
+                        : "api; targets \(targets.prefix(named).map(\.id).joined(separator: ","))\(targets.count > named ? ",…" : "")"))
             do {
                 return try submit(
                     JobRequest(

@@ -314,9 +314,18 @@ struct JobDispatcher {
     /// `complete`, telling the caller when the store could not record the end (an agent's
     /// result is then kept by the agent and delivered again).
     mutating func record(_ id: Int64, attempt: Int?, _ outcome: JobOutcome) throws -> [EndedJob] {
-        guard let job = try store.finish(id, attempt: attempt, outcome: outcome, at: clock()) else {
+        let finished: Job?
+        do {
+            finished = try store.finish(id, attempt: attempt, outcome: outcome, at: clock())
+        } catch {
+            // The write may have been kept even so (a connection lost after the commit): the
+            // counts of open sub-jobs are taken from the store again.
+            openChildren.removeAll()
+            throw error
+        }
+        guard let job = finished else {
             logger.info("result ignored: job already ended or attempt is stale", metadata: ["job_id": "\(id)"])
-            return []
+            return try repeatedSubJob(id)
         }
         released(id)
         audit.record(
@@ -333,6 +342,14 @@ struct JobDispatcher {
             openChildren[parentID] = open - 1
             return []
         }
+        return completeBroadcastIfDone(parentID).map { [$0] } ?? []
+    }
+
+    /// A result delivered again for a sub-job that has ended: if its first delivery was
+    /// recorded by a write that reported a failure, nobody counted it, and its broadcast is
+    /// checked here so that it cannot stay open.
+    private mutating func repeatedSubJob(_ id: Int64) throws -> [EndedJob] {
+        guard let parentID = try store.job(id)?.parentID, let parent = try store.job(parentID), !parent.status.isFinal else { return [] }
         return completeBroadcastIfDone(parentID).map { [$0] } ?? []
     }
 

@@ -64,6 +64,7 @@ public struct PolicyEngine: Sendable {
         user: String, command: CommandSpec, requestSelector: LabelSelector = .everything, channel: String? = nil,
         agents fleet: some AgentFleet, targetLimit: Int = .max
     ) -> PolicyDecision {
+        let targetLimit = max(1, targetLimit)  // a decision that allows names at least one target
         let userRoles = roles(of: user)
         guard !userRoles.isEmpty else { return .refused(.noRole(user: user)) }
         let grants = grants(for: user, command: command.name)
