@@ -13,6 +13,7 @@ let package = Package(
     products: [
         .executable(name: "meeseeks", targets: ["meeseeks"]),
         .executable(name: "mrmeeseeks", targets: ["mrmeeseeks"]),
+        .executable(name: "meeseeks-guardian", targets: ["meeseeks-guardian"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -42,8 +43,10 @@ let package = Package(
             name: "CSQLite", path: "Sources/CSQLite", pkgConfig: "sqlite3",
             providers: [.apt(["libsqlite3-dev"])]),
 
-        // glibc's spawn extensions, which need _GNU_SOURCE.
+        // glibc's spawn extensions, which need _GNU_SOURCE, and the guardian that leads each job.
         .target(name: "CSpawn", path: "Sources/CSpawn"),
+        // The guardian as its own small program, started with posix_spawn (no copy of the box).
+        .executableTarget(name: "meeseeks-guardian", dependencies: ["CSpawn"]),
 
         // Config → Core: pure, no I/O beyond reading configuration files.
         .target(name: "MeeseeksLabels", swiftSettings: swiftSettings),

@@ -27,6 +27,8 @@ int meeseeks_pidfd_open(pid_t pid) {
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
 
 int meeseeks_set_undumpable(void) {
     return prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
@@ -65,7 +67,7 @@ static void close_all_except(int keep_a, int keep_b) {
 }
 
 /// In the program's process, between fork and exec: async-signal-safe calls only.
-static void become_program(const char *path, char *const argv[], char *const envp[], int out_fd, int status_fd) {
+__attribute__((noreturn)) static void become_program(const char *path, char *const argv[], char *const envp[], int out_fd, int status_fd) {
     struct sigaction defaults;
     defaults.sa_handler = SIG_DFL;
     defaults.sa_flags = 0;
@@ -88,8 +90,9 @@ static void become_program(const char *path, char *const argv[], char *const env
     _exit(127);
 }
 
-/// In the guardian, after fork: async-signal-safe calls only. Never returns.
-static void become_guardian(pid_t parent, const char *path, char *const argv[], char *const envp[], int out_fd, int status_fd) {
+/// In the guardian (a fork of this process, or the meeseeks-guardian program): async-signal-safe
+/// calls only. Never returns.
+void meeseeks_guardian_main(pid_t parent, const char *path, char *const argv[], char *const envp[], int out_fd, int status_fd) {
     setpgid(0, 0);
     // Nothing of the parent's (sockets, the database, other jobs' pipes) stays open here.
     close_all_except(out_fd, status_fd);
@@ -149,6 +152,8 @@ static void become_guardian(pid_t parent, const char *path, char *const argv[], 
     _exit(128 + signal);
 }
 
+static pid_t await_start(pid_t guardian, int status_read);
+
 pid_t meeseeks_spawn_guarded(const char *path, char *const argv[], char *const envp[], int out_fd) {
     int status_pipe[2];
     if (pipe2(status_pipe, O_CLOEXEC) != 0) return -errno;
@@ -161,7 +166,7 @@ pid_t meeseeks_spawn_guarded(const char *path, char *const argv[], char *const e
     pid_t guardian = fork();
     if (guardian == 0) {
         close(status_pipe[0]);
-        become_guardian(parent, path, argv, envp, out_fd, status_pipe[1]);
+        meeseeks_guardian_main(parent, path, argv, envp, out_fd, status_pipe[1]);
     }
     int fork_error = errno;
     pthread_sigmask(SIG_SETMASK, &previous, NULL);
@@ -170,18 +175,88 @@ pid_t meeseeks_spawn_guarded(const char *path, char *const argv[], char *const e
         close(status_pipe[0]);
         return -fork_error;
     }
-    // Both ends of the status pipe close on the program's exec (or with the guardian): nothing
-    // to read means the program started; an int is the errno of its failed start.
+    return await_start(guardian, status_pipe[0]);
+}
+
+/// Both ends of the status pipe close on the program's exec (or with the guardian): nothing to
+/// read means the program started; an int is the errno of its failed start (the guardian is then
+/// reaped). Closes `status_read`.
+static pid_t await_start(pid_t guardian, int status_read) {
     int error = 0;
     ssize_t n;
     do {
-        n = read(status_pipe[0], &error, sizeof error);
+        n = read(status_read, &error, sizeof error);
     } while (n < 0 && errno == EINTR);
-    close(status_pipe[0]);
+    close(status_read);
     if (n == (ssize_t)sizeof error) {
         int status;
         while (waitpid(guardian, &status, 0) < 0 && errno == EINTR) {}
         return -(error ? error : EIO);
     }
     return guardian;
+}
+
+/// `fd` moved to a descriptor above 3 (close-on-exec), so the helper's dup2 onto 1, 2 and 3
+/// cannot overwrite it; -1 on failure.
+static int above_three(int fd, int *moved) {
+    *moved = 0;
+    if (fd > 3) return fd;
+    int copy = fcntl(fd, F_DUPFD_CLOEXEC, 4);
+    if (copy >= 0) *moved = 1;
+    return copy;
+}
+
+pid_t meeseeks_spawn_guarded_by(const char *helper, const char *path, char *const argv[], char *const envp[], int out_fd) {
+    if (helper == NULL) return meeseeks_spawn_guarded(path, argv, envp, out_fd);
+    int status_pipe[2];
+    if (pipe2(status_pipe, O_CLOEXEC) != 0) return -errno;
+    int moved_out = 0, moved_status = 0;
+    int out = above_three(out_fd, &moved_out);
+    int status_write = above_three(status_pipe[1], &moved_status);
+    char parent[24];
+    snprintf(parent, sizeof parent, "%d", (int)getpid());
+    size_t count = 0;
+    while (argv[count] != NULL) count++;
+    char **helper_argv = calloc(count + 4, sizeof(char *));
+    pid_t guardian = -1;
+    int error = ENOMEM;
+    if (out >= 0 && status_write >= 0 && helper_argv != NULL) {
+        helper_argv[0] = (char *)helper;
+        helper_argv[1] = parent;
+        helper_argv[2] = (char *)path;
+        for (size_t i = 0; i < count; i++) helper_argv[3 + i] = argv[i];
+        posix_spawn_file_actions_t actions;
+        posix_spawnattr_t attributes;
+        posix_spawn_file_actions_init(&actions);
+        posix_spawnattr_init(&attributes);
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+        posix_spawn_file_actions_adddup2(&actions, out, 1);
+        posix_spawn_file_actions_adddup2(&actions, out, 2);
+        posix_spawn_file_actions_adddup2(&actions, status_write, 3);
+        posix_spawn_file_actions_addclosefrom_np(&actions, 4);
+        // Its own process group from the start (the box may signal the group at once), every
+        // signal blocked and at its default until the guardian has set up its own handling.
+        sigset_t all;
+        sigfillset(&all);
+        posix_spawnattr_setsigmask(&attributes, &all);
+        posix_spawnattr_setsigdefault(&attributes, &all);
+        posix_spawnattr_setpgroup(&attributes, 0);
+        posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP);
+        error = posix_spawn(&guardian, helper, &actions, &attributes, helper_argv, envp);
+        posix_spawn_file_actions_destroy(&actions);
+        posix_spawnattr_destroy(&attributes);
+    } else if (out < 0 || status_write < 0) {
+        error = errno;
+    }
+    free(helper_argv);
+    if (moved_out) close(out);
+    if (moved_status) close(status_write);
+    close(status_pipe[1]);
+    if (error != 0) {
+        close(status_pipe[0]);
+        // The helper is missing or cannot run here: the guardian is a fork of this process.
+        if (error == ENOENT || error == EACCES || error == ENOEXEC) return meeseeks_spawn_guarded(path, argv, envp, out_fd);
+        return -error;
+    }
+    return await_start(guardian, status_pipe[0]);
 }

@@ -35,7 +35,7 @@ final class ChildProcess: Sendable {
             argvC.forEach { free($0) }
             envC.forEach { free($0) }
         }
-        let pid = meeseeks_spawn_guarded(path, argvC, envC, fds[1])
+        let pid = meeseeks_spawn_guarded_by(Self.guardian, path, argvC, envC, fds[1])
         close(fds[1])
         guard pid > 0 else {
             close(fds[0])
@@ -44,6 +44,20 @@ final class ChildProcess: Sendable {
         self.pid = pid
         self.readFD = fds[0]
     }
+
+    /// The meeseeks-guardian program beside this executable (it is built and installed with
+    /// meeseeks and mrmeeseeks). Without it the guardian is a fork of this process, which works
+    /// the same and costs more: the fork copies this process's page tables and shares its memory
+    /// copy-on-write while the job runs.
+    static let guardian: String? = {
+        var buffer = [CChar](repeating: 0, count: 4096)
+        let length = readlink("/proc/self/exe", &buffer, buffer.count - 1)
+        guard length > 0 else { return nil }  // no /proc: the fork it is
+        let executable = String(decoding: buffer[..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        guard let slash = executable.lastIndex(of: "/") else { return nil }
+        let candidate = String(executable[..<slash]) + "/meeseeks-guardian"
+        return access(candidate, X_OK) == 0 ? candidate : nil
+    }()
 
     /// The program's path: as given when it has a slash, else the first executable match in the
     /// PATH the job will run with (not the server's).

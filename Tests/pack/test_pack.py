@@ -647,7 +647,8 @@ class ContainerfileByReading(unittest.TestCase):
             self.skipTest("needs ldd and dpkg (Debian)")
         runtime = " ".join(self.stage("runtime")[2])
         installed = set(re.search(r"apt-get -q install -y --no-install-recommends (.*?)(&&|$)", runtime).group(1).split())
-        for binary in ("meeseeks", "mrmeeseeks"):
+        self.assertIn("/out/meeseeks-guardian", runtime)  # beside the binaries that start it
+        for binary in ("meeseeks", "mrmeeseeks", "meeseeks-guardian"):
             out = run(["ldd", os.path.join(BIN, binary)]).stdout
             for line in out.splitlines():
                 m = re.match(r"\s*(\S+) => (\S+)", line)

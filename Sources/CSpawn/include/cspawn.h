@@ -27,6 +27,17 @@ int meeseeks_pidfd_open(pid_t pid);
 /// ...). Call it from a thread that lives until the guardian has exited.
 pid_t meeseeks_spawn_guarded(const char *path, char *const argv[], char *const envp[], int out_fd);
 
+/// `meeseeks_spawn_guarded` with the guardian started as `helper` (the meeseeks-guardian program,
+/// with `posix_spawn`) instead of as a fork of this process: a fork copies the caller's page
+/// tables and keeps its memory shared copy-on-write for the job's whole life, which cost the box
+/// more than the job. Without a helper (NULL), or when it cannot be started, the fork is used.
+pid_t meeseeks_spawn_guarded_by(const char *helper, const char *path, char *const argv[], char *const envp[], int out_fd);
+
+/// The guardian itself, for the meeseeks-guardian program: `parent` is the pid that started it,
+/// the program's output goes to `out_fd`, `status_fd` reports a failed start (and must be
+/// close-on-exec). Never returns.
+void meeseeks_guardian_main(pid_t parent, const char *path, char *const argv[], char *const envp[], int out_fd, int status_fd);
+
 /// prctl(PR_SET_DUMPABLE, 0): no core dumps, and /proc/<pid>/environ, mem and maps readable by
 /// root only, not by other processes of the same user (the embedded agent's jobs).
 int meeseeks_set_undumpable(void);
