@@ -6,6 +6,7 @@ import MeeseeksCore
 import MeeseeksGRPC
 import Metrics
 import SwiftProtobuf
+import Synchronization
 
 /// Keeps an agent connected to the box that leads: dial, register, relay, and on any failure
 /// reconnect with jittered backoff, forever (until cancelled). With several boxes (HA), a
@@ -59,8 +60,9 @@ public struct AgentConnection: Sendable {
             let started = Date()
             let address = leader ?? boxes[next % boxes.count]
             leader = nil
+            let registered = Atomic<Bool>(false)
             do {
-                try await connectOnce(to: address)
+                try await connectOnce(to: address) { registered.store(true, ordering: .relaxed) }
             } catch let error as RPCError where error.code == .unavailable && Self.leaderHint(error) != nil {
                 // A standby names the leader, which is dialled at once (a malformed name is
                 // skipped: the list is tried instead).
@@ -87,7 +89,9 @@ public struct AgentConnection: Sendable {
             await agent.detach()
             MetricCache.gauge("meeseeks_agent_connected").record(0)
             MetricCache.counter("meeseeks_agent_reconnects_total").increment()
-            if Date().timeIntervalSince(started) > 30 { failures = 0 }
+            // The box took this agent: losing it now is a new outage, retried quickly again (a box
+            // restarted many times in a row must not find its agents minutes away).
+            if registered.load(ordering: .relaxed) || Date().timeIntervalSince(started) > 30 { failures = 0 }
             failures += 1
             let backoff = min(30, 0.25 * pow(2, Double(min(failures, 8))) * Double.random(in: 0.5...1.5))
             // With several boxes the next is tried soon: one of them leads.
@@ -100,7 +104,7 @@ public struct AgentConnection: Sendable {
         error.metadata[stringValues: leaderKey].first { !$0.isEmpty }
     }
 
-    private func connectOnce(to address: HostPort) async throws {
+    private func connectOnce(to address: HostPort, onRegistered: @escaping @Sendable () -> Void) async throws {
         try await withGRPCClient(
             transport: .http2NIOPosix(
                 target: Self.target(address), transportSecurity: security,
@@ -130,6 +134,7 @@ public struct AgentConnection: Sendable {
                             logger.notice(
                                 "connected to the box",
                                 metadata: ["agent": "\(registered.agentID)", "box": "\(address)", "epoch": "\(registered.epoch)"])
+                            onRegistered()
                             await agent.attach(outbound, epoch: registered.epoch)
                             MetricCache.gauge("meeseeks_agent_connected").record(1)
                             let interval = max(1, Int(registered.heartbeatSeconds))
