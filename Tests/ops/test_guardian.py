@@ -58,6 +58,7 @@ class Guardian(unittest.TestCase):
         leader, the job's program)."""
         box = Spawned([binary, "serve", "--config", self.config, "--db", os.path.join(self.work, "box.db"),
                        "--http", "127.0.0.1:0", "--grpc", "127.0.0.1:0"], env=dict(os.environ, MEESEEKS_API_TOKEN=API_TOKEN))
+        self.addCleanup(box.stop)  # also when a step below fails
         url = "http://" + box.wait_line("http listening on").split()[-1]
         status, body, _ = http("POST", url + "/api/v1/jobs", {"command": "nap"},
                                {"Authorization": "Bearer " + API_TOKEN, "X-Meeseeks-As": "U_SRE"})
@@ -68,7 +69,6 @@ class Guardian(unittest.TestCase):
             if leaders:
                 return box, leaders[0], children(leaders[0])[0]
             time.sleep(0.05)
-        box.stop()
         self.fail("the job did not start")
 
     def dies_with_the_box(self, box, leader, program):

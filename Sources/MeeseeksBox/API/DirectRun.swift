@@ -60,10 +60,9 @@ extension Orchestrator {
         }
         // One agent will run a `mode: one` job: the audit names a few of the candidates, and the
         // search stops there instead of walking a fleet of thousands on every request.
-        let named = 10
         let decision = snapshot.engine.authorize(
             user: user, command: spec, requestSelector: selector, agents: registry.fleet,
-            targetLimit: spec.mode == .all ? .max : named + 1)
+            targetLimit: spec.mode == .all ? .max : AgentNames.named + 1)
         switch decision {
         case .refused(let refusal):
             audit.record(
@@ -75,9 +74,8 @@ extension Orchestrator {
             audit.record(
                 AuditRecord(
                     action: .policyAllowed, user: user, command: spec.name, outcome: "allowed",
-                    detail: spec.mode == .all
-                        ? "api; \(targets.count) targets: \(targets.prefix(named).map(\.id).joined(separator: ","))\(targets.count > named ? ",…" : "")"
-                        : "api; targets \(targets.prefix(named).map(\.id).joined(separator: ","))\(targets.count > named ? ",…" : "")"))
+                    detail:
+                        "api; \(spec.mode == .all ? "\(targets.count) targets:" : "targets") \(AgentNames.abbreviated(targets.map(\.id)))"))
             do {
                 return try submit(
                     JobRequest(

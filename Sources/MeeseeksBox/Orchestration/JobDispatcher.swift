@@ -112,8 +112,8 @@ struct JobDispatcher {
     /// The agents of a broadcast as the audit names them: the count, and the first few (an audit
     /// row stays small with ten thousand agents).
     static func broadcastDetail(_ agents: [String]) -> String {
-        let named = agents.prefix(10).joined(separator: ",")
-        return agents.count > 10 ? "broadcast to \(agents.count) agents: \(named),…" : "broadcast to \(named)"
+        agents.count > AgentNames.named
+            ? "broadcast to \(agents.count) agents: \(AgentNames.abbreviated(agents))" : "broadcast to \(AgentNames.abbreviated(agents))"
     }
 
     // MARK: Approval
