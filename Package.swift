@@ -111,6 +111,7 @@ let package = Package(
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
                 .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                .product(name: "NIOCore", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings),
 
@@ -227,6 +228,7 @@ let package = Package(
             swiftSettings: swiftSettings),
         .testTarget(name: "MeeseeksConfigTests", dependencies: ["MeeseeksConfig", "FuzzInputs"], swiftSettings: swiftSettings),
         .testTarget(name: "MeeseeksCoreTests", dependencies: ["MeeseeksCore"], swiftSettings: swiftSettings),
+        .testTarget(name: "MeeseeksGRPCTests", dependencies: ["MeeseeksGRPC"], swiftSettings: swiftSettings),
         .testTarget(name: "MeeseeksSlackTests", dependencies: ["MeeseeksSlack", "FuzzInputs"], swiftSettings: swiftSettings),
         .testTarget(
             name: "MeeseeksSQLiteTests", dependencies: ["MeeseeksSQLite", "MeeseeksCore", "MeeseeksVault"], swiftSettings: swiftSettings),

@@ -63,6 +63,9 @@ struct SimulatedAgent: Sendable {
                             tally.registered()
                             await passed.leave()
                             heartbeat = Task { await beat(every: max(1, Int(registered.heartbeatSeconds)), into: send) }
+                        case .pace(let pace):
+                            heartbeat?.cancel()
+                            heartbeat = Task { await beat(every: max(1, Int(pace.heartbeatSeconds)), into: send) }
                         case .job(let job):
                             answer(job, into: send)
                         case .cancel, .ack, nil:

@@ -163,8 +163,8 @@ public actor Agent: JobReporter {
             Task { await executor.cancel(jobID: cancel.jobID) }
         case .ack(let ack):
             ledger.forget(jobID: ack.jobID, attempt: ack.attempt)
-        case .registered, nil:
-            break
+        case .registered, .pace, nil:
+            break  // taken by the connection
         }
     }
 

@@ -129,24 +129,33 @@ public struct AgentConnection: Sendable {
                         heartbeat?.cancel()
                         outbound.finish()
                     }
+                    /// Heartbeats every `seconds` from now on (the box sets the pace, and slows it as its fleet grows).
+                    func beat(every seconds: Int32) {
+                        heartbeat?.cancel()
+                        let interval = max(1, Int(seconds))
+                        heartbeat = Task {
+                            while !Task.isCancelled {
+                                try? await Task.sleep(for: .seconds(interval))
+                                let busy = await agent.busy
+                                // Skipped when the queue is full: the output in it proves we are alive.
+                                outbound.trySend(.with { $0.heartbeat = .with { $0.busy = Int32(busy) } })
+                            }
+                        }
+                    }
                     for try await message in response.messages {
-                        if case .registered(let registered)? = message.kind {
+                        switch message.kind {
+                        case .registered(let registered):
                             logger.notice(
                                 "connected to the box",
                                 metadata: ["agent": "\(registered.agentID)", "box": "\(address)", "epoch": "\(registered.epoch)"])
                             onRegistered()
                             await agent.attach(outbound, epoch: registered.epoch)
                             MetricCache.gauge("meeseeks_agent_connected").record(1)
-                            let interval = max(1, Int(registered.heartbeatSeconds))
-                            heartbeat = Task {
-                                while !Task.isCancelled {
-                                    try? await Task.sleep(for: .seconds(interval))
-                                    let busy = await agent.busy
-                                    // Skipped when the queue is full: the output in it proves we are alive.
-                                    outbound.trySend(.with { $0.heartbeat = .with { $0.busy = Int32(busy) } })
-                                }
-                            }
-                        } else {
+                            beat(every: registered.heartbeatSeconds)
+                        case .pace(let pace):
+                            logger.debug("heartbeat interval changed", metadata: ["seconds": "\(pace.heartbeatSeconds)"])
+                            beat(every: pace.heartbeatSeconds)
+                        default:
                             await agent.received(message)
                         }
                     }

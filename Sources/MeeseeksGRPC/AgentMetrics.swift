@@ -9,4 +9,9 @@ enum AgentMetrics {
     static func malformed() {
         MetricCache.counter("meeseeks_agent_malformed_messages_total").increment()
     }
+
+    /// The heartbeat interval agents were last asked for (it grows with the fleet).
+    static func heartbeatInterval(_ seconds: Int) {
+        MetricCache.gauge("meeseeks_agent_heartbeat_interval_seconds").record(seconds)
+    }
 }

@@ -116,14 +116,16 @@ public struct AgentService: Meeseeks_Agent_V1_AgentService.ServiceProtocol {
                             var registered = Meeseeks_Agent_V1_Registered()
                             registered.agentID = record.id
                             registered.epoch = epoch
-                            registered.heartbeatSeconds = Int32(clamping: max(1, lostAfter / 3))
+                            let heartbeat = HeartbeatPace.interval(agents: silenceWatch.count, lostAfter: lostAfter)
+                            state.heartbeat = heartbeat
+                            registered.heartbeatSeconds = Int32(clamping: heartbeat)
                             link.send(.with { $0.registered = registered })
                         }
                     }
                 }
                 group.addTask {
-                    // Silence longer than lostAfter ends the session: the agent is gone.
-                    try await silenceWatch.silence(of: state, lostAfter: lostAfter)
+                    // Long silence ends the session: the agent is gone, or hangs.
+                    try await silenceWatch.silence(of: state, lostAfter: lostAfter, link: link)
                 }
                 _ = try await group.next()
                 group.cancelAll()
@@ -131,14 +133,23 @@ public struct AgentService: Meeseeks_Agent_V1_AgentService.ServiceProtocol {
         } catch {
             guard let agent = state.agent else { throw error }  // a refusal goes back to the agent as its status
             logger.info("agent stream ended", metadata: ["agent": "\(agent)", "reason": "\(error)"])
-            await host.disconnected(agent, session: state.session, lastContact: state.lastContact)
+            let silent = (error as? RPCError)?.code == .deadlineExceeded
+            await host.disconnected(
+                agent, session: state.session, lastContact: silent ? state.lastContact : Self.contact(of: state, lostAfter))
             // A message refused as malformed ends the stream with that status, so the agent knows why.
             if let refusal = error as? RPCError, refusal.code == .invalidArgument || refusal.code == .failedPrecondition { throw refusal }
             return
         }
         if let agent = state.agent {
-            await host.disconnected(agent, session: state.session, lastContact: state.lastContact)
+            await host.disconnected(agent, session: state.session, lastContact: Self.contact(of: state, lostAfter))
         }
+    }
+
+    /// When an agent whose connection ended was last known alive: its last message, or as late as
+    /// the connection's keepalive proves (heartbeats may be minutes apart in a big fleet, and an
+    /// agent that restarts should find its running jobs still waiting for it).
+    static func contact(of state: SessionState, _ lostAfter: Int) -> Double {
+        max(state.lastContact, Date().timeIntervalSince1970 - Double(TransportKeepalive(lostAfter: lostAfter).window))
     }
 
     /// The first message: a registration with a valid token, or the end of the stream.
@@ -321,7 +332,7 @@ public struct AgentService: Meeseeks_Agent_V1_AgentService.ServiceProtocol {
 /// What one stream knows of its agent.
 final class SessionState: Sendable {
     let session = UUID().uuidString
-    private let state = Mutex<(agent: String?, lastContact: Double)>((nil, Date().timeIntervalSince1970))
+    private let state = Mutex<(agent: String?, lastContact: Double, heartbeat: Int?)>((nil, Date().timeIntervalSince1970, nil))
 
     var agent: String? {
         get { state.withLock { $0.agent } }
@@ -329,6 +340,15 @@ final class SessionState: Sendable {
     }
 
     var lastContact: Double { state.withLock { $0.lastContact } }
+
+    /// The heartbeat interval the agent was asked for, in seconds (nil before it registered).
+    var heartbeat: Int? {
+        get { state.withLock { $0.heartbeat } }
+        set { state.withLock { $0.heartbeat = newValue } }
+    }
+
+    /// The last message's time and the heartbeat interval, read together.
+    var contact: (lastContact: Double, heartbeat: Int?) { state.withLock { ($0.lastContact, $0.heartbeat) } }
 
     func touch() {
         state.withLock { $0.lastContact = Date().timeIntervalSince1970 }

@@ -14,6 +14,8 @@ struct AgentServer: Service {
     let port: Int
     let token: String?
     let tls: BoxServer.TLSFiles?
+    /// `agents.lost_after` now: each new connection's TCP keepalive is set from it.
+    let lostAfter: @Sendable () -> Int
     let logger: Logger
     /// Told the address it listens on once it does (port 0 picks one).
     var listening: @Sendable (HostPort) -> Void = { _ in }
@@ -55,7 +57,19 @@ struct AgentServer: Service {
     }
 
     func run() async throws {
-        let transport = HTTP2ServerTransport.Posix(address: .ipv4(host: host, port: port), transportSecurity: security)
+        let (lostAfter, logger) = (lostAfter, logger)
+        let transport = HTTP2ServerTransport.Posix(
+            address: .ipv4(host: host, port: port), transportSecurity: security,
+            config: .defaults { config in
+                // The transport's only hook on an accepted connection (named for debugging).
+                config.channelDebuggingCallbacks.onAcceptTCPConnection = { channel in
+                    TransportKeepalive(lostAfter: lostAfter()).apply(to: channel) { error in
+                        logger.warning(
+                            "TCP keepalive is off for an agent connection; only its heartbeats will tell if it is gone",
+                            metadata: ["error": "\(error)"])
+                    }
+                }
+            })
         let server = GRPCServer(
             transport: transport,
             services: [AgentService(host: box, token: token, logger: logger, certificateNames: Self.certificateNames), HealthService()])

@@ -151,7 +151,7 @@ public struct BoxServer: Sendable {
         services.append(
             AgentServer(
                 box: box, host: grpc.host, port: grpc.port, token: options.environment["MEESEEKS_AGENT_TOKEN"], tls: options.grpcTLS,
-                logger: logger))
+                lostAfter: { [config = box.config] in config.snapshot.configuration.settings.agentLostAfter }, logger: logger))
         services += Housekeeping.loops(for: box)
         services.append(http)
         let group = ServiceGroup(

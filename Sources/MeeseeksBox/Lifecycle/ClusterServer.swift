@@ -50,10 +50,11 @@ extension BoxServer {
         let slackIntake = DurableSlackIntake(ledger: store, forwarder: forwarder, logger: logger)
         let http = try httpApplication(api: api, slack: slackIntake, listening: { addresses.set(http: $0) })
         let grpc = try Self.split(options.grpc, flag: "--grpc")
+        let lostAfter: @Sendable () -> Int = { holder.snapshot.configuration.settings.agentLostAfter }
         var agents = AgentServer(
-            box: ClusterAgentHost(
-                leadership: leadership, credentials: store, lostAfterSeconds: { holder.snapshot.configuration.settings.agentLostAfter }),
-            host: grpc.host, port: grpc.port, token: options.environment["MEESEEKS_AGENT_TOKEN"], tls: options.grpcTLS, logger: logger)
+            box: ClusterAgentHost(leadership: leadership, credentials: store, lostAfterSeconds: lostAfter),
+            host: grpc.host, port: grpc.port, token: options.environment["MEESEEKS_AGENT_TOKEN"], tls: options.grpcTLS,
+            lostAfter: lostAfter, logger: logger)
         agents.listening = { addresses.set(grpc: $0) }
         let logger = logger
         let services: [any Service] = [

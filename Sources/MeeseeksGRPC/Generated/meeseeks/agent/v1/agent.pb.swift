@@ -400,6 +400,14 @@ public nonisolated struct Meeseeks_Agent_V1_BoxMessage: Sendable {
     set {kind = .ack(newValue)}
   }
 
+  public var pace: Meeseeks_Agent_V1_Pace {
+    get {
+      if case .pace(let v)? = kind {return v}
+      return Meeseeks_Agent_V1_Pace()
+    }
+    set {kind = .pace(newValue)}
+  }
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public nonisolated enum OneOf_Kind: Equatable, Sendable {
@@ -407,6 +415,7 @@ public nonisolated struct Meeseeks_Agent_V1_BoxMessage: Sendable {
     case job(Meeseeks_Agent_V1_JobAssignment)
     case cancel(Meeseeks_Agent_V1_CancelJob)
     case ack(Meeseeks_Agent_V1_ResultAck)
+    case pace(Meeseeks_Agent_V1_Pace)
 
   }
 
@@ -424,6 +433,21 @@ public nonisolated struct Meeseeks_Agent_V1_Registered: Sendable {
 
   /// The epoch of the leader the agent registered with (0 without leader election).
   public var epoch: UInt64 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// A new heartbeat interval, longer than the one the agent was given: a box with a big fleet spaces
+/// heartbeats out (the kernel's TCP keepalive finds dead hosts meanwhile). An agent that does not know
+/// this message keeps its first, shorter interval, which is always enough.
+public nonisolated struct Meeseeks_Agent_V1_Pace: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var heartbeatSeconds: Int32 = 0
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -1217,7 +1241,7 @@ nonisolated extension Meeseeks_Agent_V1_JobRejected: SwiftProtobuf.Message, Swif
 
 nonisolated extension Meeseeks_Agent_V1_BoxMessage: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".BoxMessage"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}registered\0\u{1}job\0\u{1}cancel\0\u{1}ack\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}registered\0\u{1}job\0\u{1}cancel\0\u{1}ack\0\u{1}pace\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1277,6 +1301,19 @@ nonisolated extension Meeseeks_Agent_V1_BoxMessage: SwiftProtobuf.Message, Swift
           self.kind = .ack(v)
         }
       }()
+      case 5: try {
+        var v: Meeseeks_Agent_V1_Pace?
+        var hadOneofValue = false
+        if let current = self.kind {
+          hadOneofValue = true
+          if case .pace(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.kind = .pace(v)
+        }
+      }()
       default: break
       }
     }
@@ -1303,6 +1340,10 @@ nonisolated extension Meeseeks_Agent_V1_BoxMessage: SwiftProtobuf.Message, Swift
     case .ack?: try {
       guard case .ack(let v)? = self.kind else { preconditionFailure() }
       try visitor.visitSingularMessageField(value: v, fieldNumber: 4)
+    }()
+    case .pace?: try {
+      guard case .pace(let v)? = self.kind else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 5)
     }()
     case nil: break
     }
@@ -1351,6 +1392,36 @@ nonisolated extension Meeseeks_Agent_V1_Registered: SwiftProtobuf.Message, Swift
     if lhs.agentID != rhs.agentID {return false}
     if lhs.heartbeatSeconds != rhs.heartbeatSeconds {return false}
     if lhs.epoch != rhs.epoch {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Meeseeks_Agent_V1_Pace: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".Pace"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}heartbeat_seconds\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularInt32Field(value: &self.heartbeatSeconds) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.heartbeatSeconds != 0 {
+      try visitor.visitSingularInt32Field(value: self.heartbeatSeconds, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Meeseeks_Agent_V1_Pace, rhs: Meeseeks_Agent_V1_Pace) -> Bool {
+    if lhs.heartbeatSeconds != rhs.heartbeatSeconds {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
