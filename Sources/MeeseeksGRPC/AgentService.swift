@@ -329,29 +329,34 @@ public struct AgentService: Meeseeks_Agent_V1_AgentService.ServiceProtocol {
     }
 }
 
-/// What one stream knows of its agent.
+/// What one stream knows of its agent. Its last contact and heartbeat interval are atomics: every
+/// message writes one, and each sweep of the silence watch reads both for every session.
 final class SessionState: Sendable {
     let session = UUID().uuidString
-    private let state = Mutex<(agent: String?, lastContact: Double, heartbeat: Int?)>((nil, Date().timeIntervalSince1970, nil))
+    private let registered = Mutex<String?>(nil)
+    /// The last message's time, as the bits of a `Double` (seconds since 1970).
+    private let lastContactBits = Atomic<UInt64>(Date().timeIntervalSince1970.bitPattern)
+    /// The heartbeat interval the agent was asked for, in seconds; 0 before it registered.
+    private let heartbeatSeconds = Atomic<Int>(0)
 
     var agent: String? {
-        get { state.withLock { $0.agent } }
-        set { state.withLock { $0.agent = newValue } }
+        get { registered.withLock { $0 } }
+        set { registered.withLock { $0 = newValue } }
     }
 
-    var lastContact: Double { state.withLock { $0.lastContact } }
+    var lastContact: Double { Double(bitPattern: lastContactBits.load(ordering: .relaxed)) }
 
     /// The heartbeat interval the agent was asked for, in seconds (nil before it registered).
     var heartbeat: Int? {
-        get { state.withLock { $0.heartbeat } }
-        set { state.withLock { $0.heartbeat = newValue } }
+        get {
+            let seconds = heartbeatSeconds.load(ordering: .relaxed)
+            return seconds > 0 ? seconds : nil
+        }
+        set { heartbeatSeconds.store(max(0, newValue ?? 0), ordering: .relaxed) }
     }
 
-    /// The last message's time and the heartbeat interval, read together.
-    var contact: (lastContact: Double, heartbeat: Int?) { state.withLock { ($0.lastContact, $0.heartbeat) } }
-
     func touch() {
-        state.withLock { $0.lastContact = Date().timeIntervalSince1970 }
+        lastContactBits.store(Date().timeIntervalSince1970.bitPattern, ordering: .relaxed)
     }
 }
 

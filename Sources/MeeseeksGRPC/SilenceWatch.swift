@@ -6,15 +6,21 @@ import Synchronization
 
 /// Watches every agent session: ends those silent for longer than their limit (three missed
 /// heartbeats, and never under `lostAfter`), and asks for rarer heartbeats as the fleet grows
-/// (`HeartbeatPace`). One sweep every half second over every session, instead of a sleeping
+/// (`HeartbeatPace`). One sweep every few hundred milliseconds over every session, instead of a sleeping
 /// timer per session, so ten thousand quiet agents cost one wake-up, not ten thousand. A session
 /// waits on it at no cost; the sweep runs only while some session is watched.
 final class SilenceWatch: Sendable {
-    private struct Watched {
+    /// A class: each sweep visits ten thousand of them, and one reference is cheaper
+    /// to pass around than four.
+    private final class Watched: Sendable {
         let state: SessionState
         let lostAfter: Int
         let link: GRPCAgentLink
         let continuation: CheckedContinuation<Void, any Error>
+
+        init(state: SessionState, lostAfter: Int, link: GRPCAgentLink, continuation: CheckedContinuation<Void, any Error>) {
+            (self.state, self.lostAfter, self.link, self.continuation) = (state, lostAfter, link, continuation)
+        }
     }
 
     private struct Sessions {
@@ -23,7 +29,12 @@ final class SilenceWatch: Sendable {
     }
 
     private let sessions = Mutex(Sessions())
-    static let sweepInterval = Duration.milliseconds(500)
+
+    /// How often the sweep runs: an eighth of the shortest `lostAfter` watched, between a quarter
+    /// of a second and two seconds (silence is found that much late at most).
+    static func sweepInterval(shortestLostAfter: Int) -> Duration {
+        .milliseconds(min(2_000, max(250, shortestLostAfter.multipliedReportingOverflow(by: 125).partialValue)))
+    }
 
     /// Sessions watched now: the fleet the heartbeat pace is set for.
     var count: Int { sessions.withLock { $0.watched.count } }
@@ -54,20 +65,22 @@ final class SilenceWatch: Sendable {
     }
 
     private func sweep() async {
+        var interval = Self.sweepInterval(shortestLostAfter: 0)
         while true {
             // Not cancellable (nobody holds this task): a thrown sleep would only end it early.
-            try? await Task.sleep(for: Self.sweepInterval)
+            try? await Task.sleep(for: interval)
             let now = Date().timeIntervalSince1970
             var silent: [(Watched, limit: Int)] = []
             var slower: [(Watched, interval: Int)] = []
+            var shortest = Int.max
             let idle = sessions.withLock { sessions -> Bool in
                 let fleet = sessions.watched.count
                 for (key, watched) in sessions.watched {
-                    let (lastContact, heartbeat) = watched.state.contact
-                    let limit =
-                        heartbeat.map { HeartbeatPace.silenceLimit(interval: $0, lostAfter: watched.lostAfter) } ?? watched.lostAfter
-                    if now - lastContact > Double(limit) {
-                        silent.append((watched, limit))
+                    shortest = min(shortest, watched.lostAfter)
+                    let heartbeat = watched.state.heartbeat
+                    let limit = heartbeat.map { HeartbeatPace.silenceLimit(interval: $0, lostAfter: watched.lostAfter) }
+                    if now - watched.state.lastContact > Double(limit ?? watched.lostAfter) {
+                        silent.append((watched, limit ?? watched.lostAfter))
                         sessions.watched[key] = nil
                     } else if let heartbeat {
                         let target = HeartbeatPace.interval(agents: fleet, lostAfter: watched.lostAfter)
@@ -87,6 +100,7 @@ final class SilenceWatch: Sendable {
             }
             if let interval = slower.last?.interval { AgentMetrics.heartbeatInterval(interval) }
             if idle { return }
+            interval = Self.sweepInterval(shortestLostAfter: shortest)
         }
     }
 }

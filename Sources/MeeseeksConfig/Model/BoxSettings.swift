@@ -5,7 +5,8 @@ public struct BoxSettings: Hashable, Sendable {
     public var historyRetention: Int
     /// Seconds a dialog may sit idle before it expires.
     public var dialogIdleTimeout: Int
-    /// Seconds without a heartbeat before an agent is disconnected and its running jobs are lost.
+    /// Seconds an agent may be gone (its connection closed, or silent) before its running jobs are
+    /// lost; its heartbeat interval and TCP keepalive derive from it.
     public var agentLostAfter: Int
     /// Bytes of output kept per job; the rest is cut with a marker.
     public var outputLimit: Int
