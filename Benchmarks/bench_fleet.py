@@ -183,7 +183,7 @@ def bench_fleet(runs=((1, None), (1000, None), (10000, None))):
             "timestamps: two database writes and a gRPC round trip included); jobs/s with 4 API clients, round robin over "
             "the fleet; a `mode: all` job to every agent until its last result is stored; RSS after connecting, and after "
             "all of that. Agents heartbeat at the pace the box asks for: every third of `agents.lost_after` (15 s by "
-            "default), spaced out so that the whole fleet sends at most 50 a second (10,000 agents: every 200 s); the "
+            "default), spaced out so that the whole fleet sends at most 40 a second (10,000 agents: every 250 s); the "
             "kernel's TCP keepalive probes every idle connection every 5 s. Idle CPU is the box's, then the swarm's and "
             "the whole machine's (every process and the kernel) over the same 30 s.\n\n"
             "| agents (`agents.lost_after`) | all connected | box RSS | box open files | idle CPU, one core: box (swarm, machine) "

@@ -1,14 +1,14 @@
 /// How often agents heartbeat, and how long a silent one is kept.
 ///
 /// A third of `agents.lost_after` while the fleet is small. Each heartbeat costs the box 100 to
-/// 250 µs (a wake-up of an event loop and of a task, HTTP/2, gRPC framing), so 10,000 agents at 5 s
+/// 280 µs (wake-ups of an event loop and of a task, HTTP/2, gRPC framing), so 10,000 agents at 5 s
 /// would keep a fifth of a core busy doing nothing: a big fleet is asked to space its heartbeats
-/// out, so that all of them together send at most `budget` a second (BENCHMARKS.md). Dead hosts and cut networks are found meanwhile by the
-/// kernel's TCP keepalive (`TransportKeepalive`), within `lost_after`; heartbeats remain to find an
-/// agent process that hangs on a live host.
+/// out, so that all of them together send at most `budget` a second (BENCHMARKS.md). Dead hosts
+/// and cut networks are found meanwhile by the kernel's TCP keepalive (`TransportKeepalive`),
+/// within `lost_after`; heartbeats remain to find an agent process that hangs on a live host.
 enum HeartbeatPace {
     /// Heartbeats a second the whole fleet may send.
-    static let budget = 50
+    static let budget = 40
 
     /// The interval, in seconds, for a fleet of `agents`.
     static func interval(agents: Int, lostAfter: Int) -> Int {

@@ -30,10 +30,11 @@ final class SilenceWatch: Sendable {
 
     private let sessions = Mutex(Sessions())
 
-    /// How often the sweep runs: an eighth of the shortest `lostAfter` watched, between a quarter
-    /// of a second and two seconds (silence is found that much late at most).
-    static func sweepInterval(shortestLostAfter: Int) -> Duration {
-        .milliseconds(min(2_000, max(250, shortestLostAfter.multipliedReportingOverflow(by: 125).partialValue)))
+    /// How often the sweep runs: an eighth of the shortest silence limit watched, between a quarter
+    /// of a second and ten seconds (silence is found that much late at most; a big fleet's limits
+    /// are minutes long).
+    static func sweepInterval(shortestLimit: Int) -> Duration {
+        .milliseconds(min(10_000, max(250, shortestLimit.multipliedReportingOverflow(by: 125).partialValue)))
     }
 
     /// Sessions watched now: the fleet the heartbeat pace is set for.
@@ -65,7 +66,7 @@ final class SilenceWatch: Sendable {
     }
 
     private func sweep() async {
-        var interval = Self.sweepInterval(shortestLostAfter: 0)
+        var interval = Self.sweepInterval(shortestLimit: 0)
         while true {
             // Not cancellable (nobody holds this task): a thrown sleep would only end it early.
             try? await Task.sleep(for: interval)
@@ -76,11 +77,12 @@ final class SilenceWatch: Sendable {
             let idle = sessions.withLock { sessions -> Bool in
                 let fleet = sessions.watched.count
                 for (key, watched) in sessions.watched {
-                    shortest = min(shortest, watched.lostAfter)
                     let heartbeat = watched.state.heartbeat
-                    let limit = heartbeat.map { HeartbeatPace.silenceLimit(interval: $0, lostAfter: watched.lostAfter) }
-                    if now - watched.state.lastContact > Double(limit ?? watched.lostAfter) {
-                        silent.append((watched, limit ?? watched.lostAfter))
+                    let limit =
+                        heartbeat.map { HeartbeatPace.silenceLimit(interval: $0, lostAfter: watched.lostAfter) } ?? watched.lostAfter
+                    shortest = min(shortest, limit)
+                    if now - watched.state.lastContact > Double(limit) {
+                        silent.append((watched, limit))
                         sessions.watched[key] = nil
                     } else if let heartbeat {
                         let target = HeartbeatPace.interval(agents: fleet, lostAfter: watched.lostAfter)
@@ -100,7 +102,7 @@ final class SilenceWatch: Sendable {
             }
             if let interval = slower.last?.interval { AgentMetrics.heartbeatInterval(interval) }
             if idle { return }
-            interval = Self.sweepInterval(shortestLostAfter: shortest)
+            interval = Self.sweepInterval(shortestLimit: shortest)
         }
     }
 }

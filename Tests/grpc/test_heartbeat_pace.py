@@ -85,7 +85,7 @@ class HeartbeatPace(unittest.TestCase):
             self.assertLess(time.time(), deadline, "the swarm did not connect")
             time.sleep(0.2)
 
-        # 151 agents, at most 50 heartbeats a second: every 4 s. The early agent is told so.
+        # 151 agents, at most 40 heartbeats a second: every 4 s. The early agent is told so.
         deadline = time.time() + 10
         while pace(early) != 4:
             self.assertLess(time.time(), deadline, "the early agent was not re-paced: %s" % pace(early))
