@@ -39,9 +39,10 @@ public enum SignatureSighting: Sendable, Equatable {
     case unrecorded
 }
 
-/// The Slack surface: takes inbound requests (acknowledged before they are processed, each event
-/// once), feeds dialogs, and renders dialog views into the outbox.
-public final class SlackService: ChatTransport, SlackIntake {
+/// The Slack surface: carries out inbound requests that were stored before they were acknowledged
+/// (an intake such as the box's `DurableSlackIntake` takes them, an inbox processor schedules them
+/// here), feeds dialogs, and renders dialog views into the outbox.
+public final class SlackService: ChatTransport {
     let host: any SlackDialogHost
     let api: SlackWebAPI
     let outbox: SlackOutbox
@@ -50,12 +51,7 @@ public final class SlackService: ChatTransport, SlackIntake {
     /// Display names for the user IDs in built-ins' answers.
     let directory: SlackDirectory?
     let logger: Logger
-    private let queue: AsyncStream<SlackRequest>.Continuation
-    private let requests: AsyncStream<SlackRequest>
     private let serial: SerialByKey
-    /// Requests acknowledged but not yet processed; past this, new ones are refused (503) so
-    /// a flood cannot grow memory without bound, and Slack retries events later.
-    public static let queueLimit = 10_000
 
     public init(
         host: any SlackDialogHost, api: SlackWebAPI, outbox: SlackOutbox, ledger: any EventLedger, directory: SlackDirectory? = nil,
@@ -68,21 +64,16 @@ public final class SlackService: ChatTransport, SlackIntake {
         self.directory = directory
         self.logger = logger
         self.serial = SerialByKey(limit: concurrency)
-        (requests, queue) = AsyncStream.makeStream(of: SlackRequest.self, bufferingPolicy: .bufferingOldest(Self.queueLimit))
     }
 
     /// What became of an inbound request, and how to answer Slack.
     public enum Acceptance: Sendable, Equatable {
         case queued, duplicate, ignored, busy
 
-        /// The HTTP answer: 200 unless the queue is full (503, which Slack retries for events).
+        /// The HTTP answer: 200 unless the intake is full (503, which Slack retries for events).
         public var answer: (HTTPResponse.Status, String) {
             self == .busy ? (.serviceUnavailable, "busy; try again") : (.ok, "")
         }
-    }
-
-    public func firstSighting(signature: String, window: Double) -> SignatureSighting {
-        Self.firstSighting(signature: signature, window: window, ledger: ledger, logger: logger)
     }
 
     /// The signatures seen are kept in the store, so a restart does not reopen the window.
@@ -130,39 +121,6 @@ public final class SlackService: ChatTransport, SlackIntake {
             return .ignored
         }
         return nil
-    }
-
-    /// Queues a request for processing after the acknowledgement.
-    @discardableResult
-    public func accept(_ request: SlackRequest) -> Acceptance {
-        if let refused = Self.admit(request, ledger: ledger, logger: logger) { return refused }
-        if case .dropped = queue.yield(request) {
-            logger.warning("Slack inbox full; request refused", metadata: ["limit": "\(Self.queueLimit)"])
-            MetricCache.counter("meeseeks_slack_inbox_refused_total").increment()
-            return .busy
-        }
-        return .queued
-    }
-
-    /// Processes accepted requests: one dialog's requests in arrival order, different dialogs
-    /// side by side (at most `concurrency` at once). Run it from a service.
-    public func run() async {
-        await withTaskGroup(of: Void.self) { group in
-            var running = 0
-            for await request in requests {
-                if running >= serial.limit {
-                    await group.next()
-                    running -= 1
-                }
-                let task = serial.task(key: request.dialogKey) { await self.process(request, dialogID: nil) }
-                group.addTask { await task.value }
-                running += 1
-            }
-        }
-    }
-
-    public func stop() {
-        queue.finish()
     }
 
     func process(_ request: SlackRequest, dialogID: String?) async {

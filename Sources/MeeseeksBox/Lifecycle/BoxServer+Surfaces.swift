@@ -48,9 +48,10 @@ extension BoxServer {
             })
     }
 
-    /// Slack when it is configured: the outbox, the inbound queue, and Socket Mode with an app token.
-    /// - Parameter socketIntake: where Socket Mode's envelopes go (default: the Slack service).
-    func startSlack(box: Orchestrator, store: any BoxStore, socketIntake: (any SlackIntake)? = nil) async -> Slack? {
+    /// Slack when it is configured: the outbox, the service that carries out requests, and Socket
+    /// Mode with an app token.
+    /// - Parameter socketIntake: where Socket Mode's envelopes go (stored before they are acknowledged).
+    func startSlack(box: Orchestrator, store: any BoxStore, socketIntake: any SlackIntake) async -> Slack? {
         let env = options.environment
         let bot = env["SLACK_BOT_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
         let app = env["SLACK_APP_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
@@ -68,7 +69,7 @@ extension BoxServer {
         let service = SlackService(
             host: BoxSlackHost(box: box), api: api, outbox: outbox, ledger: store, directory: directory, logger: logger)
         await box.register(transport: service, kind: "slack")
-        let socket = app.map { _ in SocketModeClient(api: api, service: socketIntake ?? service, logger: logger) }
+        let socket = app.map { _ in SocketModeClient(api: api, service: socketIntake, logger: logger) }
         logger.notice("Slack is on", metadata: ["mode": "\(socket == nil ? "http" : "socket")", "api": "\(api.baseURL)"])
         return Slack(service: service, outbox: outbox, socket: socket, api: api, directory: directory)
     }

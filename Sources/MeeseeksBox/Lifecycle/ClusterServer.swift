@@ -113,11 +113,6 @@ extension BoxServer {
             await withTaskGroup(of: Void.self) { group in
                 if let slack {
                     group.addTask { await slack.outbox.run() }
-                    group.addTask {
-                        // Requests scheduled meanwhile wait in the service's bounded queue.
-                        await agentsBack.wait()
-                        await slack.service.run()
-                    }
                     if let socket = slack.socket { group.addTask { await socket.run() } }
                 }
                 group.addTask { await inbox.run() }
