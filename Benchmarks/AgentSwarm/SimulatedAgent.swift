@@ -37,7 +37,14 @@ struct SimulatedAgent: Sendable {
         let seen = Mutex(false)
         defer { registered = seen.withLock { $0 } }
         try await withGRPCClient(
-            transport: .http2NIOPosix(target: .ipv4(address: host, port: port), transportSecurity: .plaintext)
+            transport: .http2NIOPosix(
+                target: .ipv4(address: host, port: port), transportSecurity: .plaintext,
+                config: .defaults { config in
+                    // As mrmeeseeks does, so that the kernel's share of a fleet is measured too.
+                    config.channelDebuggingCallbacks.onCreateTCPConnection = { channel in
+                        TransportKeepalive.agentSide.apply(to: channel) { _ in }
+                    }
+                })
         ) { client in
             let service = Meeseeks_Agent_V1_AgentService.Client(wrapping: client)
             var metadata = Metadata()
@@ -62,6 +69,7 @@ struct SimulatedAgent: Sendable {
                             seen.withLock { $0 = true }
                             tally.registered()
                             await passed.leave()
+                            heartbeat?.cancel()
                             heartbeat = Task { await beat(every: max(1, Int(registered.heartbeatSeconds)), into: send) }
                         case .pace(let pace):
                             heartbeat?.cancel()

@@ -116,10 +116,10 @@ public struct AgentService: Meeseeks_Agent_V1_AgentService.ServiceProtocol {
                             var registered = Meeseeks_Agent_V1_Registered()
                             registered.agentID = record.id
                             registered.epoch = epoch
-                            let heartbeat = HeartbeatPace.interval(agents: silenceWatch.count, lostAfter: lostAfter)
-                            state.heartbeat = heartbeat
+                            let heartbeat = silenceWatch.paceForNewcomer(lostAfter: lostAfter)
                             registered.heartbeatSeconds = Int32(clamping: heartbeat)
                             link.send(.with { $0.registered = registered })
+                            state.heartbeat = heartbeat  // after: a sweep's Pace never overtakes Registered
                         }
                     }
                 }
@@ -141,13 +141,16 @@ public struct AgentService: Meeseeks_Agent_V1_AgentService.ServiceProtocol {
             return
         }
         if let agent = state.agent {
-            await host.disconnected(agent, session: state.session, lastContact: Self.contact(of: state, lostAfter))
+            // The agent closed its side: it was there just now.
+            await host.disconnected(agent, session: state.session, lastContact: Date().timeIntervalSince1970)
         }
     }
 
-    /// When an agent whose connection ended was last known alive: its last message, or as late as
-    /// the connection's keepalive proves (heartbeats may be minutes apart in a big fleet, and an
-    /// agent that restarts should find its running jobs still waiting for it).
+    /// When an agent whose connection failed was last known alive: its last message, or as late as
+    /// the connection's keepalive proves, whichever is later. Heartbeats may be minutes apart in a
+    /// big fleet; the keepalive (set when the connection was accepted, from the `lostAfter` of then)
+    /// would have ended a connection silent for longer than its window, so an agent that died or
+    /// restarted finds its running jobs waiting for it for at least `lostAfter` less that window.
     static func contact(of state: SessionState, _ lostAfter: Int) -> Double {
         max(state.lastContact, Date().timeIntervalSince1970 - Double(TransportKeepalive(lostAfter: lostAfter).window))
     }

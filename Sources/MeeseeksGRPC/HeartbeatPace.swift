@@ -10,10 +10,14 @@ enum HeartbeatPace {
     /// Heartbeats a second the whole fleet may send.
     static let budget = 40
 
+    /// The longest interval a fleet's size asks for: a hung agent is let go within 15 minutes
+    /// however many agents there are (12,000 fill the budget at it).
+    static let longest = 300
+
     /// The interval, in seconds, for a fleet of `agents`.
     static func interval(agents: Int, lostAfter: Int) -> Int {
         let spread = agents / budget + (agents % budget == 0 ? 0 : 1)
-        return max(1, lostAfter / 3, spread)
+        return max(1, lostAfter / 3, min(spread, longest))
     }
 
     /// Silence after which a session that was asked to heartbeat every `interval` seconds ends:

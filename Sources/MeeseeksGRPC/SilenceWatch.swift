@@ -26,6 +26,12 @@ final class SilenceWatch: Sendable {
     private struct Sessions {
         var watched: [ObjectIdentifier: Watched] = [:]
         var sweeping = false
+        /// Registered sessions at the last sweep, and registrations since: the fleet the pace is
+        /// set for. Only registered agents count (they hold a token): streams that never register
+        /// cannot slow everyone's heartbeats down.
+        var registered = 0
+        var joined = 0
+        var fleet: Int { registered.addingReportingOverflow(joined).overflow ? .max : registered + joined }
     }
 
     private let sessions = Mutex(Sessions())
@@ -34,11 +40,18 @@ final class SilenceWatch: Sendable {
     /// of a second and ten seconds (silence is found that much late at most; a big fleet's limits
     /// are minutes long).
     static func sweepInterval(shortestLimit: Int) -> Duration {
-        .milliseconds(min(10_000, max(250, shortestLimit.multipliedReportingOverflow(by: 125).partialValue)))
+        .milliseconds(max(250, min(shortestLimit, 80) * 125))
     }
 
-    /// Sessions watched now: the fleet the heartbeat pace is set for.
-    var count: Int { sessions.withLock { $0.watched.count } }
+    /// The heartbeat interval for an agent that registers now; it joins the fleet the pace is set for.
+    func paceForNewcomer(lostAfter: Int) -> Int {
+        let interval = sessions.withLock { sessions in
+            sessions.joined += 1
+            return HeartbeatPace.interval(agents: sessions.fleet, lostAfter: lostAfter)
+        }
+        AgentMetrics.heartbeatInterval(interval)
+        return interval
+    }
 
     /// Returns never; throws `deadlineExceeded` once `state` has been silent for longer than its
     /// limit, or `CancellationError` when the session ends first. `link` carries `Pace` requests.
@@ -75,9 +88,11 @@ final class SilenceWatch: Sendable {
             var slower: [(Watched, interval: Int)] = []
             var shortest = Int.max
             let idle = sessions.withLock { sessions -> Bool in
-                let fleet = sessions.watched.count
+                let fleet = sessions.fleet
+                var registered = 0
                 for (key, watched) in sessions.watched {
                     let heartbeat = watched.state.heartbeat
+                    if heartbeat != nil { registered += 1 }
                     let limit =
                         heartbeat.map { HeartbeatPace.silenceLimit(interval: $0, lostAfter: watched.lostAfter) } ?? watched.lostAfter
                     shortest = min(shortest, limit)
@@ -89,6 +104,7 @@ final class SilenceWatch: Sendable {
                         if HeartbeatPace.repaces(current: heartbeat, target: target) { slower.append((watched, target)) }
                     }
                 }
+                (sessions.registered, sessions.joined) = (registered, 0)
                 if sessions.watched.isEmpty { sessions.sweeping = false }
                 return sessions.watched.isEmpty
             }
