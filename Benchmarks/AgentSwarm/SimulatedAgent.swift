@@ -37,14 +37,7 @@ struct SimulatedAgent: Sendable {
         let seen = Mutex(false)
         defer { registered = seen.withLock { $0 } }
         try await withGRPCClient(
-            transport: .http2NIOPosix(
-                target: .ipv4(address: host, port: port), transportSecurity: .plaintext,
-                config: .defaults { config in
-                    // As mrmeeseeks does, so that the kernel's share of a fleet is measured too.
-                    config.channelDebuggingCallbacks.onCreateTCPConnection = { channel in
-                        TransportKeepalive.agentSide.apply(to: channel) { _ in }
-                    }
-                })
+            transport: .http2NIOPosix(target: .ipv4(address: host, port: port), transportSecurity: .plaintext)
         ) { client in
             let service = Meeseeks_Agent_V1_AgentService.Client(wrapping: client)
             var metadata = Metadata()

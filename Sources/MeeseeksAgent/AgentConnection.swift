@@ -108,14 +108,7 @@ public struct AgentConnection: Sendable {
         try await withGRPCClient(
             transport: .http2NIOPosix(
                 target: Self.target(address), transportSecurity: security,
-                config: .defaults { [logger] config in
-                    if let name = tls?.serverName { config.http2.authority = name }
-                    config.channelDebuggingCallbacks.onCreateTCPConnection = { channel in
-                        TransportKeepalive.agentSide.apply(to: channel) { error in
-                            logger.warning("TCP keepalive is off for the connection to the box", metadata: ["error": "\(error)"])
-                        }
-                    }
-                })
+                config: .defaults { config in if let name = tls?.serverName { config.http2.authority = name } })
         ) { client in
             let service = Meeseeks_Agent_V1_AgentService.Client(wrapping: client)
             var metadata = Metadata()

@@ -7,10 +7,12 @@ public import NIOCore
 #endif
 
 /// The kernel's TCP keepalive on an agent's connection: an idle connection is probed after a third
-/// of `lost_after`, then every ninth, and the kernel closes it once `window` seconds have passed
-/// since the last packet it got (also when a job sent to a dead host is never acknowledged). A dead
-/// host or a cut network thus ends the agent's session within two thirds of `lost_after`, without a
-/// single wake-up of the box's own threads: heartbeats can be rare.
+/// of `lost_after`, then every ninth, and the kernel closes it after three unanswered probes,
+/// `window` seconds after the last packet it got. A dead host or a cut network thus ends an idle
+/// agent's session within two thirds of `lost_after`, without a single wake-up of the box's own
+/// threads: heartbeats can be rare. No `TCP_USER_TIMEOUT`: it also drops a connection whose peer
+/// reads slowly (a zero window), and a box busy with 10,000 registrations made its agents drop
+/// theirs (measured); a connection with data in flight is left to the heartbeats' silence limit.
 public struct TransportKeepalive: Sendable, Equatable {
     public let idle: Int
     public let interval: Int
@@ -22,13 +24,6 @@ public struct TransportKeepalive: Sendable, Equatable {
         interval = min(32_767, max(1, lostAfter / 9))
         probes = 3
     }
-
-    /// The agent's side, set before it knows `lost_after`: idle 10 s, probes 3 s apart. A box that
-    /// let the connection go (after a network blip, say) answers the first probe with a reset, so
-    /// the agent dials again within ten seconds instead of at its next heartbeat, minutes later in
-    /// a big fleet; a dead box is found within 19 s. Answered by the box's kernel: no wake-up of
-    /// the box's threads.
-    public static let agentSide = TransportKeepalive(lostAfter: 30)
 
     /// Seconds within which an ended connection last heard from its peer: the agent was alive then.
     public var window: Int { idle + interval * probes }
@@ -44,8 +39,6 @@ public struct TransportKeepalive: Sendable, Equatable {
                 (Option(level: tcp, name: SocketOptionName(TCP_KEEPIDLE)), idle),
                 (Option(level: tcp, name: SocketOptionName(TCP_KEEPINTVL)), interval),
                 (Option(level: tcp, name: SocketOptionName(TCP_KEEPCNT)), probes),
-                // Milliseconds; unacknowledged data gives up as soon as silent keepalive does.
-                (Option(level: tcp, name: SocketOptionName(TCP_USER_TIMEOUT)), min(window, Int(Int32.max) / 1000) * 1000),
             ]
         #endif
         return EventLoopFuture.andAllSucceed(
