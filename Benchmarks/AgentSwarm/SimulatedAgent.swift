@@ -56,17 +56,19 @@ struct SimulatedAgent: Sendable {
                         heartbeat?.cancel()
                         send.finish()
                     }
+                    func restartHeartbeat(every seconds: Int32) {
+                        heartbeat?.cancel()
+                        heartbeat = Task { await beat(every: max(1, Int(seconds)), into: send) }
+                    }
                     for try await message in response.messages {
                         switch message.kind {
                         case .registered(let registered):
                             seen.withLock { $0 = true }
                             tally.registered()
                             await passed.leave()
-                            heartbeat?.cancel()
-                            heartbeat = Task { await beat(every: max(1, Int(registered.heartbeatSeconds)), into: send) }
+                            restartHeartbeat(every: registered.heartbeatSeconds)
                         case .pace(let pace):
-                            heartbeat?.cancel()
-                            heartbeat = Task { await beat(every: max(1, Int(pace.heartbeatSeconds)), into: send) }
+                            restartHeartbeat(every: pace.heartbeatSeconds)
                         case .job(let job):
                             answer(job, into: send)
                         case .cancel, .ack, nil:

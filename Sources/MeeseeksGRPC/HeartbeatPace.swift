@@ -14,16 +14,21 @@ enum HeartbeatPace {
     /// however many agents there are (12,000 fill the budget at it).
     static let longest = 300
 
+    /// A small fleet's interval, in seconds: a third of `lostAfter`, at least one.
+    static func base(lostAfter: Int) -> Int {
+        max(1, lostAfter / 3)
+    }
+
     /// The interval, in seconds, for a fleet of `agents`.
     static func interval(agents: Int, lostAfter: Int) -> Int {
         let spread = agents / budget + (agents % budget == 0 ? 0 : 1)
-        return max(1, lostAfter / 3, min(spread, longest))
+        return max(base(lostAfter: lostAfter), min(spread, longest))
     }
 
     /// Silence after which a session that was asked to heartbeat every `interval` seconds ends:
     /// `lostAfter` at a small fleet's pace, three missed heartbeats at a slower one.
     static func silenceLimit(interval: Int, lostAfter: Int) -> Int {
-        guard interval > max(1, lostAfter / 3) else { return lostAfter }
+        guard interval > base(lostAfter: lostAfter) else { return lostAfter }
         return max(lostAfter, interval.multipliedReportingOverflow(by: 3).overflow ? .max : interval * 3)
     }
 

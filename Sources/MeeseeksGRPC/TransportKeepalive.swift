@@ -19,8 +19,9 @@ public struct TransportKeepalive: Sendable, Equatable {
     public let probes: Int
 
     public init(lostAfter: Int) {
-        // Linux refuses an idle time or interval above 32,767 s.
-        idle = min(32_767, max(1, lostAfter / 3))
+        // Linux refuses an idle time or interval above 32,767 s. Idle as long as a small fleet's
+        // heartbeat interval: a connection that heartbeats at that pace is never probed.
+        idle = min(32_767, HeartbeatPace.base(lostAfter: lostAfter))
         interval = min(32_767, max(1, lostAfter / 9))
         probes = 3
     }

@@ -1,7 +1,10 @@
-"""Each job's processes are led by meeseeks-guardian, found beside the binary that starts it; a box
-installed without it falls back to a fork of itself. Either way the job dies with the box."""
+"""Each job's processes are led by meeseeks-guardian, found beside the binary that starts it: one
+`meeseeks-guardian --serve` per box clones every job's guardian as the box's own child. A helper
+that cannot serve gets started once per job; a box installed without it falls back to a fork of
+itself. Either way the job dies with the box."""
 import os
 import shutil
+import signal
 import sys
 import tempfile
 import time
@@ -35,6 +38,11 @@ def comm(pid):
         return f.read().strip()
 
 
+def cmdline(pid):
+    with open("/proc/%d/cmdline" % pid, "rb") as f:
+        return [part.decode() for part in f.read().split(b"\0") if part]
+
+
 def gone(pid):
     """Exited: no such process, or a zombie nobody has reaped yet."""
     try:
@@ -59,17 +67,26 @@ class Guardian(unittest.TestCase):
         box = Spawned([binary, "serve", "--config", self.config, "--db", os.path.join(self.work, "box.db"),
                        "--http", "127.0.0.1:0", "--grpc", "127.0.0.1:0"], env=dict(os.environ, MEESEEKS_API_TOKEN=API_TOKEN))
         self.addCleanup(box.stop)  # also when a step below fails
-        url = "http://" + box.wait_line("http listening on").split()[-1]
-        status, body, _ = http("POST", url + "/api/v1/jobs", {"command": "nap"},
+        box.url = "http://" + box.wait_line("http listening on").split()[-1]
+        leader, program = self.start_nap(box)
+        return box, leader, program
+
+    def start_nap(self, box):
+        """Runs one more 30 s job on `box`; returns its group leader and its program."""
+        before = set(children(box.proc.pid))
+        status, body, _ = http("POST", box.url + "/api/v1/jobs", {"command": "nap"},
                                {"Authorization": "Bearer " + API_TOKEN, "X-Meeseeks-As": "U_SRE"})
         self.assertEqual(status, 202, body)
         deadline = time.time() + 10
         while time.time() < deadline:
-            leaders = [p for p in children(box.proc.pid) if children(p)]
+            leaders = [p for p in children(box.proc.pid) if p not in before and children(p)]
             if leaders:
-                return box, leaders[0], children(leaders[0])[0]
+                return leaders[0], children(leaders[0])[0]
             time.sleep(0.05)
         self.fail("the job did not start")
+
+    def servers(self, box):
+        return [p for p in children(box.proc.pid) if not gone(p) and cmdline(p)[1:2] == ["--serve"]]
 
     def dies_with_the_box(self, box, leader, program):
         self.assertEqual(os.getpgid(program), leader)  # the guardian leads the job's group
@@ -85,6 +102,53 @@ class Guardian(unittest.TestCase):
         box, leader, program = self.job_leader(os.path.join(BIN, "meeseeks"))
         self.assertEqual(comm(leader), "meeseeks-guardi")  # comm keeps 15 characters
         self.assertEqual(comm(program), "sleep")
+        # Cloned by the box's one guardian server, as the box's own child.
+        self.assertEqual(cmdline(leader)[1:3], ["--job", str(box.proc.pid)])
+        [server] = self.servers(box)
+        self.assertEqual(os.getpgid(server), server)  # out of the box's group: no terminal's signals
+        self.assertEqual(children(server), [])
+        second, _ = self.start_nap(box)
+        self.assertEqual(self.servers(box), [server])  # one server for every job
+        self.assertEqual(cmdline(second)[1], "--job")
+        self.dies_with_the_box(box, leader, program)
+        self.assertTrue(gone(second), "the second job's guardian outlived its box")
+        self.assertTrue(gone(server), "the guardian server outlived its box")
+
+    def test_a_killed_guardian_server_is_replaced_and_its_jobs_run_on(self):
+        box, leader, program = self.job_leader(os.path.join(BIN, "meeseeks"))
+        [server] = self.servers(box)
+        os.kill(server, signal.SIGKILL)
+        deadline = time.time() + 5
+        while not gone(server) and time.time() < deadline:
+            time.sleep(0.05)
+        self.assertFalse(gone(program), "the job died with the server")  # it is the box's
+        second, second_program = self.start_nap(box)
+        self.assertEqual(comm(second_program), "sleep")
+        [replacement] = self.servers(box)
+        self.assertNotEqual(replacement, server)
+        self.assertNotIn(server, children(box.proc.pid), "the killed server was not reaped")
+        self.dies_with_the_box(box, leader, program)
+        self.assertTrue(gone(second), "the second job's guardian outlived its box")
+
+    def test_a_helper_that_cannot_serve_is_started_for_each_job(self):
+        # An older meeseeks-guardian: it guards one job and refuses --serve.
+        folder = os.path.join(self.work, "old")
+        os.mkdir(folder)
+        alone = os.path.join(folder, "meeseeks")
+        try:
+            os.link(os.path.join(BIN, "meeseeks"), alone)
+        except OSError:
+            shutil.copy(os.path.join(BIN, "meeseeks"), alone)
+        with open(os.path.join(folder, "meeseeks-guardian"), "w") as f:
+            f.write('#!/bin/sh\n[ "$1" = --serve ] && exit 2\nexec %s "$@"\n' % os.path.join(BIN, "meeseeks-guardian"))
+        os.chmod(os.path.join(folder, "meeseeks-guardian"), 0o755)
+        box, leader, program = self.job_leader(alone)
+        self.assertEqual(comm(leader), "meeseeks-guardi")
+        self.assertEqual(cmdline(leader)[1], str(box.proc.pid))  # one job's guardian, not a clone
+        self.assertEqual(comm(program), "sleep")
+        self.assertEqual(self.servers(box), [])
+        second, _ = self.start_nap(box)
+        self.assertEqual(cmdline(second)[1], str(box.proc.pid))
         self.dies_with_the_box(box, leader, program)
 
     def test_without_the_guardian_program_a_fork_of_the_box_leads_the_job(self):

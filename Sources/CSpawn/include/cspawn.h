@@ -27,11 +27,26 @@ int meeseeks_pidfd_open(pid_t pid);
 /// ...). Call it from a thread that lives until the guardian has exited.
 pid_t meeseeks_spawn_guarded(const char *path, char *const argv[], char *const envp[], int out_fd);
 
-/// `meeseeks_spawn_guarded` with the guardian started as `helper` (the meeseeks-guardian program,
-/// with `posix_spawn`) instead of as a fork of this process: a fork copies the caller's page
-/// tables and keeps its memory shared copy-on-write for the job's whole life, which cost the box
-/// more than the job. Without a helper (NULL), or when it cannot be started, the fork is used.
+/// `meeseeks_spawn_guarded` with the guardian started by `helper` (the meeseeks-guardian program)
+/// instead of as a fork of this process: a fork copies the caller's page tables and keeps its
+/// memory shared copy-on-write for the job's whole life, which cost the box more than the job.
+/// The helper runs once as a server that clones each job's guardian as this process's child
+/// (`meeseeks_served_guardian`); a request it cannot take gets the helper started for that job
+/// alone, with `posix_spawn`. Without a helper (NULL), or when it cannot be started, the fork is
+/// used.
 pid_t meeseeks_spawn_guarded_by(const char *helper, const char *path, char *const argv[], char *const envp[], int out_fd);
+
+/// Asks this process's guardian server (started from `helper` at the first call, kept for the
+/// process's life) for a guardian: the pid of one, this process's child, that runs `path` as
+/// `meeseeks_guardian_main` does, with `status_fd` its start-status pipe. 0 when the server cannot
+/// take the request (too large, or no server): nothing was started. -errno when the request was
+/// delivered and no answer came: a guardian may have started, so no other may be.
+pid_t meeseeks_served_guardian(const char *helper, const char *path, char *const argv[], char *const envp[], int out_fd, int status_fd);
+
+/// The guardian server, for `meeseeks-guardian --serve PARENT`: answers requests on `socket` until
+/// the parent closes it or dies. Each guardian overwrites `argument` (the server's `--serve`, or
+/// NULL) with `--job`, so that `ps` tells the server from the guardians. Never returns.
+void meeseeks_guardian_serve(pid_t parent, int socket, char *argument);
 
 /// The guardian itself, for the meeseeks-guardian program: `parent` is the pid that started it,
 /// the program's output goes to `out_fd`, `status_fd` reports a failed start (and must be

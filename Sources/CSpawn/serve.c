@@ -1,0 +1,280 @@
+// The guardian server: one meeseeks-guardian per box or agent that starts every job's guardian,
+// instead of one posix_spawn and exec of meeseeks-guardian per job. The exec was the biggest
+// single cost of a job's start (mapping the program, glibc's start-up, CPUID exits in a VM).
+//
+// The server clones itself with CLONE_PARENT: the guardian is the agent's own child, exactly as if
+// the agent had started it, so the agent waits for it, reads its pidfd and signals its group as
+// before, and the guardian dies with the agent as before. The server only forks small copies of a
+// small static program.
+//
+// A request is one SOCK_SEQPACKET message: a header (argc, envc), then 1 + argc + envc
+// NUL-terminated strings (the program's path, its argv, its environment), with two descriptors
+// (the job's output and the start-status pipe) in SCM_RIGHTS. The answer is an int32: the
+// guardian's pid, or -errno when none was started. The server says 0 once when it is ready.
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include "cspawn.h"
+
+enum {
+    REQUEST_MAX = 64 * 1024,  // larger requests (a huge environment) use a guardian of their own
+    STRINGS_MAX = 4096,
+    REPLY_SECONDS = 30,  // a server that does not answer within this is killed
+};
+
+struct request_header {
+    uint32_t argc;
+    uint32_t envc;
+};
+
+static pid_t serve_parent;
+/// The server's `--serve` argument, which each guardian overwrites so that `ps` tells them apart.
+static char *serve_word;
+
+static void serve_on_parent_death(int signal) {
+    (void)signal;
+    if (getppid() != serve_parent) _exit(0);
+}
+
+static void reply(int socket, int32_t answer) {
+    while (send(socket, &answer, sizeof answer, MSG_NOSIGNAL) < 0 && errno == EINTR) {}
+}
+
+/// Points `strings` at the NUL-terminated strings of `data` (`count` of them, ending exactly at
+/// `size`). 0 when the request is well formed.
+static int split_strings(char *data, size_t size, char **strings, size_t count) {
+    size_t at = 0;
+    for (size_t i = 0; i < count; i++) {
+        if (at >= size) return -1;
+        char *end = memchr(data + at, '\0', size - at);
+        if (end == NULL) return -1;
+        strings[i] = data + at;
+        at = (size_t)(end - data) + 1;
+    }
+    return at == size ? 0 : -1;
+}
+
+/// Starts one guardian for a received request; returns its pid or -errno. Closes `out_fd` and
+/// `status_fd` in the server.
+static int32_t start_guardian(char *buffer, size_t size, int out_fd, int status_fd) {
+    static char *parts[STRINGS_MAX + 1], *argv[STRINGS_MAX + 1], *envp[STRINGS_MAX + 1];
+    struct request_header header;
+    int32_t answer = -EINVAL;
+    if (size < sizeof header) goto done;
+    memcpy(&header, buffer, sizeof header);
+    if (header.argc < 1 || header.argc > STRINGS_MAX || header.envc > STRINGS_MAX - header.argc) goto done;
+    size_t argc = header.argc, envc = header.envc;
+    if (split_strings(buffer + sizeof header, size - sizeof header, parts, 1 + argc + envc) != 0) goto done;
+    memcpy(argv, parts + 1, argc * sizeof(char *));
+    argv[argc] = NULL;
+    memcpy(envp, parts + 1 + argc, envc * sizeof(char *));
+    envp[envc] = NULL;
+    // Every signal blocked across the clone: the guardian sets its own handling first.
+    sigset_t all, previous;
+    sigfillset(&all);
+    sigprocmask(SIG_SETMASK, &all, &previous);
+    long pid = syscall(SYS_clone, CLONE_PARENT | SIGCHLD, 0, 0, 0, 0);
+    if (pid == 0) {
+        size_t length = serve_word != NULL ? strlen(serve_word) : 0;
+        if (length >= 5) {
+            memset(serve_word, 0, length);
+            memcpy(serve_word, "--job", 5);
+        }
+        meeseeks_guardian_main(serve_parent, parts[0], argv, envp, out_fd, status_fd);
+    }
+    answer = pid > 0 ? (int32_t)pid : -errno;
+    sigprocmask(SIG_SETMASK, &previous, NULL);
+done:
+    close(out_fd);
+    close(status_fd);
+    return answer;
+}
+
+void meeseeks_guardian_serve(pid_t parent, int socket, char *argument) {
+    serve_parent = parent;
+    serve_word = argument;
+    struct sigaction on_death;
+    on_death.sa_handler = serve_on_parent_death;
+    on_death.sa_flags = 0;
+    sigemptyset(&on_death.sa_mask);
+    sigaction(SIGHUP, &on_death, NULL);
+    prctl(PR_SET_PDEATHSIG, SIGHUP, 0, 0, 0);
+    // Requests carry jobs' environments: no core dumps, memory readable by root only.
+    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+    if (getppid() != parent) _exit(0);
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+    static char buffer[REQUEST_MAX];
+    reply(socket, 0);
+    for (;;) {
+        union {
+            struct cmsghdr header;
+            char space[CMSG_SPACE(2 * sizeof(int))];
+        } control;
+        struct iovec vector = {.iov_base = buffer, .iov_len = sizeof buffer};
+        struct msghdr message = {.msg_iov = &vector, .msg_iovlen = 1, .msg_control = control.space, .msg_controllen = sizeof control.space};
+        ssize_t n = recvmsg(socket, &message, MSG_CMSG_CLOEXEC);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) _exit(0);  // the agent closed its end, or is gone
+        int fds[2] = {-1, -1};
+        size_t received = 0;
+        for (struct cmsghdr *c = CMSG_FIRSTHDR(&message); c != NULL; c = CMSG_NXTHDR(&message, c)) {
+            if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
+            size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+            for (size_t i = 0; i < count; i++) {
+                int fd;
+                memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof fd);
+                if (received < 2) fds[received] = fd;
+                else close(fd);
+                received++;
+            }
+        }
+        int32_t answer;
+        if (received != 2 || (message.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) != 0) {
+            if (fds[0] >= 0) close(fds[0]);
+            if (fds[1] >= 0) close(fds[1]);
+            answer = -EINVAL;
+        } else {
+            answer = start_guardian(buffer, (size_t)n, fds[0], fds[1]);
+        }
+        explicit_bzero(buffer, (size_t)n);  // the next guardian is a copy of this memory
+        reply(socket, answer);
+    }
+}
+
+// The agent's side: one server per process, started at the first job, shared by every thread.
+
+static pthread_mutex_t served_lock = PTHREAD_MUTEX_INITIALIZER;
+static int served_socket = -1;
+static pid_t served_pid = 0;
+static int served_refused = 0;  // the helper cannot serve (an older meeseeks-guardian): never again
+
+static void served_stop_locked(void) {
+    if (served_socket >= 0) close(served_socket);
+    served_socket = -1;
+    if (served_pid > 0) {
+        kill(served_pid, SIGKILL);
+        while (waitpid(served_pid, NULL, 0) < 0 && errno == EINTR) {}
+    }
+    served_pid = 0;
+}
+
+static int receive_answer(int32_t *answer) {
+    ssize_t n;
+    do {
+        n = recv(served_socket, answer, sizeof *answer, 0);
+    } while (n < 0 && errno == EINTR);
+    return n == (ssize_t)sizeof *answer ? 0 : -1;
+}
+
+static int served_start_locked(const char *helper) {
+    int pair[2];
+    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) != 0) return -1;
+    char parent[24], *argv[] = {(char *)helper, "--serve", parent, NULL}, *envp[] = {NULL};
+    snprintf(parent, sizeof parent, "%d", (int)getpid());
+    posix_spawn_file_actions_t actions;
+    posix_spawnattr_t attributes;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawnattr_init(&attributes);
+    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
+    posix_spawn_file_actions_adddup2(&actions, pair[1], 3);
+    posix_spawn_file_actions_addclosefrom_np(&actions, 4);
+    // Its own process group (no terminal's signals), every signal at its default and blocked
+    // until it has set up its own handling.
+    sigset_t all;
+    sigfillset(&all);
+    posix_spawnattr_setsigmask(&attributes, &all);
+    posix_spawnattr_setsigdefault(&attributes, &all);
+    posix_spawnattr_setpgroup(&attributes, 0);
+    posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP);
+    pid_t pid = -1;
+    int error = posix_spawn(&pid, helper, &actions, &attributes, argv, envp);
+    posix_spawn_file_actions_destroy(&actions);
+    posix_spawnattr_destroy(&attributes);
+    close(pair[1]);
+    served_socket = pair[0];
+    served_pid = error == 0 ? pid : 0;
+    struct timeval wait = {.tv_sec = REPLY_SECONDS, .tv_usec = 0};
+    int32_t ready = -1;
+    if (error != 0 || setsockopt(served_socket, SOL_SOCKET, SO_RCVTIMEO, &wait, sizeof wait) != 0 || receive_answer(&ready) != 0 || ready != 0) {
+        served_stop_locked();
+        served_refused = 1;
+        return -1;
+    }
+    return 0;
+}
+
+pid_t meeseeks_served_guardian(const char *helper, const char *path, char *const argv[], char *const envp[], int out_fd, int status_fd) {
+    size_t argc = 0, envc = 0, size = sizeof(struct request_header) + strlen(path) + 1;
+    for (; argv[argc] != NULL; argc++) size += strlen(argv[argc]) + 1;
+    for (; envp[envc] != NULL; envc++) size += strlen(envp[envc]) + 1;
+    if (argc < 1 || size > REQUEST_MAX || argc + envc > STRINGS_MAX) return 0;
+    char *request = malloc(size);
+    if (request == NULL) return 0;
+    struct request_header header = {.argc = (uint32_t)argc, .envc = (uint32_t)envc};
+    memcpy(request, &header, sizeof header);
+    char *at = request + sizeof header;
+    at = stpcpy(at, path) + 1;
+    for (size_t i = 0; i < argc; i++) at = stpcpy(at, argv[i]) + 1;
+    for (size_t i = 0; i < envc; i++) at = stpcpy(at, envp[i]) + 1;
+    union {
+        struct cmsghdr header;
+        char space[CMSG_SPACE(2 * sizeof(int))];
+    } control;
+    memset(&control, 0, sizeof control);
+    struct iovec vector = {.iov_base = request, .iov_len = size};
+    struct msghdr message = {.msg_iov = &vector, .msg_iovlen = 1, .msg_control = control.space, .msg_controllen = sizeof control.space};
+    struct cmsghdr *rights = CMSG_FIRSTHDR(&message);
+    rights->cmsg_level = SOL_SOCKET;
+    rights->cmsg_type = SCM_RIGHTS;
+    rights->cmsg_len = CMSG_LEN(2 * sizeof(int));
+    int fds[2] = {out_fd, status_fd};
+    memcpy(CMSG_DATA(rights), fds, sizeof fds);
+
+    pid_t result = 0;
+    pthread_mutex_lock(&served_lock);
+    // Twice at most: a request that was not delivered (the server had died) goes to a new one.
+    for (int attempt = 0; attempt < 2 && !served_refused; attempt++) {
+        if (served_socket < 0 && served_start_locked(helper) != 0) break;
+        ssize_t sent;
+        do {
+            sent = sendmsg(served_socket, &message, MSG_NOSIGNAL);
+        } while (sent < 0 && errno == EINTR);
+        if (sent < 0) {
+            served_stop_locked();
+            continue;
+        }
+        int32_t answer = 0;
+        if (receive_answer(&answer) != 0) {
+            // Delivered, but the server died or hung before answering: a guardian may have
+            // started, so this job must not start a second one.
+            served_stop_locked();
+            result = -EIO;
+        } else if (answer > 0) {
+            result = answer;
+            // The guardian makes itself a group leader too: whichever comes first, the group
+            // exists before the agent may signal it.
+            setpgid(result, result);
+        }
+        break;
+    }
+    pthread_mutex_unlock(&served_lock);
+    explicit_bzero(request, size);
+    free(request);
+    return result;
+}
