@@ -27,12 +27,15 @@ from harness import Fake  # noqa: E402
 COMMAND = "name: t\nsummary: Echoes\nrun: [/bin/echo, soak]\n"
 
 
-def rss_kib(pid):
+def memory_kib(pid):
+    """(resident, of which anonymous: the heap and stacks; the rest is mapped files, mostly code
+    paged in as it first runs)."""
+    found = {}
     with open("/proc/%d/status" % pid) as f:
         for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return 0
+            if line.startswith(("VmRSS:", "RssAnon:")):
+                found[line.split(":")[0]] = int(line.split()[1])
+    return found.get("VmRSS", 0), found.get("RssAnon", 0)
 
 
 def open_fds(pid):
@@ -155,7 +158,7 @@ def soak(seconds, rate, jobs_rate, agents):
                       "--state", os.path.join(work, "agent-%d" % i), "--slots", "4", "--log-level", "warning"],
                      env=dict(os.environ, MEESEEKS_AGENT_TOKEN="bench-agent")) for i in range(agents)]
     processes = {"box": spawned.proc.pid, **{"agent %d" % i: a.proc.pid for i, a in enumerate(fleet)}}
-    samples = []  # (seconds into the run, {name: (rss KiB, fds)})
+    samples = []  # (seconds into the run, {name: ((rss KiB, anonymous KiB), fds)})
     try:
         deadline = time.time() + 30
         while time.time() < deadline and len(api(url, "GET", "/api/v1/agents")[1]["agents"]) < agents:
@@ -166,7 +169,7 @@ def soak(seconds, rate, jobs_rate, agents):
         jobs.start()
         while time.time() - started < seconds:
             time.sleep(1)
-            samples.append((time.time() - started, {name: (rss_kib(pid), open_fds(pid)) for name, pid in processes.items()}))
+            samples.append((time.time() - started, {name: (memory_kib(pid), open_fds(pid)) for name, pid in processes.items()}))
         interactions.stop()
         jobs.stop()
         elapsed = time.time() - started
@@ -199,10 +202,12 @@ def report(seconds, rate, jobs_rate, agents, elapsed, interactions, jobs, status
         problems.append("a process exited during the run")
     if interactions.sent < 0.9 * rate * seconds:
         problems.append("only %d interactions were sent of the %d asked for" % (interactions.sent, rate * seconds))
-    rows = []
+    rows, growth = [], []
     for name in start:
-        (rss0, fd0), (rss1, fd1), (rss2, fd2) = start[name], middle[name], end[name]
-        rows.append("| %s | %.1f | %.1f | %.1f | %d | %d | %d |" % (name, rss0 / 1024, rss1 / 1024, rss2 / 1024, fd0, fd1, fd2))
+        ((rss0, anon0), fd0), ((rss1, anon1), fd1), ((rss2, anon2), fd2) = start[name], middle[name], end[name]
+        rows.append("| %s | %.1f | %.1f | %.1f | %.1f | %.1f | %.1f | %d | %d | %d |" % (
+            name, rss0 / 1024, rss1 / 1024, rss2 / 1024, anon0 / 1024, anon1 / 1024, anon2 / 1024, fd0, fd1, fd2))
+        growth.append("| %s | %s |" % (name, " | ".join("%+.0f" % rate for rate in anonymous_growth(samples, name))))
         # Flat: the second half adds at most a tenth (and 8 MiB of slack for allocator noise).
         if rss2 > rss1 * 1.10 + 8 * 1024:
             problems.append("%s grew from %.1f to %.1f MiB in the second half" % (name, rss1 / 1024, rss2 / 1024))
@@ -212,11 +217,25 @@ def report(seconds, rate, jobs_rate, agents, elapsed, interactions, jobs, status
             "| | asked | done |\n|---|---|---|\n"
             "| interactions | %d/s | %d sent (%.0f/s), %d failed |\n"
             "| jobs | %s/s | %d submitted, %d succeeded, %d refused, %d not succeeded |\n\n"
-            "| process | RSS start MiB | middle | end | open fds start | middle | end |\n|---|---|---|---|---|---|---|\n%s\n\n"
+            "| process | RSS start MiB | middle | end | of which anonymous: start | middle | end | open fds start | middle | end |\n"
+            "|---|---|---|---|---|---|---|---|---|---|\n%s\n\n"
+            "Anonymous memory's growth in KiB a minute, in each third of the run after the first tenth (a leak grows "
+            "at a steady rate; a heap reaching its high-water mark slows down):\n\n"
+            "| process | first third | second | last |\n|---|---|---|---|\n%s\n\n"
             % (seconds, rate, jobs_rate, agents, rate, interactions.sent, interactions.sent / elapsed, interactions.failed,
-               jobs_rate, len(jobs.ids), len(jobs.ids) - len(unfinished), len(jobs.refused), len(unfinished), "\n".join(rows)))
+               jobs_rate, len(jobs.ids), len(jobs.ids) - len(unfinished), len(jobs.refused), len(unfinished), "\n".join(rows), "\n".join(growth)))
     text += ("**Failed:** " + "; ".join(problems) + "\n") if problems else "**Passed:** nothing failed, lost or grew.\n"
     return text, problems
+
+
+def anonymous_growth(samples, name):
+    """KiB a minute of `name`'s anonymous memory over each third of the samples after the first tenth."""
+    kept = samples[len(samples) // 10:]
+    bounds = [kept[min(len(kept) - 1, len(kept) * k // 3)] for k in range(4)]
+    rates = []
+    for (t0, at0), (t1, at1) in zip(bounds, bounds[1:]):
+        rates.append((at1[name][0][1] - at0[name][0][1]) / max(t1 - t0, 1e-9) * 60)
+    return rates
 
 
 def main():
