@@ -2,15 +2,18 @@
 // instead of one posix_spawn and exec of meeseeks-guardian per job. The exec was the biggest
 // single cost of a job's start (mapping the program, glibc's start-up, CPUID exits in a VM).
 //
-// The server clones itself with CLONE_PARENT: the guardian is the agent's own child, exactly as if
-// the agent had started it, so the agent waits for it, reads its pidfd and signals its group as
-// before, and the guardian dies with the agent as before. The server only forks small copies of a
-// small static program.
+// The server clones itself with CLONE_PARENT: the guardian is the agent's own child, so the agent
+// waits for it, reads its pidfd and signals its group as before, and the guardian dies with the
+// agent as before. It is a copy of the server, though, not of the agent: it has the working
+// folder, limits, umask and cgroup the agent had when the server started (at its first job). The
+// server only forks small copies of a small static program.
 //
 // A request is one SOCK_SEQPACKET message: a header (argc, envc), then 1 + argc + envc
 // NUL-terminated strings (the program's path, its argv, its environment), with two descriptors
-// (the job's output and the start-status pipe) in SCM_RIGHTS. The answer is an int32: the
-// guardian's pid, or -errno when none was started. The server says 0 once when it is ready.
+// (the job's output and the start-status pipe) in SCM_RIGHTS. The guardian writes its own pid to
+// the status pipe before anything else, so the agent learns what started from the pipe, even when
+// the server dies before it answers. The answer is an int32 (the guardian's pid, or -errno) that
+// keeps the two in step; the server says 0 once when it is ready.
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -32,7 +35,7 @@
 enum {
     REQUEST_MAX = 64 * 1024,  // larger requests (a huge environment) use a guardian of their own
     STRINGS_MAX = 4096,
-    REPLY_SECONDS = 30,  // a server that does not answer within this is killed
+    REPLY_SECONDS = 5,  // a clone takes well under a millisecond: a server this slow is killed
 };
 
 struct request_header {
@@ -86,8 +89,16 @@ static int32_t start_guardian(char *buffer, size_t size, int out_fd, int status_
     sigset_t all, previous;
     sigfillset(&all);
     sigprocmask(SIG_SETMASK, &all, &previous);
+    // A fork that makes the agent the parent (a stack of 0: the child goes on on a copy of this one).
+    // The exit signal is the server's own, SIGCHLD.
+#if defined(__s390__) || defined(__s390x__)
+    long pid = syscall(SYS_clone, 0, CLONE_PARENT | SIGCHLD, 0, 0, 0);
+#else
     long pid = syscall(SYS_clone, CLONE_PARENT | SIGCHLD, 0, 0, 0, 0);
+#endif
     if (pid == 0) {
+        pid_t self = getpid();
+        if (write(status_fd, &self, sizeof self) != (ssize_t)sizeof self) _exit(127);  // 4 bytes: atomic
         size_t length = serve_word != NULL ? strlen(serve_word) : 0;
         if (length >= 5) {
             memset(serve_word, 0, length);
@@ -156,12 +167,12 @@ void meeseeks_guardian_serve(pid_t parent, int socket, char *argument) {
     }
 }
 
-// The agent's side: one server per process, started at the first job, shared by every thread.
+// The agent's side: one server per process, started at its first job, shared by every thread.
 
 static pthread_mutex_t served_lock = PTHREAD_MUTEX_INITIALIZER;
 static int served_socket = -1;
 static pid_t served_pid = 0;
-static int served_refused = 0;  // the helper cannot serve (an older meeseeks-guardian): never again
+static int served_refused = 0;  // the helper ended before it was ready (it cannot serve): never again
 
 static void served_stop_locked(void) {
     if (served_socket >= 0) close(served_socket);
@@ -173,12 +184,14 @@ static void served_stop_locked(void) {
     served_pid = 0;
 }
 
+/// 0 with an answer; -1 when the server closed its end; -2 when it did not answer in time.
 static int receive_answer(int32_t *answer) {
     ssize_t n;
     do {
         n = recv(served_socket, answer, sizeof *answer, 0);
     } while (n < 0 && errno == EINTR);
-    return n == (ssize_t)sizeof *answer ? 0 : -1;
+    if (n == (ssize_t)sizeof *answer) return 0;
+    return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) ? -2 : -1;
 }
 
 static int served_start_locked(const char *helper) {
@@ -192,6 +205,7 @@ static int served_start_locked(const char *helper) {
     posix_spawnattr_init(&attributes);
     posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
     posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
+    posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0);
     posix_spawn_file_actions_adddup2(&actions, pair[1], 3);
     posix_spawn_file_actions_addclosefrom_np(&actions, 4);
     // Its own process group (no terminal's signals), every signal at its default and blocked
@@ -209,17 +223,53 @@ static int served_start_locked(const char *helper) {
     close(pair[1]);
     served_socket = pair[0];
     served_pid = error == 0 ? pid : 0;
-    struct timeval wait = {.tv_sec = REPLY_SECONDS, .tv_usec = 0};
-    int32_t ready = -1;
-    if (error != 0 || setsockopt(served_socket, SOL_SOCKET, SO_RCVTIMEO, &wait, sizeof wait) != 0 || receive_answer(&ready) != 0 || ready != 0) {
+    if (error != 0) {
         served_stop_locked();
-        served_refused = 1;
+        return -1;
+    }
+    struct timeval wait = {.tv_sec = REPLY_SECONDS, .tv_usec = 0};
+    int big = 4 * REQUEST_MAX;  // room for a whole request (capped by net.core.wmem_max)
+    setsockopt(served_socket, SOL_SOCKET, SO_SNDBUF, &big, sizeof big);
+    int32_t ready = -1;
+    int received = setsockopt(served_socket, SOL_SOCKET, SO_RCVTIMEO, &wait, sizeof wait) == 0 ? receive_answer(&ready) : -2;
+    if (received != 0 || ready != 0) {
+        // Ended before it was ready: a helper that cannot serve. Slow: tried again at the next job.
+        if (received == -1) served_refused = 1;
+        served_stop_locked();
         return -1;
     }
     return 0;
 }
 
-pid_t meeseeks_served_guardian(const char *helper, const char *path, char *const argv[], char *const envp[], int out_fd, int status_fd) {
+/// Sends the request to the server (started if need be). 1 when a server got it, 0 when none did.
+static int served_send(const char *helper, struct msghdr *message) {
+    int delivered = 0;
+    pthread_mutex_lock(&served_lock);
+    // Twice at most: a request that could not be delivered because the server had died goes to a
+    // new one.
+    for (int attempt = 0; attempt < 2 && !served_refused; attempt++) {
+        if (served_socket < 0 && served_start_locked(helper) != 0) break;
+        ssize_t sent;
+        do {
+            sent = sendmsg(served_socket, message, MSG_NOSIGNAL);
+        } while (sent < 0 && errno == EINTR);
+        if (sent < 0) {
+            if (errno == EMSGSIZE || errno == ENOBUFS || errno == ENOMEM) break;  // the server is fine
+            served_stop_locked();
+            continue;
+        }
+        delivered = 1;
+        int32_t answer;
+        // No answer: the server died or hangs, and is replaced at the next job. Whether it
+        // started a guardian first, the status pipe tells.
+        if (receive_answer(&answer) != 0) served_stop_locked();
+        break;
+    }
+    pthread_mutex_unlock(&served_lock);
+    return delivered;
+}
+
+pid_t meeseeks_served_guardian(const char *helper, const char *path, char *const argv[], char *const envp[], int out_fd, int status_fd[2]) {
     size_t argc = 0, envc = 0, size = sizeof(struct request_header) + strlen(path) + 1;
     for (; argv[argc] != NULL; argc++) size += strlen(argv[argc]) + 1;
     for (; envp[envc] != NULL; envc++) size += strlen(envp[envc]) + 1;
@@ -243,38 +293,27 @@ pid_t meeseeks_served_guardian(const char *helper, const char *path, char *const
     rights->cmsg_level = SOL_SOCKET;
     rights->cmsg_type = SCM_RIGHTS;
     rights->cmsg_len = CMSG_LEN(2 * sizeof(int));
-    int fds[2] = {out_fd, status_fd};
+    int fds[2] = {out_fd, status_fd[1]};
     memcpy(CMSG_DATA(rights), fds, sizeof fds);
-
-    pid_t result = 0;
-    pthread_mutex_lock(&served_lock);
-    // Twice at most: a request that was not delivered (the server had died) goes to a new one.
-    for (int attempt = 0; attempt < 2 && !served_refused; attempt++) {
-        if (served_socket < 0 && served_start_locked(helper) != 0) break;
-        ssize_t sent;
-        do {
-            sent = sendmsg(served_socket, &message, MSG_NOSIGNAL);
-        } while (sent < 0 && errno == EINTR);
-        if (sent < 0) {
-            served_stop_locked();
-            continue;
-        }
-        int32_t answer = 0;
-        if (receive_answer(&answer) != 0) {
-            // Delivered, but the server died or hung before answering: a guardian may have
-            // started, so this job must not start a second one.
-            served_stop_locked();
-            result = -EIO;
-        } else if (answer > 0) {
-            result = answer;
-            // The guardian makes itself a group leader too: whichever comes first, the group
-            // exists before the agent may signal it.
-            setpgid(result, result);
-        }
-        break;
-    }
-    pthread_mutex_unlock(&served_lock);
+    int delivered = served_send(helper, &message);
     explicit_bzero(request, size);
     free(request);
-    return result;
+    if (!delivered) return 0;
+    // Every other copy of the write end is the server's (closed once it answered, or with it) or
+    // the guardian's: the pipe now holds the guardian's pid, or ends empty when none started.
+    close(status_fd[1]);
+    status_fd[1] = -1;
+    pid_t guardian = 0;
+    ssize_t n;
+    do {
+        n = read(status_fd[0], &guardian, sizeof guardian);
+    } while (n < 0 && errno == EINTR);
+    if (n == 0) return 0;  // nothing started: the caller starts a guardian of the job's own
+    // Only a child of this process is trusted with the job (and signalled as its group).
+    siginfo_t info;
+    if (n != (ssize_t)sizeof guardian || guardian <= 0 || waitid(P_PID, (id_t)guardian, &info, WEXITED | WNOHANG | WNOWAIT) != 0) return -EIO;
+    // The guardian makes itself a group leader too: whichever comes first, the group exists
+    // before the agent may signal it.
+    setpgid(guardian, guardian);
+    return guardian;
 }

@@ -210,15 +210,20 @@ pid_t meeseeks_spawn_guarded_by(const char *helper, const char *path, char *cons
     if (helper == NULL) return meeseeks_spawn_guarded(path, argv, envp, out_fd);
     int status_pipe[2];
     if (pipe2(status_pipe, O_CLOEXEC) != 0) return -errno;
-    // The guardian server first (serve.c); a guardian of the job's own when it cannot serve.
-    pid_t served = meeseeks_served_guardian(helper, path, argv, envp, out_fd, status_pipe[1]);
+    // The guardian server first (serve.c); a guardian of the job's own when it started none.
+    pid_t served = meeseeks_served_guardian(helper, path, argv, envp, out_fd, status_pipe);
     if (served != 0) {
-        close(status_pipe[1]);
+        if (status_pipe[1] >= 0) close(status_pipe[1]);
         if (served < 0) {
             close(status_pipe[0]);
             return served;
         }
         return await_start(served, status_pipe[0]);
+    }
+    if (status_pipe[1] < 0) {
+        // The request reached a server that started nothing: a fresh pipe for the helper.
+        close(status_pipe[0]);
+        if (pipe2(status_pipe, O_CLOEXEC) != 0) return -errno;
     }
     int moved_out = 0, moved_status = 0;
     int out = above_three(out_fd, &moved_out);

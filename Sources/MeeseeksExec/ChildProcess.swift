@@ -10,7 +10,8 @@ import Synchronization
 /// agent dies (see `meeseeks_spawn_guarded`), stdout and stderr joined into one pipe (so their
 /// order is kept), stdin from /dev/null. No shell is involved at any point.
 ///
-/// Create it on the thread that supervises it: the kernel ties the guardian to that thread's life.
+/// The guardian dies with this process, not with the thread that started it: the kernel signals
+/// it when that thread ends too, and it then checks whether its parent process is gone.
 final class ChildProcess: Sendable {
     /// The guardian's pid, which is also the process group's id.
     let pid: pid_t

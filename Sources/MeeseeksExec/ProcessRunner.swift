@@ -32,7 +32,7 @@ public final class ProcessRunner: Sendable {
         let state = state
         let exited = ExitWaiter()
         // Blocking reads and waits belong on a thread of their own, not the cooperative pool.
-        // The same thread starts the program: its guardian dies (and kills the job) with it.
+        // The start blocks too (the guardian server's answer, the program's exec), so it is there.
         let spawned: Result<ChildProcess, ChildProcess.SpawnError> = await withCheckedContinuation { continuation in
             Thread.detachNewThread {
                 let child: ChildProcess

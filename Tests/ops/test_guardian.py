@@ -2,6 +2,7 @@
 `meeseeks-guardian --serve` per box clones every job's guardian as the box's own child. A helper
 that cannot serve gets started once per job; a box installed without it falls back to a fork of
 itself. Either way the job dies with the box."""
+import json
 import os
 import shutil
 import signal
@@ -88,15 +89,19 @@ class Guardian(unittest.TestCase):
     def servers(self, box):
         return [p for p in children(box.proc.pid) if not gone(p) and cmdline(p)[1:2] == ["--serve"]]
 
-    def dies_with_the_box(self, box, leader, program):
+    def dies_with_the_box(self, box, leader, program, *others):
+        """Kills the box; the job's guardian and program, and `others`, must follow within 5 s."""
         self.assertEqual(os.getpgid(program), leader)  # the guardian leads the job's group
         box.proc.kill()
         box.proc.wait()
+        everyone = (program, leader) + others
         deadline = time.time() + 5
-        while not (gone(program) and gone(leader)) and time.time() < deadline:
+        while not all(gone(p) for p in everyone) and time.time() < deadline:
             time.sleep(0.05)
         self.assertTrue(gone(program), "the job outlived its box")
         self.assertTrue(gone(leader), "the guardian outlived its box")
+        for other in others:
+            self.assertTrue(gone(other), "%s (%d) outlived its box" % (" ".join(cmdline(other)) if not gone(other) else "", other))
 
     def test_the_guardian_program_leads_the_job(self):
         box, leader, program = self.job_leader(os.path.join(BIN, "meeseeks"))
@@ -110,9 +115,7 @@ class Guardian(unittest.TestCase):
         second, _ = self.start_nap(box)
         self.assertEqual(self.servers(box), [server])  # one server for every job
         self.assertEqual(cmdline(second)[1], "--job")
-        self.dies_with_the_box(box, leader, program)
-        self.assertTrue(gone(second), "the second job's guardian outlived its box")
-        self.assertTrue(gone(server), "the guardian server outlived its box")
+        self.dies_with_the_box(box, leader, program, second, server)
 
     def test_a_killed_guardian_server_is_replaced_and_its_jobs_run_on(self):
         box, leader, program = self.job_leader(os.path.join(BIN, "meeseeks"))
@@ -127,8 +130,55 @@ class Guardian(unittest.TestCase):
         [replacement] = self.servers(box)
         self.assertNotEqual(replacement, server)
         self.assertNotIn(server, children(box.proc.pid), "the killed server was not reaped")
-        self.dies_with_the_box(box, leader, program)
-        self.assertTrue(gone(second), "the second job's guardian outlived its box")
+        self.dies_with_the_box(box, leader, program, second, second_program, replacement)
+
+    def test_a_stalled_guardian_server_is_killed_and_its_job_runs_once(self):
+        box, leader, program = self.job_leader(os.path.join(BIN, "meeseeks"))
+        [server] = self.servers(box)
+        os.kill(server, signal.SIGSTOP)  # it gets the next request and never answers
+        started = time.time()
+        second, second_program = self.start_nap(box)
+        # After 5 s without an answer the box kills it; it had started nothing, so the job gets a
+        # guardian of its own: one program, not two.
+        self.assertGreater(time.time() - started, 4)
+        self.assertTrue(gone(server), "the stalled server was not killed")
+        self.assertNotIn(server, children(box.proc.pid), "the stalled server was not reaped")
+        naps = [p for p in children(box.proc.pid) if not gone(p) and children(p)]
+        self.assertEqual(sorted(naps), sorted([leader, second]))
+        self.assertEqual([comm(p) for p in children(second)], ["sleep"])
+        third, _ = self.start_nap(box)
+        [replacement] = self.servers(box)
+        self.assertEqual(cmdline(third)[1], "--job")
+        self.dies_with_the_box(box, leader, program, second, second_program, third, replacement)
+
+    def test_a_box_that_is_the_first_process_of_its_namespace_runs_jobs(self):
+        # As mrmeeseeks or meeseeks run as a container's PID 1: the guardians' parent is pid 1.
+        unshare = shutil.which("unshare")
+        if unshare is None:
+            self.skipTest("no unshare(1)")
+        # --kill-child: the box dies with unshare, which ignores SIGTERM while it waits.
+        isolate = [unshare, "--pid", "--fork", "--mount-proc", "--kill-child"]
+        if os.geteuid() != 0:
+            isolate[1:1] = ["--user", "--map-root-user"]
+        with open(os.path.join(self.config, "commands.d", "hello.yaml"), "w") as f:
+            f.write("name: hello\nsummary: Says hello\nrun: [/bin/echo, hello]\n")
+        box = Spawned(isolate + [os.path.join(BIN, "meeseeks"), "serve", "--config", self.config, "--db",
+                                 os.path.join(self.work, "box.db"), "--http", "127.0.0.1:0", "--grpc", "127.0.0.1:0"],
+                      env=dict(os.environ, MEESEEKS_API_TOKEN=API_TOKEN))
+        self.addCleanup(box.stop, signal.SIGKILL)
+        url = "http://" + box.wait_line("http listening on").split()[-1]
+        headers = {"Authorization": "Bearer " + API_TOKEN, "X-Meeseeks-As": "U_SRE"}
+        status, body, _ = http("POST", url + "/api/v1/jobs", {"command": "hello"}, headers)
+        self.assertEqual(status, 202, body)
+        job = json.loads(body)["id"]
+        deadline = time.time() + 10
+        while time.time() < deadline:
+            detail = json.loads(http("GET", url + "/api/v1/jobs/%d" % job, None, headers)[1])["job"]
+            if detail["status"] not in ("queued", "running"):
+                break
+            time.sleep(0.05)
+        self.assertEqual(detail["status"], "succeeded", detail)
+        self.assertIn("hello", http("GET", url + "/api/v1/jobs/%d/output" % job, None, headers)[1])
 
     def test_a_helper_that_cannot_serve_is_started_for_each_job(self):
         # An older meeseeks-guardian: it guards one job and refuses --serve.

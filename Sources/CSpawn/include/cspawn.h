@@ -18,13 +18,14 @@ int meeseeks_pidfd_open(pid_t pid);
 
 /// Starts `path` (a full path) with `argv` and `envp` in a new process group led by a guardian:
 /// a fork of this process that runs only async-signal-safe code, asks the kernel for a signal
-/// when the calling thread dies (PR_SET_PDEATHSIG) and then kills the whole group, so a job never
-/// outlives the agent that started it. The program is the guardian's child: stdin /dev/null,
+/// when its parent dies (PR_SET_PDEATHSIG, which also fires when the thread that started it
+/// ends; the guardian then checks that its parent process is gone) and then kills the whole
+/// group, so a job never outlives the agent that started it. The program is the guardian's child: stdin /dev/null,
 /// stdout and stderr `out_fd`, every other descriptor closed, default signal dispositions. The
 /// guardian exits as the program did (same code, or killed by the same signal).
 ///
 /// Returns the guardian's pid, or -errno when the program could not be started (ENOENT, EACCES,
-/// ...). Call it from a thread that lives until the guardian has exited.
+/// ...).
 pid_t meeseeks_spawn_guarded(const char *path, char *const argv[], char *const envp[], int out_fd);
 
 /// `meeseeks_spawn_guarded` with the guardian started by `helper` (the meeseeks-guardian program)
@@ -36,12 +37,14 @@ pid_t meeseeks_spawn_guarded(const char *path, char *const argv[], char *const e
 /// used.
 pid_t meeseeks_spawn_guarded_by(const char *helper, const char *path, char *const argv[], char *const envp[], int out_fd);
 
-/// Asks this process's guardian server (started from `helper` at the first call, kept for the
-/// process's life) for a guardian: the pid of one, this process's child, that runs `path` as
-/// `meeseeks_guardian_main` does, with `status_fd` its start-status pipe. 0 when the server cannot
-/// take the request (too large, or no server): nothing was started. -errno when the request was
-/// delivered and no answer came: a guardian may have started, so no other may be.
-pid_t meeseeks_served_guardian(const char *helper, const char *path, char *const argv[], char *const envp[], int out_fd, int status_fd);
+/// Asks this process's guardian server (started from `helper` at the first call, and again after
+/// it died) for a guardian that runs `path` as `meeseeks_guardian_main` does, as this process's
+/// child. `status_fd` is the start-status pipe (read end, write end); the write end is closed
+/// (and set to -1) when the request reached a server, which then tells through the pipe what it
+/// started. Returns the guardian's pid (its start is then awaited on `status_fd[0]` as usual), 0
+/// when nothing was started (the request was too large, no server could take it, or it started
+/// none), or -errno when what came back cannot be trusted.
+pid_t meeseeks_served_guardian(const char *helper, const char *path, char *const argv[], char *const envp[], int out_fd, int status_fd[2]);
 
 /// The guardian server, for `meeseeks-guardian --serve PARENT`: answers requests on `socket` until
 /// the parent closes it or dies. Each guardian overwrites `argument` (the server's `--serve`, or
