@@ -24,13 +24,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include "cspawn.h"
+#include "internal.h"
 
 enum {
     REQUEST_MAX = 64 * 1024,  // larger requests (a huge environment) use a guardian of their own
@@ -117,14 +117,8 @@ done:
 void meeseeks_guardian_serve(pid_t parent, int socket, char *argument) {
     serve_parent = parent;
     serve_word = argument;
-    struct sigaction on_death;
-    on_death.sa_handler = serve_on_parent_death;
-    on_death.sa_flags = 0;
-    sigemptyset(&on_death.sa_mask);
-    sigaction(SIGHUP, &on_death, NULL);
-    prctl(PR_SET_PDEATHSIG, SIGHUP, 0, 0, 0);
-    // Requests carry jobs' environments: no core dumps, memory readable by root only.
-    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+    // Requests carry jobs' environments: undumpable too.
+    meeseeks_watch_parent(serve_on_parent_death);
     if (getppid() != parent) _exit(0);
     sigset_t none;
     sigemptyset(&none);
@@ -199,27 +193,11 @@ static int served_start_locked(const char *helper) {
     if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) != 0) return -1;
     char parent[24], *argv[] = {(char *)helper, "--serve", parent, NULL}, *envp[] = {NULL};
     snprintf(parent, sizeof parent, "%d", (int)getpid());
-    posix_spawn_file_actions_t actions;
-    posix_spawnattr_t attributes;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawnattr_init(&attributes);
-    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
-    posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0);
-    posix_spawn_file_actions_adddup2(&actions, pair[1], 3);
-    posix_spawn_file_actions_addclosefrom_np(&actions, 4);
-    // Its own process group (no terminal's signals), every signal at its default and blocked
-    // until it has set up its own handling.
-    sigset_t all;
-    sigfillset(&all);
-    posix_spawnattr_setsigmask(&attributes, &all);
-    posix_spawnattr_setsigdefault(&attributes, &all);
-    posix_spawnattr_setpgroup(&attributes, 0);
-    posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP);
     pid_t pid = -1;
-    int error = posix_spawn(&pid, helper, &actions, &attributes, argv, envp);
-    posix_spawn_file_actions_destroy(&actions);
-    posix_spawnattr_destroy(&attributes);
+    int moved = 0;
+    int end = meeseeks_above_three(pair[1], &moved);
+    int error = end < 0 ? errno : meeseeks_start_helper(&pid, helper, argv, envp, -1, end);
+    if (moved) close(end);
     close(pair[1]);
     served_socket = pair[0];
     served_pid = error == 0 ? pid : 0;

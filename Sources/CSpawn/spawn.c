@@ -4,6 +4,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 #include "cspawn.h"
+#include "internal.h"
 
 int meeseeks_spawn_addclosefrom(posix_spawn_file_actions_t *actions, int from) {
     return posix_spawn_file_actions_addclosefrom_np(actions, from);
@@ -32,6 +33,16 @@ int meeseeks_pidfd_open(pid_t pid) {
 
 int meeseeks_set_undumpable(void) {
     return prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+}
+
+void meeseeks_watch_parent(void (*handler)(int)) {
+    struct sigaction on_death;
+    on_death.sa_handler = handler;
+    on_death.sa_flags = 0;
+    sigemptyset(&on_death.sa_mask);
+    sigaction(SIGHUP, &on_death, NULL);
+    prctl(PR_SET_PDEATHSIG, SIGHUP, 0, 0, 0);
+    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 }
 
 /// The guardian's parent when it started; a different parent means the real one died.
@@ -97,13 +108,7 @@ void meeseeks_guardian_main(pid_t parent, const char *path, char *const argv[], 
     // Nothing of the parent's (sockets, the database, other jobs' pipes) stays open here.
     close_all_except(out_fd, status_fd);
     guardian_parent = parent;
-    struct sigaction on_death;
-    on_death.sa_handler = guardian_on_parent_death;
-    on_death.sa_flags = 0;
-    sigemptyset(&on_death.sa_mask);
-    sigaction(SIGHUP, &on_death, NULL);
-    prctl(PR_SET_PDEATHSIG, SIGHUP, 0, 0, 0);
-    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+    meeseeks_watch_parent(guardian_on_parent_death);
     if (getppid() != parent) kill(0, SIGKILL);  // the parent died before the request took
     // Termination signals sent to the group are for the program; the guardian outlives it only
     // to report how it ended.
@@ -154,6 +159,33 @@ void meeseeks_guardian_main(pid_t parent, const char *path, char *const argv[], 
 
 static pid_t await_start(pid_t guardian, int status_read);
 
+int meeseeks_start_helper(pid_t *pid, const char *helper, char *const argv[], char *const envp[], int out_fd, int fd3) {
+    posix_spawn_file_actions_t actions;
+    posix_spawnattr_t attributes;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawnattr_init(&attributes);
+    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+    if (out_fd >= 0) {
+        posix_spawn_file_actions_adddup2(&actions, out_fd, 1);
+        posix_spawn_file_actions_adddup2(&actions, out_fd, 2);
+    } else {
+        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
+        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0);
+    }
+    posix_spawn_file_actions_adddup2(&actions, fd3, 3);
+    posix_spawn_file_actions_addclosefrom_np(&actions, 4);
+    sigset_t all;
+    sigfillset(&all);
+    posix_spawnattr_setsigmask(&attributes, &all);
+    posix_spawnattr_setsigdefault(&attributes, &all);
+    posix_spawnattr_setpgroup(&attributes, 0);
+    posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP);
+    int error = posix_spawn(pid, helper, &actions, &attributes, argv, envp);
+    posix_spawn_file_actions_destroy(&actions);
+    posix_spawnattr_destroy(&attributes);
+    return error;
+}
+
 pid_t meeseeks_spawn_guarded(const char *path, char *const argv[], char *const envp[], int out_fd) {
     int status_pipe[2];
     if (pipe2(status_pipe, O_CLOEXEC) != 0) return -errno;
@@ -196,9 +228,7 @@ static pid_t await_start(pid_t guardian, int status_read) {
     return guardian;
 }
 
-/// `fd` moved to a descriptor above 3 (close-on-exec), so the helper's dup2 onto 1, 2 and 3
-/// cannot overwrite it; -1 on failure.
-static int above_three(int fd, int *moved) {
+int meeseeks_above_three(int fd, int *moved) {
     *moved = 0;
     if (fd > 3) return fd;
     int copy = fcntl(fd, F_DUPFD_CLOEXEC, 4);
@@ -226,8 +256,8 @@ pid_t meeseeks_spawn_guarded_by(const char *helper, const char *path, char *cons
         if (pipe2(status_pipe, O_CLOEXEC) != 0) return -errno;
     }
     int moved_out = 0, moved_status = 0;
-    int out = above_three(out_fd, &moved_out);
-    int status_write = above_three(status_pipe[1], &moved_status);
+    int out = meeseeks_above_three(out_fd, &moved_out);
+    int status_write = meeseeks_above_three(status_pipe[1], &moved_status);
     char parent[24];
     snprintf(parent, sizeof parent, "%d", (int)getpid());
     size_t count = 0;
@@ -240,26 +270,7 @@ pid_t meeseeks_spawn_guarded_by(const char *helper, const char *path, char *cons
         helper_argv[1] = parent;
         helper_argv[2] = (char *)path;
         for (size_t i = 0; i < count; i++) helper_argv[3 + i] = argv[i];
-        posix_spawn_file_actions_t actions;
-        posix_spawnattr_t attributes;
-        posix_spawn_file_actions_init(&actions);
-        posix_spawnattr_init(&attributes);
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-        posix_spawn_file_actions_adddup2(&actions, out, 1);
-        posix_spawn_file_actions_adddup2(&actions, out, 2);
-        posix_spawn_file_actions_adddup2(&actions, status_write, 3);
-        posix_spawn_file_actions_addclosefrom_np(&actions, 4);
-        // Its own process group from the start (the box may signal the group at once), every
-        // signal blocked and at its default until the guardian has set up its own handling.
-        sigset_t all;
-        sigfillset(&all);
-        posix_spawnattr_setsigmask(&attributes, &all);
-        posix_spawnattr_setsigdefault(&attributes, &all);
-        posix_spawnattr_setpgroup(&attributes, 0);
-        posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP);
-        error = posix_spawn(&guardian, helper, &actions, &attributes, helper_argv, envp);
-        posix_spawn_file_actions_destroy(&actions);
-        posix_spawnattr_destroy(&attributes);
+        error = meeseeks_start_helper(&guardian, helper, helper_argv, envp, out, status_write);
     } else if (out < 0 || status_write < 0) {
         error = errno;
     }
