@@ -229,6 +229,7 @@ let package = Package(
         .testTarget(name: "MeeseeksConfigTests", dependencies: ["MeeseeksConfig", "FuzzInputs"], swiftSettings: swiftSettings),
         .testTarget(name: "MeeseeksCoreTests", dependencies: ["MeeseeksCore"], swiftSettings: swiftSettings),
         .testTarget(name: "MeeseeksGRPCTests", dependencies: ["MeeseeksGRPC"], swiftSettings: swiftSettings),
+        .testTarget(name: "MeeseeksExecTests", dependencies: ["MeeseeksExec", "MeeseeksCore"], swiftSettings: swiftSettings),
         .testTarget(name: "MeeseeksSlackTests", dependencies: ["MeeseeksSlack", "FuzzInputs"], swiftSettings: swiftSettings),
         .testTarget(
             name: "MeeseeksSQLiteTests", dependencies: ["MeeseeksSQLite", "MeeseeksCore", "MeeseeksVault"], swiftSettings: swiftSettings),

@@ -31,6 +31,9 @@ public final class ProcessRunner: Sendable {
     public func run(_ spec: ProcessSpec, onOutput: @escaping @Sendable ([UInt8]) -> Void) async -> JobOutcome {
         let state = state
         let exited = ExitWaiter()
+        if state.cancelRequested != nil {
+            return JobOutcome(status: .cancelled, reason: "cancelled before it started")
+        }
         // Blocking reads and waits belong on a thread of their own, not the cooperative pool.
         // The start blocks too (the guardian server's answer, the program's exec), so it is there.
         let spawned: Result<ChildProcess, ChildProcess.SpawnError> = await withCheckedContinuation { continuation in
@@ -60,6 +63,10 @@ public final class ProcessRunner: Sendable {
                 try? await Task.sleep(for: .seconds(spec.timeout))
                 if !Task.isCancelled { await state.terminate(child, grace: spec.grace, because: .timedOut) }
             }
+            // A cancel that came while the program was being started, before it could be signalled.
+            if let grace = state.cancelRequested {
+                group.addTask { await state.terminate(child, grace: grace, because: .cancelled) }
+            }
             let result = await exited.wait()
             group.cancelAll()
             return result
@@ -81,9 +88,10 @@ public final class ProcessRunner: Sendable {
         }
     }
 
-    /// Cancels every process this runner is running (used by job cancel: one runner per job).
+    /// Cancels every process this runner is running (used by job cancel: one runner per job),
+    /// and the one it is starting, if any, as soon as it has started.
     public func cancel(grace: Int = 5) async {
-        for child in state.children() {
+        for child in state.cancelAll(grace: grace) {
             await state.terminate(child, grace: grace, because: .cancelled)
         }
     }
@@ -94,26 +102,36 @@ enum StopReason: Sendable {
     case timedOut, cancelled
 }
 
-/// Children of a runner and why they were stopped, behind a lock.
+/// Children of a runner and why they were stopped, and whether a cancel came (with its grace),
+/// behind a lock.
 final class ProcessRunnerState: Sendable {
-    private let lock = Mutex<[pid_t: (ChildProcess, StopReason?)]>([:])
+    private let lock = Mutex<(children: [pid_t: (ChildProcess, StopReason?)], cancelled: Int?)>(([:], nil))
 
-    func started(_ child: ChildProcess) { lock.withLock { $0[child.pid] = (child, nil) } }
-    func ended(_ child: ChildProcess) { lock.withLock { $0[child.pid] = nil } }
-    func children() -> [ChildProcess] { lock.withLock { $0.values.map(\.0) } }
-    func reason(for child: ChildProcess) -> StopReason? { lock.withLock { $0[child.pid]?.1 } }
+    func started(_ child: ChildProcess) { lock.withLock { $0.children[child.pid] = (child, nil) } }
+    func ended(_ child: ChildProcess) { lock.withLock { $0.children[child.pid] = nil } }
+    func reason(for child: ChildProcess) -> StopReason? { lock.withLock { $0.children[child.pid]?.1 } }
+    /// The grace of a cancel asked for, if one was.
+    var cancelRequested: Int? { lock.withLock { $0.cancelled } }
+
+    /// Records the cancel and returns the children running now.
+    func cancelAll(grace: Int) -> [ChildProcess] {
+        lock.withLock { state in
+            state.cancelled = grace
+            return state.children.values.map(\.0)
+        }
+    }
 
     /// SIGTERM to the group, then SIGKILL after `grace` seconds if the program is still there.
     func terminate(_ child: ChildProcess, grace: Int, because reason: StopReason) async {
         let first = lock.withLock { state -> Bool in
-            guard let entry = state[child.pid], entry.1 == nil else { return false }
-            state[child.pid] = (child, reason)
+            guard let entry = state.children[child.pid], entry.1 == nil else { return false }
+            state.children[child.pid] = (child, reason)
             return true
         }
         guard first else { return }
         child.signalGroup(SIGTERM)
         try? await Task.sleep(for: .seconds(grace))
-        if lock.withLock({ $0[child.pid] != nil }) { child.signalGroup(SIGKILL) }
+        if lock.withLock({ $0.children[child.pid] != nil }) { child.signalGroup(SIGKILL) }
     }
 }
 
