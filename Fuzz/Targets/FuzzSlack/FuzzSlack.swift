@@ -8,7 +8,8 @@ import MeeseeksSlack
 ///
 /// Input: line 1 is `X-Slack-Request-Timestamp`, line 2 `X-Slack-Signature` (`-` for a missing
 /// header, `valid` for the right signature of this body), the rest is the raw body.
-/// Checks: nothing crashes; a right signature with a timestamp inside the window is accepted.
+/// Checks: nothing crashes; a right signature with a timestamp inside the window (written in at
+/// most 20 characters) is accepted.
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzSlack(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     let parts = fields(input(data, size), 3)
@@ -20,8 +21,10 @@ public func fuzzSlack(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     do {
         try signer.verify(timestamp: timestamp, signature: signature, body: body, now: now)
     } catch {
+        // The rule: at most 20 characters (Int64's digits and a sign) are read; a longer header
+        // is refused unread, even all leading zeros (SlackSignature.verify).
         if case .some(let given) = signature, let timestamp, given == signer.signature(timestamp: timestamp, body: body),
-            let seconds = Int64(timestamp), seconds >= Int64(now) - 300, seconds <= Int64(now) + 300
+            timestamp.utf8.count <= 20, let seconds = Int64(timestamp), seconds >= Int64(now) - 300, seconds <= Int64(now) + 300
         {
             fatalError("a right, fresh signature was refused (\(error)) for timestamp \(timestamp)")
         }
