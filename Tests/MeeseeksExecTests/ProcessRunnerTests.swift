@@ -35,14 +35,13 @@ struct ProcessRunnerTests {
     @Test("a cancel while the program is being started still stops it", arguments: 0..<20)
     func cancelDuringStart(round: Int) async {
         let runner = ProcessRunner()
-        let started = ContinuousClock.now
         async let outcome = runner.run(spec(["/bin/sleep", "30"]), onOutput: { _ in })
         // Somewhere between before the spawn and after it, depending on the round.
         if round > 0 { try? await Task.sleep(for: .microseconds(round * 50)) }
         await runner.cancel(grace: 1)
-        let ended = await outcome
-        #expect(ended.status == .cancelled)
-        #expect(ContinuousClock.now - started < .seconds(10))
+        // A lost cancel lets the program run its 30 s and succeed. (No bound on the time taken:
+        // in a parallel run, other suites' blocking calls can hold this one up for seconds.)
+        #expect(await outcome.status == .cancelled)
     }
 }
 
